@@ -1,0 +1,171 @@
+"""Calibration: benchmark -> model parameters (pure functions, no Pyomo).
+
+Every price is 1 in the benchmark; quantities are measured in benchmark-value units at basic prices,
+so a buyer's benchmark price is ``1 + tariff_0``. Shares ``theta_*`` are benchmark value shares at
+buyer prices. All equations of the model are written in relative form (each variable is 1 in the
+benchmark), so their residuals are relative errors.
+
+Buyers ``b`` are the using sectors followed by the final-demand agents of a region; use ``u(b)`` is
+intermediate for sectors and final for agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .benchmark import ELASTICITIES, USES, Benchmark
+
+SOURCING = ("agent", "common")
+
+
+class CalibrationError(ValueError):
+    """The benchmark cannot be calibrated with the options asked for."""
+
+
+@dataclass
+class Parameters:
+    """Calibrated parameters and the sparsity pattern of the model (arrays indexed by position)."""
+
+    regions: list[str]
+    sectors: list[str]
+    factors: list[str]
+    agents: list[str]
+    sourcing: str
+    sigma: dict[str, np.ndarray]
+    d_0: np.ndarray  # (R, S, R, B) purchases at basic prices; B = sectors + agents
+    tariff_0: np.ndarray  # (R, S, R, B) tariff faced by each buyer
+    use_of_buyer: np.ndarray  # (B,) 0 intermediate, 1 final
+    v_0: np.ndarray  # (R, S, R, B) purchases at buyer prices
+    qa_0: np.ndarray  # (R, B, S) Armington composite of buyer b in s of commodity i, [s, b, i]
+    m_0: np.ndarray  # (R, B, S) import composite [s, b, i] (agent sourcing)
+    m_common_0: np.ndarray  # (R, S) import composite [s, i] summed over buyers (common sourcing)
+    x_0: np.ndarray  # (R, S) output at basic prices
+    va_0: np.ndarray  # (R, S) value added (factor payments)
+    int_0: np.ndarray  # (R, S) intermediate inputs at buyer prices
+    fp_0: np.ndarray  # (R, S, F) factor payments
+    fd_0: np.ndarray  # (R, A) final expenditure of each agent at buyer prices
+    income_0: np.ndarray  # (R,) regional household income
+    transfer_0: np.ndarray  # (R,) net transfer from abroad
+    alpha: np.ndarray  # (R, A) Cobb-Douglas shares of agents in income
+    employment_0: np.ndarray | None
+    household: int = 0
+    sigma_fd: float = 1.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def buyers(self) -> list[str]:
+        return list(self.sectors) + list(self.agents)
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.regions)
+
+    @property
+    def n_sectors(self) -> int:
+        return len(self.sectors)
+
+    def one_level(self, i: int) -> bool:
+        """True when commodity ``i`` is sourced through a single CES level (sigma_dm == sigma_mm)."""
+        return bool(self.sigma["sigma_dm"][i] == self.sigma["sigma_mm"][i])
+
+
+def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | None = None) -> Parameters:
+    """Derive the model's parameters from a benchmark.
+
+    ``elasticities`` overrides the benchmark's (scalar or per-sector values). With
+    ``sourcing="common"`` all buyers of a region share one import mix per commodity (as in the
+    standard GTAP model); tariffs and trade costs must then be the same for both uses.
+    """
+    if sourcing not in SOURCING:
+        raise CalibrationError(f"sourcing={sourcing!r}; allowed: {list(SOURCING)}")
+    R, S, A = bench.n_regions, bench.n_sectors, len(bench.agents)
+    overlap = set(bench.sectors) & set(bench.agents)
+    if overlap:
+        raise CalibrationError(f"sector and agent labels overlap: {sorted(overlap)}")
+    sigma = {k: np.array(v, dtype=float) for k, v in bench.elasticities.items()}
+    for k, v in (elasticities or {}).items():
+        if k not in ELASTICITIES:
+            raise CalibrationError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES)}")
+        arr = np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()
+        if (~np.isfinite(arr) | (arr < 0)).any():
+            raise CalibrationError(f"elasticities: {k} must be finite and >= 0, got {arr}")
+        sigma[k] = arr
+
+    if np.ptp(sigma["sigma_fd"]) != 0.0:
+        raise CalibrationError(f"elasticities: sigma_fd is the final agents' elasticity across commodities and must be one value, got {sigma['sigma_fd']}")
+    d_0 = np.concatenate([bench.z_0, bench.f_0], axis=3)
+    use_of_buyer = np.array([0] * S + [1] * A)
+    tariff_0 = bench.tariff_0[..., use_of_buyer]
+    if sourcing == "common":
+        differs = bench.tariff_0[..., 0] != bench.tariff_0[..., 1]
+        if differs.any():
+            r, i, s = np.argwhere(differs)[0]
+            raise CalibrationError(
+                "sourcing='common' needs the same tariff for both uses; "
+                f"({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}) differs"
+            )
+    v_0 = d_0 * (1.0 + tariff_0)
+    qa_0 = v_0.sum(axis=0).transpose(1, 2, 0)  # [s, b, i]
+    offdiag = ~np.eye(R, dtype=bool)
+    m_0 = (v_0 * offdiag[:, None, :, None]).sum(axis=0).transpose(1, 2, 0)
+    m_common_0 = m_0.sum(axis=1)
+
+    x_0 = bench.output
+    fp_0 = bench.fp_0.copy()
+    va_0 = fp_0.sum(axis=2)
+    int_0 = qa_0[:, :S, :].sum(axis=2)
+    fd_0 = qa_0[:, S:, :].sum(axis=2)
+    income_0 = fd_0.sum(axis=1)
+    if (income_0 <= 0).any():
+        bad = [bench.regions[s] for s in np.flatnonzero(income_0 <= 0)]
+        raise CalibrationError(f"regions without final demand cannot be calibrated: {bad}")
+    if "household" not in bench.agents:
+        raise CalibrationError("a 'household' final-demand agent is required")
+    household = bench.agents.index("household")
+    if (fd_0[:, household] <= 0).any():
+        bad = [bench.regions[s] for s in np.flatnonzero(fd_0[:, household] <= 0)]
+        raise CalibrationError(f"household final demand is zero in {bad}; the consumer price index needs it")
+    alpha = fd_0 / income_0[:, None]
+    transfer_0 = income_0 - va_0.sum(axis=1) - bench.tariff_revenue
+    return Parameters(
+        regions=list(bench.regions),
+        sectors=list(bench.sectors),
+        factors=list(bench.factors),
+        agents=list(bench.agents),
+        sourcing=sourcing,
+        sigma=sigma,
+        d_0=d_0,
+        tariff_0=tariff_0,
+        use_of_buyer=use_of_buyer,
+        v_0=v_0,
+        qa_0=qa_0,
+        m_0=m_0,
+        m_common_0=m_common_0,
+        x_0=x_0,
+        va_0=va_0,
+        int_0=int_0,
+        fp_0=fp_0,
+        fd_0=fd_0,
+        income_0=income_0,
+        transfer_0=transfer_0,
+        alpha=alpha,
+        employment_0=None if bench.employment is None else bench.employment.copy(),
+        household=household,
+        sigma_fd=float(sigma["sigma_fd"][0]),
+    )
+
+
+def expand_use(array, R: int, S: int, name: str, default: float) -> np.ndarray:
+    """Bring a tariff or trade-cost array to (R, S, R, 2) by use; scalars and (R, S, R) broadcast."""
+    if array is None:
+        return np.full((R, S, R, len(USES)), default)
+    arr = np.asarray(array, dtype=float)
+    if arr.ndim == 3:
+        arr = np.repeat(arr[..., None], len(USES), axis=3)
+    try:
+        arr = np.broadcast_to(arr, (R, S, R, len(USES))).copy()
+    except ValueError:
+        raise CalibrationError(f"{name}: shape {np.shape(array)} does not fit (R, S, R) or (R, S, R, 2) = ({R}, {S}, {R}, 2)") from None
+    return arr

@@ -1,0 +1,108 @@
+"""The equilibrium model in Pyomo: one file per economic block, assembled by :func:`build_model`.
+
+Blocks are added in a fixed order: variables, production, Armington sourcing, markets, final demand,
+closure. Every equation is written in relative form, so its residual is a relative error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .armington import add_armington
+from .closure import Closure, ClosureError, add_closure, factor_market_of, labour_regions
+from .demand import add_demand
+from .markets import add_markets
+from .production import add_production
+from .variables import add_variables
+
+__all__ = ["Closure", "ClosureError", "build_model"]
+
+
+def build_model(params, closure: Closure) -> pyo.ConcreteModel:
+    """Build the Pyomo model of a calibrated benchmark under a closure; the benchmark solves it."""
+    m = pyo.ConcreteModel(name="cge")
+    _add_sets(m, params, closure)
+    _add_parameters(m, params, closure)
+    add_variables(m, params, closure)
+    _add_factor_supply(m, params)
+    add_production(m, params)
+    add_armington(m, params)
+    add_markets(m, params)
+    add_demand(m, params)
+    add_closure(m, params, closure)
+    m.objective = pyo.Objective(expr=0.0)
+    return m
+
+
+def _add_sets(m, params, closure) -> None:
+    R, S = params.n_regions, params.n_sectors
+    x_0, va_0, int_0 = params.x_0, params.va_0, params.int_0
+    producers = [(s, j) for s in range(R) for j in range(S) if x_0[s, j] > 0]
+    m.REGIONS = pyo.Set(initialize=range(R))
+    m.PRODUCERS = pyo.Set(initialize=producers, dimen=2)
+    m.VA_PRODUCERS = pyo.Set(initialize=[k for k in producers if va_0[k] > 0], dimen=2)
+    m.INT_PRODUCERS = pyo.Set(initialize=[k for k in producers if int_0[k] > 0], dimen=2)
+    largest = max(producers, key=lambda k: x_0[k])
+    m.walras_market = largest
+    m.GOODS_MARKETS = pyo.Set(initialize=[k for k in producers if k != largest], dimen=2)
+
+    qa_0 = params.qa_0
+    composites = [tuple(int(v) for v in k) for k in np.argwhere(qa_0 > 0)]
+    m.COMPOSITES = pyo.Set(initialize=composites, dimen=3)
+    m.INPUT_COMPOSITES = pyo.Set(initialize=[k for k in composites if k[1] < S], dimen=3)
+    m.FINAL_COMPOSITES = pyo.Set(initialize=[k for k in composites if k[1] >= S], dimen=3)
+    if params.sourcing == "common":
+        imports = [(s, i) for s in range(R) for i in range(S) if params.m_common_0[s, i] > 0]
+        m.IMPORT_COMPOSITES = pyo.Set(initialize=imports, dimen=2)
+    else:
+        imports = [k for k in composites if params.m_0[k] > 0 and not params.one_level(k[2])]
+        m.IMPORT_COMPOSITES = pyo.Set(initialize=imports, dimen=3)
+    m.AGENTS = pyo.Set(initialize=[(s, a) for s in range(R) for a in range(len(params.agents)) if params.fd_0[s, a] > 0], dimen=2)
+    flows = [tuple(int(v) for v in k) for k in np.argwhere(params.d_0 > 0)]
+    m.FLOWS = pyo.Set(initialize=flows, dimen=4)
+    routes = sorted({(r, i, s, int(params.use_of_buyer[b])) for r, i, s, b in flows})
+    m.ROUTES = pyo.Set(initialize=routes, dimen=4, doc="(exporter, commodity, importer, use) with trade")
+
+    market_of = factor_market_of(params, closure)
+    m.factor_market = market_of
+    m.FACTOR_USES = pyo.Set(initialize=sorted(market_of), dimen=3)
+    m.FACTOR_MARKETS = pyo.Set(initialize=sorted(set(market_of.values())), dimen=3)
+    lab = labour_regions(params, closure)
+    m.LABOUR_REGIONS = pyo.Set(initialize=lab)
+    if lab:
+        f = params.factors.index("labour")
+        m.labour_market = {s: (s, f, -1) for s in lab}
+
+
+def _add_parameters(m, params, closure) -> None:
+    """Policy parameters (mutable, set by scenarios) and benchmark endowments."""
+    t_0 = params.tariff_0
+    use = params.use_of_buyer
+    first_buyer = {}
+    for r, i, s, b in m.FLOWS:
+        first_buyer.setdefault((r, i, s, int(use[b])), b)
+    m.tariff = pyo.Param(
+        m.ROUTES, mutable=True, initialize={k: float(t_0[k[0], k[1], k[2], b]) for k, b in first_buyer.items()},
+        doc="ad-valorem tariff",
+    )
+    m.tau = pyo.Param(m.ROUTES, mutable=True, initialize=1.0, doc="iceberg trade cost (benchmark 1)")
+    m.numeraire_value = pyo.Param(mutable=True, initialize=1.0, doc="value of the numeraire")
+
+    endowment = {}
+    for (s, j, f), k in m.factor_market.items():
+        endowment[k] = endowment.get(k, 0.0) + float(params.fp_0[s, j, f])
+    m.endowment_0 = endowment
+
+
+def _add_factor_supply(m, params) -> None:
+    """Supply index of each factor market (the labour-supply variable where the closure frees it)."""
+    labour = params.factors.index("labour") if "labour" in params.factors else None
+    endogenous = set(m.LABOUR_REGIONS)
+    m.factor_supply = {
+        k: (m.LS[k[0]] if k[1] == labour and k[0] in endogenous else 1.0) for k in m.endowment_0
+    }
+    terms = {s: [] for s in range(params.n_regions)}
+    for k, e in m.endowment_0.items():
+        terms[k[0]].append((k, e, m.factor_supply[k]))
+    m.factor_income_terms = terms

@@ -1,0 +1,356 @@
+"""Results of a solve: tidy pandas frames with one place for labels and units.
+
+Every method returns values in the benchmark's currency unit (``unit`` column or attribute) unless
+it says otherwise; percentage changes are relative to the benchmark.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .benchmark import Benchmark
+
+
+class Results:
+    """The equilibrium of one scenario, with the benchmark it departs from."""
+
+    def __init__(self, model, scenario, solution, log=None):
+        self.model = model
+        self.scenario = scenario
+        self.solution = solution
+        self.log = list(log or [])
+        self._decomposition: pd.DataFrame | None = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def params(self):
+        return self.model.params
+
+    @property
+    def bench(self) -> Benchmark:
+        return self.model.bench
+
+    @property
+    def unit(self) -> str:
+        return str(self.bench.metadata.get("unit", self.bench.metadata.get("currency", "benchmark currency units")))
+
+    def _regions(self) -> pd.Index:
+        return pd.Index(self.params.regions, name="region")
+
+    def _pair_index(self, first="region", second="sector") -> pd.MultiIndex:
+        return pd.MultiIndex.from_product([self.params.regions, self.params.sectors], names=[first, second])
+
+    def metadata(self) -> dict:
+        """Package version, benchmark hash, closure, options and solver statistics."""
+        from . import __version__
+
+        st = dict(self.solution.stats)
+        return {
+            "package": "cge",
+            "version": __version__,
+            "benchmark": self.bench.metadata.get("name", ""),
+            "benchmark_hash": self.bench.hash(),
+            "scenario": self.scenario.name,
+            "closure": self.model.closure.describe(),
+            "sourcing": self.model.sourcing,
+            "backend": self.model.backend,
+            "elasticities": {k: v.tolist() for k, v in self.params.sigma.items()},
+            "max_residual": self.solution.max_residual,
+            "walras_residual": self.solution.walras_residual,
+            "solver": {k: v for k, v in st.items() if isinstance(v, (int, float, str))},
+            "log": self.log,
+        }
+
+    # ------------------------------------------------------------------ welfare
+    def welfare(self, decompose: bool = True, steps: int = 8) -> pd.DataFrame:
+        """Welfare by region: equivalent variation and its decomposition.
+
+        ``ev = I0 * (U1 / U0 - 1)`` in benchmark currency units, ``ev_pct = 100 * ev / I0`` with
+        ``I0`` benchmark income (CONVENTIONS.md). With ``decompose``, the columns of
+        :meth:`welfare_decomposition` are added. A final row ``World`` sums the regions.
+        """
+        sol, par = self.solution, self.params
+        ev = par.income_0 * (sol.utility - 1.0)
+        df = pd.DataFrame(
+            {
+                "income_0": par.income_0,
+                "income": sol.income,
+                "utility_index": sol.utility,
+                "ev": ev,
+                "ev_pct": 100.0 * ev / par.income_0,
+            },
+            index=self._regions(),
+        )
+        if decompose:
+            dec = self.welfare_decomposition(steps=steps)
+            df = df.join(dec.drop(columns=["ev"]))
+        world = df.sum(numeric_only=True)
+        world["utility_index"] = np.nan
+        world["ev_pct"] = 100.0 * world["ev"] / world["income_0"]
+        df.loc["World"] = world
+        return df
+
+    def welfare_decomposition(self, steps: int = 8) -> pd.DataFrame:
+        r"""Decomposition of EV into terms of trade, tariff efficiency, trade costs, employment.
+
+        Following Huff and Hertel (2000, *Decomposing Welfare Changes in the GTAP Model*, GTAP
+        Technical Paper 5), the change in utility of region ``s`` in money terms is
+
+        .. math::
+            dEV_s = \frac{1}{P^u_s}\Big[\underbrace{\sum_{r \ne s, i, b} t\, p_r \tau\, dz_{rsb}}_{\text{tariff efficiency}}
+            + \underbrace{\sum_{i, s' \ne s, b} \tau z_{s s' b}\, dp_{si} - \sum_{r \ne s, i, b} \tau z_{r s b}\, dp_{ri}}_{\text{terms of trade}}
+            - \underbrace{\sum_{r, i, b} p_{ri} z_{risb}\, d\tau}_{\text{trade costs}}
+            + \underbrace{\sum_{j, f} w\, dFD_{sjf}}_{\text{employment}} + \underbrace{\bar B_s\, d n}_{\text{transfer}}\Big]
+
+        where :math:`P^u_s` is the utility price index. The model is solved at ``steps`` evenly
+        spaced points of the shock and each term is integrated by the trapezoid rule; ``residual``
+        is ``ev`` minus the sum of the terms (it shrinks with the square of the step).
+        """
+        if self._decomposition is not None and self._decomposition.attrs.get("steps") == steps:
+            return self._decomposition
+        path = self.model.path(self.scenario, steps)
+        par = self.params
+        R = par.n_regions
+        use = par.use_of_buyer
+        off = ~np.eye(R, dtype=bool)
+        terms = {k: np.zeros(R) for k in ("terms_of_trade", "tariff_efficiency", "trade_costs", "employment", "transfer")}
+
+        def pu(sol):
+            return np.exp((par.alpha * np.log(sol.pfd)).sum(axis=1))
+
+        for a, b in zip(path[:-1], path[1:]):
+            inv_a, inv_b = 1.0 / pu(a), 1.0 / pu(b)
+
+            def avg(fa, fb):
+                return 0.5 * (fa * inv_a[None, None, :, None] + fb * inv_b[None, None, :, None])
+
+            t_a, t_b = a.tariff[..., use], b.tariff[..., use]
+            tau_a, tau_b = a.tau[..., use], b.tau[..., use]
+            cif_a, cif_b = a.p[:, :, None, None] * tau_a, b.p[:, :, None, None] * tau_b
+            dz = b.z - a.z
+            eff = avg(t_a * cif_a, t_b * cif_b) * dz * off[:, None, :, None]
+            terms["tariff_efficiency"] += eff.sum(axis=(0, 1, 3))
+            dp = (b.p - a.p)[:, :, None, None]
+            shipped = avg(tau_a * a.z, tau_b * b.z) * off[:, None, :, None] * dp  # [r, i, s, b]
+            terms["terms_of_trade"] -= shipped.sum(axis=(0, 1, 3))  # imports of s at the importer's deflator
+            # exports of s: flows with exporter s, valued with the exporter's (s) deflator
+            exp_a = (tau_a * a.z * off[:, None, :, None]).sum(axis=(2, 3)) * inv_a[:, None]
+            exp_b = (tau_b * b.z * off[:, None, :, None]).sum(axis=(2, 3)) * inv_b[:, None]
+            terms["terms_of_trade"] += (0.5 * (exp_a + exp_b) * (b.p - a.p)).sum(axis=1)
+            cost = avg(a.p[:, :, None, None] * a.z, b.p[:, :, None, None] * b.z) * (tau_b - tau_a)
+            terms["trade_costs"] -= cost.sum(axis=(0, 1, 3))
+            wa = (a.w * inv_a[:, None, None])
+            wb = (b.w * inv_b[:, None, None])
+            terms["employment"] += (0.5 * (wa + wb) * (b.factor_demand - a.factor_demand)).sum(axis=(1, 2))
+            terms["transfer"] += 0.5 * (inv_a + inv_b) * par.transfer_0 * (b.numeraire_value - a.numeraire_value)
+
+        df = pd.DataFrame(terms, index=self._regions())
+        df["sum_of_terms"] = df.sum(axis=1)
+        df["ev"] = par.income_0 * (self.solution.utility - 1.0)
+        df["residual"] = df["ev"] - df["sum_of_terms"]
+        df.attrs["steps"] = steps
+        df.attrs["method"] = "Huff and Hertel (2000), integrated along the shock path by the trapezoid rule"
+        self._decomposition = df
+        return df
+
+    # ------------------------------------------------------------------ quantities and prices
+    def prices(self) -> pd.DataFrame:
+        """Producer prices by (region, sector) and factor prices (wage, rental) by region."""
+        sol = self.solution
+        df = pd.DataFrame({"price": sol.p.reshape(-1)}, index=self._pair_index())
+        return df
+
+    def factor_prices(self) -> pd.DataFrame:
+        """Average price of each factor in each region (payments-weighted over sectors)."""
+        sol, par = self.solution, self.params
+        weights = par.fp_0
+        avg = np.divide((sol.w * weights).sum(axis=1), weights.sum(axis=1), out=np.ones(weights.shape[::2]), where=weights.sum(axis=1) > 0)
+        return pd.DataFrame(avg, index=self._regions(), columns=pd.Index(par.factors, name="factor"))
+
+    def output(self) -> pd.DataFrame:
+        """Output by (region, sector): benchmark value, quantity index, value, % change in quantity."""
+        sol, par = self.solution, self.params
+        q = sol.y * par.x_0
+        return pd.DataFrame(
+            {
+                "output_0": par.x_0.reshape(-1),
+                "output": q.reshape(-1),
+                "value": (q * sol.p).reshape(-1),
+                "pct_change": 100.0 * (sol.y.reshape(-1) - 1.0) * (par.x_0.reshape(-1) > 0),
+            },
+            index=self._pair_index(),
+        )
+
+    def employment(self) -> pd.DataFrame:
+        """Persons employed by (region, sector): benchmark, counterfactual, change and % change.
+
+        Persons = benchmark persons x (labour demand / benchmark labour demand). Regions whose
+        benchmark persons come from a proxy are flagged in column ``proxy``.
+        """
+        par, sol = self.params, self.solution
+        if par.employment_0 is None or "labour" not in par.factors:
+            raise ValueError("the benchmark has no employment data (persons) or no 'labour' factor")
+        f = par.factors.index("labour")
+        ratio = np.divide(sol.factor_demand[..., f], par.fp_0[..., f], out=np.ones_like(par.x_0), where=par.fp_0[..., f] > 0)
+        persons = par.employment_0 * ratio
+        proxy = np.isin(np.repeat(par.regions, par.n_sectors), self.bench.employment_proxy)
+        return pd.DataFrame(
+            {
+                "persons_0": par.employment_0.reshape(-1),
+                "persons": persons.reshape(-1),
+                "change": (persons - par.employment_0).reshape(-1),
+                "pct_change": 100.0 * (ratio.reshape(-1) - 1.0),
+                "proxy": proxy,
+            },
+            index=self._pair_index(),
+        )
+
+    def employment_by_region(self) -> pd.DataFrame:
+        """Total persons employed by region (changes only under labour-supply closures)."""
+        e = self.employment()
+        g = e.groupby(level="region", sort=False)[["persons_0", "persons", "change"]].sum()
+        g["pct_change"] = 100.0 * g["change"] / g["persons_0"]
+        g["proxy"] = e.groupby(level="region", sort=False)["proxy"].any()
+        return g
+
+    def real_gdp(self) -> pd.DataFrame:
+        """Nominal and real GDP by region.
+
+        Nominal GDP = factor income + tariff revenue. Real GDP (expenditure side at benchmark
+        prices) = final demand at benchmark buyer prices + exports (quantity shipped) - imports
+        (quantity delivered).
+        """
+        par, sol = self.params, self.solution
+        R, S = par.n_regions, par.n_sectors
+        off = ~np.eye(R, dtype=bool)
+        use = par.use_of_buyer
+        tau = sol.tau[..., use]
+        final = (sol.z[..., S:] * (1.0 + par.tariff_0[..., S:])).sum(axis=(0, 1, 3))
+        exports = (tau * sol.z * off[:, None, :, None]).sum(axis=(1, 2, 3))
+        imports = (sol.z * off[:, None, :, None]).sum(axis=(0, 1, 3))
+        real = final + exports - imports
+        base_exports = (par.d_0 * off[:, None, :, None]).sum(axis=(1, 2, 3))
+        base_imports = (par.d_0 * off[:, None, :, None]).sum(axis=(0, 1, 3))
+        base = par.income_0 + base_exports - base_imports
+        nominal = (sol.w * sol.factor_demand).sum(axis=(1, 2)) + self._tariff_revenue()
+        return pd.DataFrame(
+            {"gdp_0": base, "real_gdp": real, "real_gdp_pct": 100.0 * (real / base - 1.0), "nominal_gdp": nominal},
+            index=self._regions(),
+        )
+
+    def _tariff_revenue(self) -> np.ndarray:
+        par, sol = self.params, self.solution
+        use = par.use_of_buyer
+        cif = sol.p[:, :, None, None] * sol.tau[..., use]
+        return (sol.tariff[..., use] * cif * sol.z).sum(axis=(0, 1, 3))
+
+    def trade(self) -> pd.DataFrame:
+        """Bilateral trade by sector (exporter, commodity, importer), r != s.
+
+        ``value_0`` and ``value`` at basic (f.o.b.) prices: producer price x quantity shipped;
+        ``quantity`` delivered in benchmark units; ``pct_change`` of the quantity delivered.
+        """
+        par, sol = self.params, self.solution
+        use = par.use_of_buyer
+        q0 = par.d_0.sum(axis=3)
+        q = sol.z.sum(axis=3)
+        value = (sol.p[:, :, None, None] * sol.tau[..., use] * sol.z).sum(axis=3)
+        idx = pd.MultiIndex.from_product([par.regions, par.sectors, par.regions], names=["exporter", "commodity", "importer"])
+        df = pd.DataFrame(
+            {
+                "value_0": q0.reshape(-1),
+                "value": value.reshape(-1),
+                "quantity": q.reshape(-1),
+                "pct_change": 100.0 * np.divide(q - q0, q0, out=np.zeros_like(q), where=q0 > 0).reshape(-1),
+            },
+            index=idx,
+        )
+        keep = (df.index.get_level_values("exporter") != df.index.get_level_values("importer")) & (df["value_0"] + df["value"] > 0)
+        return df[keep]
+
+    def trade_balance(self) -> pd.DataFrame:
+        """Exports, imports (at producer prices x quantity shipped) and the net transfer by region."""
+        par, sol = self.params, self.solution
+        R = par.n_regions
+        off = ~np.eye(R, dtype=bool)
+        use = par.use_of_buyer
+        value = sol.p[:, :, None, None] * sol.tau[..., use] * sol.z * off[:, None, :, None]
+        exports = value.sum(axis=(1, 2, 3))
+        imports = value.sum(axis=(0, 1, 3))
+        return pd.DataFrame(
+            {
+                "exports": exports,
+                "imports": imports,
+                "balance": exports - imports,
+                "transfer": par.transfer_0 * sol.numeraire_value,
+            },
+            index=self._regions(),
+        )
+
+    # ------------------------------------------------------------------ the counterfactual table
+    def mrio(self) -> Benchmark:
+        """The counterfactual MRIO in the benchmark's layout, values at basic prices.
+
+        Intermediate and final deliveries are valued at the exporter's producer price times the
+        quantity shipped (``p * tau * z``), factor payments at factor prices, with the scenario's
+        tariffs; the table balances like the benchmark (up to the solve tolerance).
+        """
+        par, sol, b = self.params, self.solution, self.bench
+        S = par.n_sectors
+        use = par.use_of_buyer
+        value = sol.p[:, :, None, None] * sol.tau[..., use] * sol.z
+        meta = dict(b.metadata)
+        meta["name"] = f"{b.metadata.get('name', 'benchmark')} / {self.scenario.name}"
+        meta["note"] = "counterfactual table written by cge.Results.mrio (values at basic prices)"
+        return Benchmark(
+            regions=list(b.regions),
+            sectors=list(b.sectors),
+            factors=list(b.factors),
+            agents=list(b.agents),
+            z_0=value[..., :S].copy(),
+            f_0=value[..., S:].copy(),
+            fp_0=sol.w * sol.factor_demand,
+            tariff_0=sol.tariff.copy(),
+            employment=None if par.employment_0 is None else self.employment()["persons"].to_numpy().reshape(par.x_0.shape),
+            elasticities={k: v.copy() for k, v in b.elasticities.items()},
+            groups={k: list(v) for k, v in b.groups.items()},
+            metadata=meta,
+            employment_proxy=list(b.employment_proxy),
+            balance_tolerance=1e-6,
+        )
+
+    # ------------------------------------------------------------------ tidy export
+    def tidy(self, decompose: bool = True) -> pd.DataFrame:
+        """All results in one long frame: ``scenario, variable, region, sector, value, unit``."""
+        frames = []
+        w = self.welfare(decompose=decompose)
+        for col, unit in (("ev", self.unit), ("ev_pct", "% of income")):
+            frames.append(pd.DataFrame({"variable": f"welfare_{col}", "region": w.index, "sector": "", "value": w[col].to_numpy(), "unit": unit}))
+        out = self.output()
+        frames.append(_long(out["pct_change"], "output_pct", "%"))
+        frames.append(_long(self.prices()["price"], "price", "index"))
+        if self.params.employment_0 is not None and "labour" in self.params.factors:
+            e = self.employment()
+            frames.append(_long(e["persons"], "employment", "persons"))
+            frames.append(_long(e["pct_change"], "employment_pct", "%"))
+        g = self.real_gdp()
+        frames.append(pd.DataFrame({"variable": "real_gdp_pct", "region": g.index, "sector": "", "value": g["real_gdp_pct"].to_numpy(), "unit": "%"}))
+        df = pd.concat(frames, ignore_index=True)
+        df.insert(0, "scenario", self.scenario.name)
+        return df
+
+    def __repr__(self) -> str:
+        return f"Results({self.scenario.name!r}, max residual {self.solution.max_residual:.2e})"
+
+
+def _long(series: pd.Series, variable: str, unit: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "variable": variable,
+            "region": series.index.get_level_values(0),
+            "sector": series.index.get_level_values(1),
+            "value": series.to_numpy(),
+            "unit": unit,
+        }
+    )
