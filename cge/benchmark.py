@@ -302,11 +302,12 @@ class Benchmark:
                 raise BenchmarkError(f"employment: persons employed but no labour payments in {_cells(bad, [self.regions, self.sectors])}")
 
     # ------------------------------------------------------------------ disk format
-    def write(self, path) -> Path:
+    def write(self, path, compress: bool = False) -> Path:
         """Write the benchmark as tidy CSV files plus ``metadata.toml`` into folder ``path``.
 
         Only non-zero cells are written; floats are written with the shortest representation that
-        round-trips, so ``Benchmark.read(path)`` reproduces the arrays exactly.
+        round-trips, so ``Benchmark.read(path)`` reproduces the arrays exactly. With ``compress``
+        the CSV files are gzipped (``*.csv.gz``, read the same way).
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -331,12 +332,23 @@ class Benchmark:
         arrays = {"intermediate": self.z_0, "final": self.f_0, "factors": self.fp_0, "tariffs": self.tariff_0}
         if self.employment is not None:
             arrays["employment"] = self.employment
+        suffix = ".gz" if compress else ""
+        for key in FILES:
+            for old in (path / FILES[key][0], path / (FILES[key][0] + ".gz")):
+                old.unlink(missing_ok=True)
         for key, arr in arrays.items():
             fname, cols = FILES[key]
-            _long_frame(arr, labels[key], cols).to_csv(path / fname, index=False)
+            _long_frame(arr, labels[key], cols).to_csv(path / (fname + suffix), index=False)
         rows = [(k, self.sectors[n], v[n]) for k, v in self.elasticities.items() for n in range(self.n_sectors)]
-        pd.DataFrame(rows, columns=["parameter", "sector", "value"]).to_csv(path / FILES["elasticities"][0], index=False)
+        pd.DataFrame(rows, columns=["parameter", "sector", "value"]).to_csv(path / (FILES["elasticities"][0] + suffix), index=False)
         return path
+
+    @classmethod
+    def load(cls, name: str) -> "Benchmark":
+        """Load a built-in benchmark by name (see :func:`cge.datasets.available`)."""
+        from .datasets import load
+
+        return load(name)
 
     @classmethod
     def read(cls, path) -> "Benchmark":
@@ -371,7 +383,7 @@ class Benchmark:
         R, S = len(regions), len(sectors)
         elasticities = {}
         if el is not None:
-            present = pd.read_csv(path / FILES["elasticities"][0], usecols=["parameter"])["parameter"].unique()
+            present = pd.read_csv(_existing(path / FILES["elasticities"][0]), usecols=["parameter"])["parameter"].unique()
             elasticities = {k: el[ELASTICITIES.index(k)] for k in present}
         return cls(
             regions=regions,
@@ -438,10 +450,10 @@ def _long_frame(arr: np.ndarray, labels: list[list[str]], columns: list[str]) ->
 
 def _read_long(path: Path, key: str, labels: dict, required: bool) -> np.ndarray | None:
     fname, cols = FILES[key]
-    file = path / fname
-    if not file.is_file():
+    file = _existing(path / fname)
+    if file is None:
         if required:
-            raise BenchmarkError(f"{file}: missing file")
+            raise BenchmarkError(f"{path / fname}: missing file")
         return None
     df = pd.read_csv(file, dtype={c: str for c in cols}, keep_default_na=False)
     missing = [c for c in cols + ["value"] if c not in df.columns]
@@ -468,3 +480,11 @@ def _read_long(path: Path, key: str, labels: dict, required: bool) -> np.ndarray
     arr = np.zeros(shape)
     arr[tuple(index)] = values.to_numpy(dtype=float)
     return arr
+
+
+def _existing(file: Path) -> Path | None:
+    """``file`` or its gzipped twin ``file.gz``, whichever exists."""
+    if file.is_file():
+        return file
+    gz = file.with_name(file.name + ".gz")
+    return gz if gz.is_file() else None
