@@ -509,5 +509,9 @@ class MRIO:
 
 def to_long(frame: pd.DataFrame, value_name: str = "value") -> pd.DataFrame:
     """Long (tidy) form of a wide result frame: one row per index entry and ``term``."""
-    long = frame.stack(future_stack=True) if "future_stack" in frame.stack.__code__.co_varnames else frame.stack()
-    return long.rename(value_name).to_frame()
+    n_rows, n_cols = frame.shape
+    idx = frame.index.repeat(n_cols)
+    arrays = [idx.get_level_values(i) for i in range(idx.nlevels)]
+    names = list(frame.index.names) + [frame.columns.name or "term"]
+    index = pd.MultiIndex.from_arrays([*arrays, np.tile(frame.columns.to_numpy(), n_rows)], names=names)
+    return pd.DataFrame({value_name: frame.to_numpy().reshape(-1)}, index=index)

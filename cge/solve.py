@@ -313,25 +313,22 @@ class Model:
     def _allocate_common_imports(self, z: np.ndarray) -> np.ndarray:
         """With common sourcing, share each route's imports among buyers by their import demand.
 
-        The model determines imports by (exporter, commodity, importer); buyer ``b`` takes the share
-        ``m_0[s, b, i] * QM_b / sum_b' m_0[s, b', i] * QM_b'`` of it, where ``QM_b`` is the buyer's
+        The model determines imports by route (exporter, commodity, importer); buyer ``b`` takes the
+        share ``m_0[s, b, i] * QM_b / sum_b' m_0[s, b', i] * QM_b'``, where ``QM_b`` is the buyer's
         import composite, ``Q^A (P^A / P^M)^{sigma_dm}`` relative to the benchmark.
         """
         m, p = self.m, self.params
-        R, S = p.n_regions, p.n_sectors
         sig_dm = p.sigma["sigma_dm"]
         weight = np.zeros_like(p.m_0)
         for s, b, i in m.COMPOSITES:
             if p.m_0[s, b, i] > 0:
                 weight[s, b, i] = p.m_0[s, b, i] * m.QA[s, b, i].value * (m.PA[s, b, i].value / m.PM[s, i].value) ** sig_dm[i]
-        out = z.copy()
-        off = ~np.eye(R, dtype=bool)
-        total = (z * off[:, None, :, None]).sum(axis=3)  # [r, i, s]
-        share = weight / np.where(weight.sum(axis=1, keepdims=True) > 0, weight.sum(axis=1, keepdims=True), 1.0)  # [s, b, i]
-        alloc = total[..., None] * share.transpose(2, 0, 1)[None]  # [r, i, s, b]
-        mask = off[:, None, :, None] & np.ones_like(z, dtype=bool)
-        out[mask] = alloc[mask]
-        return out
+        total = weight.sum(axis=1, keepdims=True)
+        share = weight / np.where(total > 0, total, 1.0)  # [s, b, i]
+        route = np.zeros(z.shape[:3])
+        for k in m.IMPORT_ROUTES:
+            route[k] = m.route_0[k] * pyo.value(m.z_import[k])
+        return z + route[..., None] * share.transpose(2, 0, 1)[None]
 
     def path(self, scenario: Scenario, steps: int) -> list[Solution]:
         """Solutions at ``steps`` evenly spaced points from the benchmark to ``scenario``.

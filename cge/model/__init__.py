@@ -59,9 +59,19 @@ def _add_sets(m, params, closure) -> None:
         imports = [k for k in composites if params.m_0[k] > 0 and not params.one_level(k[2])]
         m.IMPORT_COMPOSITES = pyo.Set(initialize=imports, dimen=3)
     m.AGENTS = pyo.Set(initialize=[(s, a) for s in range(R) for a in range(len(params.agents)) if params.fd_0[s, a] > 0], dimen=2)
-    flows = [tuple(int(v) for v in k) for k in np.argwhere(params.d_0 > 0)]
+    d_0 = params.d_0
+    if params.sourcing == "common":
+        domestic = np.zeros_like(d_0, dtype=bool)
+        domestic[np.arange(R), :, np.arange(R), :] = True
+        flows = [tuple(int(v) for v in k) for k in np.argwhere((d_0 > 0) & domestic)]
+        route_0 = (d_0 * ~domestic).sum(axis=3)
+        m.route_0 = route_0
+        m.IMPORT_ROUTES = pyo.Set(initialize=[tuple(int(v) for v in k) for k in np.argwhere(route_0 > 0)], dimen=3)
+    else:
+        flows = [tuple(int(v) for v in k) for k in np.argwhere(d_0 > 0)]
     m.FLOWS = pyo.Set(initialize=flows, dimen=4)
-    routes = sorted({(r, i, s, int(params.use_of_buyer[b])) for r, i, s, b in flows})
+    traded = d_0.sum(axis=3) > 0
+    routes = [tuple(int(v) for v in k) for k in np.argwhere(np.stack([traded, traded], axis=-1))]
     m.ROUTES = pyo.Set(initialize=routes, dimen=4, doc="(exporter, commodity, importer, use) with trade")
 
     market_of = factor_market_of(params, closure)
@@ -77,13 +87,10 @@ def _add_sets(m, params, closure) -> None:
 
 def _add_parameters(m, params, closure) -> None:
     """Policy parameters (mutable, set by scenarios) and benchmark endowments."""
+    first_buyer = [int(np.flatnonzero(params.use_of_buyer == u)[0]) for u in (0, 1)]
     t_0 = params.tariff_0
-    use = params.use_of_buyer
-    first_buyer = {}
-    for r, i, s, b in m.FLOWS:
-        first_buyer.setdefault((r, i, s, int(use[b])), b)
     m.tariff = pyo.Param(
-        m.ROUTES, mutable=True, initialize={k: float(t_0[k[0], k[1], k[2], b]) for k, b in first_buyer.items()},
+        m.ROUTES, mutable=True, initialize={k: float(t_0[k[0], k[1], k[2], first_buyer[k[3]]]) for k in m.ROUTES},
         doc="ad-valorem tariff",
     )
     m.tau = pyo.Param(m.ROUTES, mutable=True, initialize=1.0, doc="iceberg trade cost (benchmark 1)")

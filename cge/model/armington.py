@@ -7,7 +7,9 @@ Delivered price of commodity ``i`` from ``r`` to buyer ``b`` in ``s`` (relative 
 With ``sourcing="agent"`` each buyer has its own two-level nest: domestic vs imported
 (``sigma_dm[i]``) and imports across partners (``sigma_mm[i]``); a single level when the two are
 equal. With ``sourcing="common"`` the domestic-import split is the buyer's, and the mix of import
-sources is common to all buyers of a region (one import composite per commodity and importer).
+sources is common to all buyers of a region: one import composite ``QM[s, i]`` per commodity and
+importer, bought from each partner ``r`` as the route flow ``z_import[r, i, s]`` (the standard GTAP
+structure; Caliendo and Parro 2015 when sigma_dm == sigma_mm).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ def add_armington(m, params) -> None:
     r"""Armington price indices and bilateral demands.
 
     Armington price (determines ``PA[s, b, i]``):
-    :math:`P^A_{sbi} = \mathrm{CES}_{\sigma^{dm}_i}(\theta^d: p^d_{sisb},\; \theta^m: P^M_{sbi})`.
-    Import price (determines ``PM``): :math:`P^M = \mathrm{CES}_{\sigma^{mm}_i}(\theta_r: p^d_{risb})`.
+    :math:`P^A_{sbi} = \mathrm{CES}_{\sigma^{dm}_i}(\theta^d: p^d_{sisb},\; \theta^m: P^M)`.
+    Import price (determines ``PM``): :math:`P^M = \mathrm{CES}_{\sigma^{mm}_i}(\theta_r: p^d_{ris})`.
     Bilateral demand in benchmark-quantity units (relative):
     :math:`z_{risb} = Q^A_{sbi} (P^A_{sbi}/p^d_{risb})^{\sigma^{dm}_i}` for domestic supply and
-    :math:`z_{risb} = Q^M_{sbi} (P^M/p^d_{risb})^{\sigma^{mm}_i}` for imports, with
-    :math:`Q^M_{sbi} = Q^A_{sbi} (P^A_{sbi}/P^M)^{\sigma^{dm}_i}`.
+    :math:`z_{risb} = Q^M (P^M/p^d_{risb})^{\sigma^{mm}_i}` for imports, with the import composite
+    :math:`Q^M_{sbi} = Q^A_{sbi} (P^A_{sbi}/P^M)^{\sigma^{dm}_i}` (agent sourcing) or, with common
+    sourcing, :math:`Q^M_{si} = \sum_b \theta^m_{sbi} Q^A_{sbi} (P^A_{sbi}/P^M_{si})^{\sigma^{dm}_i}`
+    (determines ``QM[s, i]``).
     """
     sig_dm, sig_mm = params.sigma["sigma_dm"], params.sigma["sigma_mm"]
     v_0, qa_0, m_0, tariff_0 = params.v_0, params.qa_0, params.m_0, params.tariff_0
@@ -43,17 +47,21 @@ def add_armington(m, params) -> None:
     for r, i, s, b in m.FLOWS:
         sources.setdefault((s, b, i), []).append(r)
 
-    def has_import_nest(s, b, i):
-        return (s, i) in m.IMPORT_COMPOSITES if common else (s, b, i) in m.IMPORT_COMPOSITES
+    if common:
+        _add_common_imports(m, params)
+    else:
+        _add_agent_imports(m, params, sources)
 
-    def import_price(s, b, i):
-        return m.PM[s, i] if common else m.PM[s, b, i]
+    def has_import_nest(s, b, i):
+        if common:
+            return m_0[s, b, i] > 0
+        return (s, b, i) in m.IMPORT_COMPOSITES
 
     def pa_def(m, s, b, i):
-        rs = sources[(s, b, i)]
+        rs = sources.get((s, b, i), [])
         if has_import_nest(s, b, i):
             shares = [v_0[s, i, s, b] / qa_0[s, b, i], m_0[s, b, i] / qa_0[s, b, i]]
-            prices = [m.pd[s, i, s, b] if s in rs else 1.0, import_price(s, b, i)]
+            prices = [m.pd[s, i, s, b] if s in rs else 1.0, m.PM[s, i] if common else m.PM[s, b, i]]
         else:
             shares = [v_0[r, i, s, b] / qa_0[s, b, i] for r in rs]
             prices = [m.pd[r, i, s, b] for r in rs]
@@ -62,55 +70,20 @@ def add_armington(m, params) -> None:
     m.armington_price = pyo.Constraint(m.COMPOSITES, rule=pa_def, doc="Armington price index ⟂ PA")
 
     if common:
-        v_imp = {}
-        buyers = {}
-        for r, i, s, b in m.FLOWS:
-            if r != s:
-                v_imp[(r, i, s)] = v_imp.get((r, i, s), 0.0) + v_0[r, i, s, b]
-                buyers.setdefault((s, i), set()).add(b)
-        partners = {}
-        for r, i, s in v_imp:
-            partners.setdefault((s, i), []).append(r)
-
-        def pm_def(m, s, i):
-            rs = partners[(s, i)]
-            b0 = min(buyers[(s, i)])
-            shares = [v_imp[(r, i, s)] / params.m_common_0[s, i] for r in rs]
-            return m.PM[s, i] - ces_price(sig_mm[i], shares, [m.pd[r, i, s, b0] for r in rs]) == 0
-
         def import_quantity(m, s, i):
-            return sum(
-                m_0[s, b, i] / params.m_common_0[s, i] * m.QA[s, b, i] * ces_demand(sig_dm[i], m.PA[s, b, i], m.PM[s, i])
-                for b in sorted(buyers[(s, i)])
+            mc = params.m_common_0[s, i]
+            demand = sum(
+                m_0[s, b, i] / mc * m.QA[s, b, i] * ces_demand(sig_dm[i], m.PA[s, b, i], m.PM[s, i])
+                for b in range(len(params.buyers)) if m_0[s, b, i] > 0
             )
+            return m.QM[s, i] - demand == 0
 
-        m.import_price = pyo.Constraint(m.IMPORT_COMPOSITES, rule=pm_def, doc="import price index ⟂ PM")
-        m.QM = pyo.Expression(m.IMPORT_COMPOSITES, rule=import_quantity, doc="common import composite / benchmark")
-        m.IMPORT_ROUTES = pyo.Set(initialize=sorted(v_imp), dimen=3)
-        m.z_import = pyo.Expression(
-            m.IMPORT_ROUTES,
-            rule=lambda m, r, i, s: m.QM[s, i] * ces_demand(sig_mm[i], m.PM[s, i], m.pd[r, i, s, min(buyers[(s, i)])]),
-        )
-    else:
-
-        def pm_def(m, s, b, i):
-            rs = [r for r in sources[(s, b, i)] if r != s]
-            shares = [v_0[r, i, s, b] / m_0[s, b, i] for r in rs]
-            return m.PM[s, b, i] - ces_price(sig_mm[i], shares, [m.pd[r, i, s, b] for r in rs]) == 0
-
-        m.import_price = pyo.Constraint(m.IMPORT_COMPOSITES, rule=pm_def, doc="import price index ⟂ PM")
-        m.QM = pyo.Expression(
-            m.IMPORT_COMPOSITES,
-            rule=lambda m, s, b, i: m.QA[s, b, i] * ces_demand(sig_dm[i], m.PA[s, b, i], m.PM[s, b, i]),
-            doc="import composite / benchmark",
-        )
+        m.import_quantity = pyo.Constraint(m.IMPORT_COMPOSITES, rule=import_quantity, doc="import composite demand ⟂ QM")
 
     def z(m, r, i, s, b):
         if r == s or not has_import_nest(s, b, i):
             return m.QA[s, b, i] * ces_demand(sig_dm[i], m.PA[s, b, i], m.pd[r, i, s, b])
-        if common:
-            return m.z_import[r, i, s]
-        return m.QM[s, b, i] * ces_demand(sig_mm[i], m.PM[s, b, i], m.pd[r, i, s, b])
+        return m.QMB[s, b, i] * ces_demand(sig_mm[i], m.PM[s, b, i], m.pd[r, i, s, b])
 
     m.z = pyo.Expression(m.FLOWS, rule=z, doc="bilateral delivered quantity / benchmark")
 
@@ -121,4 +94,56 @@ def add_armington(m, params) -> None:
             revenue[s].append(
                 m.tariff[r, i, s, u] * m.p[r, i] * m.tau[r, i, s, u] * params.d_0[r, i, s, b] * m.z[r, i, s, b]
             )
+    if common:
+        for r, i, s in m.IMPORT_ROUTES:
+            revenue[s].append(
+                m.tariff[r, i, s, 0] * m.p[r, i] * m.tau[r, i, s, 0] * m.route_0[r, i, s] * m.z_import[r, i, s]
+            )
     m.tariff_revenue_terms = revenue
+
+
+def _add_agent_imports(m, params, sources) -> None:
+    """Each buyer's own import composite: price ``PM[s, b, i]`` and quantity ``QMB[s, b, i]``."""
+    sig_dm, sig_mm = params.sigma["sigma_dm"], params.sigma["sigma_mm"]
+    v_0, m_0 = params.v_0, params.m_0
+
+    def pm_def(m, s, b, i):
+        rs = [r for r in sources[(s, b, i)] if r != s]
+        shares = [v_0[r, i, s, b] / m_0[s, b, i] for r in rs]
+        return m.PM[s, b, i] - ces_price(sig_mm[i], shares, [m.pd[r, i, s, b] for r in rs]) == 0
+
+    m.import_price = pyo.Constraint(m.IMPORT_COMPOSITES, rule=pm_def, doc="import price index ⟂ PM")
+    m.QMB = pyo.Expression(
+        m.IMPORT_COMPOSITES,
+        rule=lambda m, s, b, i: m.QA[s, b, i] * ces_demand(sig_dm[i], m.PA[s, b, i], m.PM[s, b, i]),
+        doc="import composite of buyer b / benchmark",
+    )
+
+
+def _add_common_imports(m, params) -> None:
+    """The common import composite of each (importer, commodity) and its route flows."""
+    sig_mm = params.sigma["sigma_mm"]
+    t_0 = params.tariff_0
+    route_0 = m.route_0
+    partners = {}
+    for r, i, s in m.IMPORT_ROUTES:
+        partners.setdefault((s, i), []).append(r)
+    b0 = 0  # tariffs and trade costs of imports are the same for every buyer under common sourcing
+
+    def pd_route(m, r, i, s):
+        return m.p[r, i] * m.tau[r, i, s, 0] * (1.0 + m.tariff[r, i, s, 0]) / (1.0 + t_0[r, i, s, b0])
+
+    m.pd_import = pyo.Expression(m.IMPORT_ROUTES, rule=pd_route, doc="delivered import price / benchmark")
+
+    def pm_def(m, s, i):
+        rs = partners[(s, i)]
+        v = [route_0[r, i, s] * (1.0 + t_0[r, i, s, b0]) for r in rs]
+        shares = [x / params.m_common_0[s, i] for x in v]
+        return m.PM[s, i] - ces_price(sig_mm[i], shares, [m.pd_import[r, i, s] for r in rs]) == 0
+
+    m.import_price = pyo.Constraint(m.IMPORT_COMPOSITES, rule=pm_def, doc="import price index ⟂ PM")
+    m.z_import = pyo.Expression(
+        m.IMPORT_ROUTES,
+        rule=lambda m, r, i, s: m.QM[s, i] * ces_demand(sig_mm[i], m.PM[s, i], m.pd_import[r, i, s]),
+        doc="imports delivered on route (r, i, s) / benchmark",
+    )

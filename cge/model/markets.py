@@ -22,8 +22,14 @@ def add_markets(m, params) -> None:
     for r, i, s, b in m.FLOWS:
         buyers_of.setdefault((r, i), []).append((s, b))
 
+    importers_of = {}
+    if params.sourcing == "common":
+        for r, i, s in m.IMPORT_ROUTES:
+            importers_of.setdefault((r, i), []).append(s)
+
     def excess_supply(m, r, i):
-        shipped = sum(m.tau[r, i, s, use[b]] * d_0[r, i, s, b] * m.z[r, i, s, b] for s, b in buyers_of[(r, i)])
+        shipped = sum(m.tau[r, i, s, use[b]] * d_0[r, i, s, b] * m.z[r, i, s, b] for s, b in buyers_of.get((r, i), []))
+        shipped += sum(m.tau[r, i, s, 0] * m.route_0[r, i, s] * m.z_import[r, i, s] for s in importers_of.get((r, i), []))
         return m.Y[r, i] - shipped / x_0[r, i]
 
     m.goods_excess = pyo.Expression(m.PRODUCERS, rule=excess_supply)

@@ -11,6 +11,7 @@ variable   index                         determined by
 ``QA``     (s, b, i) composites          composite demand of buyer b (sector or agent)
 ``PA``     (s, b, i) composites          Armington price index
 ``PM``     import composites             import price index (two-level nests)
+``QM``     (s, i) common sourcing        common import composite demand
 ``PFD``    (s, a) final agents           final-demand price index of agent a
 ``INC``    s                             income balance of the regional household
 ``LS``     s (labour closures)           labour supply rule of the closure
@@ -35,6 +36,8 @@ def add_variables(m, params, closure) -> None:
     m.QA = pyo.Var(m.COMPOSITES, initialize=1.0, bounds=pos, doc="Armington composite demand")
     m.PA = pyo.Var(m.COMPOSITES, initialize=1.0, bounds=pos, doc="Armington price index")
     m.PM = pyo.Var(m.IMPORT_COMPOSITES, initialize=1.0, bounds=pos, doc="import price index")
+    if params.sourcing == "common":
+        m.QM = pyo.Var(m.IMPORT_COMPOSITES, initialize=1.0, bounds=pos, doc="common import composite")
     m.PFD = pyo.Var(m.AGENTS, initialize=1.0, bounds=pos, doc="final-demand price index")
     m.INC = pyo.Var(m.REGIONS, initialize=1.0, bounds=pos, doc="regional household income / benchmark")
     m.LS = pyo.Var(m.LABOUR_REGIONS, initialize=1.0, bounds=pos, doc="labour supply / benchmark")
