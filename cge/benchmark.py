@@ -44,6 +44,8 @@ DEFAULT_ELASTICITIES = {
     "sigma_int": 0.0,
     "sigma_fd": 1.0,
 }
+WORLD = "World"
+"""Label of world totals in results tables; not allowed as a region label."""
 BALANCE_TOLERANCE = 1e-9
 """Relative tolerance of the output = sales = costs check, as a share of ``max(1, output)``."""
 
@@ -232,6 +234,8 @@ class Benchmark:
             dup = sorted({x for x in labels if labels.count(x) > 1})
             if dup:
                 raise BenchmarkError(f"{name}: duplicate labels {dup}")
+        if WORLD in self.regions:
+            raise BenchmarkError(f"regions: {WORLD!r} is reserved for world totals in results; rename that region (e.g. 'RoW')")
         if "household" not in self.agents:
             raise BenchmarkError(f"agents {self.agents}: a 'household' agent is required")
         shapes = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .benchmark import Benchmark
+from .benchmark import WORLD, Benchmark
 
 
 class Results:
@@ -88,7 +88,7 @@ class Results:
         world = df.sum(numeric_only=True)
         world["utility_index"] = np.nan
         world["ev_pct"] = 100.0 * world["ev"] / world["income_0"]
-        df.loc["World"] = world
+        df.loc[WORLD] = world
         return df
 
     def welfare_decomposition(self, steps: int = 8) -> pd.DataFrame:

@@ -239,17 +239,21 @@ class Model:
     def _attempt(self, instruments, tol):
         """One Ipopt solve from the current point; (ok, stats, error)."""
         self._last_good = self._values()
+        previous = self._instruments
         self._set_instruments(*instruments)
         solver = pyo.SolverFactory("cyipopt")
         solver.config.options.update(self.solver_options)
         stats = {}
+        counted: list[int] = []
+        solver.config.intermediate_callback = lambda *args: counted.append(args[2]) or True
         t0 = time.perf_counter()
         try:
             result = solver.solve(self.m, tee=False, load_solutions=True)
             status = result.solver.termination_condition
-            stats["iterations"] = _iterations(result)
+            stats["iterations"] = counted[-1] if counted else 0
         except Exception as exc:  # evaluation errors or solver failures are reported as SolveError
             self._restore(self._last_good)
+            self._set_instruments(*previous)
             return False, stats, SolveError(f"Ipopt stopped with an error: {exc}")
         stats["ipopt_seconds"] = time.perf_counter() - t0
         stats["termination"] = str(status)
@@ -262,6 +266,7 @@ class Model:
                 f"no equilibrium within tolerance {tol:g} (Ipopt: {status}); worst equations:\n{top}", res
             )
             self._restore(self._last_good)
+            self._set_instruments(*previous)
             return False, stats, err
         return True, stats, None
 
@@ -352,9 +357,3 @@ class Model:
         nc = sum(1 for _ in self.m.component_data_objects(pyo.Constraint, active=True))
         return {"variables": nv, "equations": nc}
 
-
-def _iterations(result) -> int:
-    try:
-        return int(result.solver.iterations)
-    except (AttributeError, TypeError, ValueError):
-        return -1
