@@ -92,8 +92,22 @@ class Model:
 
     ``closure`` (default :class:`Closure` ()), ``sourcing`` ``"agent"`` (each buyer its own
     Armington nest) or ``"common"`` (one import mix per commodity and importer), ``elasticities``
-    overriding the benchmark's. ``backend`` ``"pyomo"`` is the reference formulation.
+    overriding the benchmark's. ``backend``: ``"pyomo"`` (the readable reference formulation),
+    ``"fast"`` (vectorised evaluations passed to Ipopt directly, for full-size tables; see
+    :mod:`cge.fast`) or ``"auto"`` (picks by size and says which it used in ``model.log``).
     """
+
+    def __new__(cls, bench=None, closure=None, sourcing="agent", elasticities=None, backend="pyomo", solver_options=None):
+        if cls is Model and backend in ("fast", "auto"):
+            from . import fast
+
+            chosen = "fast" if backend == "fast" else fast.choose_backend(bench, sourcing)
+            if chosen == "fast":
+                model = fast.FastModel(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, solver_options=solver_options)
+                if backend == "auto":
+                    model.log.append(f"backend 'auto' chose 'fast' for {bench.n_regions} x {bench.n_sectors}")
+                return model
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -105,7 +119,7 @@ class Model:
         solver_options: dict | None = None,
     ):
         if backend not in ("pyomo", "auto"):
-            raise ValueError(f"backend={backend!r}; available: 'pyomo', 'auto'")
+            raise ValueError(f"backend={backend!r}; available: 'pyomo', 'fast', 'auto'")
         self.bench = bench
         self.closure = closure or Closure()
         self.sourcing = sourcing
@@ -119,6 +133,8 @@ class Model:
         self._benchmark_values = np.array([v.value for v in self._vars])
         self._instruments = (bench.tariff_0.copy(), np.ones_like(bench.tariff_0), 1.0)
         self.log: list[str] = []
+        if backend == "auto":
+            self.log.append(f"backend 'auto' chose 'pyomo' for {bench.n_regions} x {bench.n_sectors}")
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
