@@ -320,6 +320,35 @@ class Results:
             balance_tolerance=1e-6,
         )
 
+    # ------------------------------------------------------------------ value chains
+    def gvc(self, groups: dict | None = None) -> pd.DataFrame:
+        """Headline GVC indicators of the benchmark and the counterfactual table, side by side.
+
+        Long frame ``indicator, region, unit, benchmark, scenario, change`` from
+        :func:`cge.gvc.summary` on :meth:`Benchmark.to_mrio` and on :meth:`mrio`; ``change`` is in
+        percentage points for shares and in % for values. ``groups`` defaults to the benchmark's
+        region groups (each is also reported as one economy, with its intra-group trade share).
+        """
+        from .gvc import summary
+
+        groups = self.bench.groups if groups is None else groups
+        key = tuple(sorted((k, tuple(v)) for k, v in groups.items()))
+        cache = self.model.__dict__.setdefault("_gvc_benchmark", {})
+        if key not in cache:
+            cache[key] = _gvc_summary(self.bench, groups, self.unit)
+        before = cache[key]
+        after = _gvc_summary(self.mrio(), groups, self.unit)
+        df = before.merge(after, on=["indicator", "region", "unit"], suffixes=("_benchmark", "_scenario"))
+        df = df.rename(columns={"value_benchmark": "benchmark", "value_scenario": "scenario"})
+        share = df["unit"] == "share"
+        df["change"] = np.where(
+            share,
+            100.0 * (df["scenario"] - df["benchmark"]),
+            100.0 * np.divide(df["scenario"] - df["benchmark"], df["benchmark"], out=np.zeros(len(df)), where=df["benchmark"].to_numpy() != 0),
+        )
+        df["change_unit"] = np.where(share, "pp", "%")
+        return df
+
     # ------------------------------------------------------------------ tidy export
     def tidy(self, decompose: bool = True) -> pd.DataFrame:
         """All results in one long frame: ``scenario, variable, region, sector, value, unit``."""
@@ -342,6 +371,13 @@ class Results:
 
     def __repr__(self) -> str:
         return f"Results({self.scenario.name!r}, max residual {self.solution.max_residual:.2e})"
+
+
+def _gvc_summary(bench: Benchmark, groups: dict, unit: str) -> pd.DataFrame:
+    from .gvc import summary
+
+    t = bench.to_mrio()
+    return summary(t["Z"], t["Y"], t["x"], t["va"], regions=t["regions"], sectors=t["sectors"], groups=groups, value_unit=unit)
 
 
 def _long(series: pd.Series, variable: str, unit: str) -> pd.DataFrame:

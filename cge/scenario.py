@@ -61,3 +61,284 @@ class Scenario:
             name=f"{self.name}@{weight:.4g}",
             numeraire_value=1.0 + weight * (self.numeraire_value - 1.0),
         )
+
+
+# ---------------------------------------------------------------------- scenario files (TOML)
+
+INSTRUMENTS = ("tariff", "iceberg")
+OPERATIONS = ("set", "scale", "add")
+USE_CHOICES = ("all", "intermediate", "final")
+SHOCK_KEYS = {"instrument", "op", "value", "exporters", "importers", "sectors", "use", "not_exporters", "not_importers", "not_sectors", "name"}
+SCENARIO_KEYS = {"name", "description", "shock", "closure", "elasticities", "sourcing", "sweep"}
+MODEL_KEYS = {"sourcing", "closure", "elasticities", "backend"}
+TOP_KEYS = {"title", "description", "benchmark", "model", "scenario", "sector_groups", "region_groups", "output"}
+
+
+@dataclass
+class Shock:
+    """A rule: an operation on one instrument over exporters x sectors x importers x uses.
+
+    Selections take region or sector names, group names (the benchmark's region groups, or groups
+    defined in the file), lists of them, or ``"all"``; ``not_*`` removes members. Shocks apply to
+    international routes only (exporter != importer).
+    """
+
+    instrument: str
+    op: str
+    value: float
+    exporters: object = "all"
+    importers: object = "all"
+    sectors: object = "all"
+    use: str = "all"
+    not_exporters: object = ()
+    not_importers: object = ()
+    not_sectors: object = ()
+    name: str = ""
+
+    def mask(self, bench, region_groups: dict, sector_groups: dict, where: str) -> np.ndarray:
+        """Boolean (R, S, R, 2) selection of the routes this shock applies to."""
+        R, S = bench.n_regions, bench.n_sectors
+        groups = {**bench.groups, **region_groups}
+        ex = _select(self.exporters, bench.regions, groups, f"{where}.exporters") & ~_select(self.not_exporters, bench.regions, groups, f"{where}.not_exporters", empty_ok=True)
+        im = _select(self.importers, bench.regions, groups, f"{where}.importers") & ~_select(self.not_importers, bench.regions, groups, f"{where}.not_importers", empty_ok=True)
+        se = _select(self.sectors, bench.sectors, sector_groups, f"{where}.sectors") & ~_select(self.not_sectors, bench.sectors, sector_groups, f"{where}.not_sectors", empty_ok=True)
+        us = np.array([self.use in ("all", "intermediate"), self.use in ("all", "final")])
+        out = ex[:, None, None, None] & se[None, :, None, None] & im[None, None, :, None] & us[None, None, None, :]
+        out &= ~np.eye(R, dtype=bool)[:, None, :, None]
+        return out
+
+    def apply(self, arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        out = arr.copy()
+        if self.op == "set":
+            out[mask] = self.value
+        elif self.op == "scale":
+            out[mask] *= self.value
+        else:
+            out[mask] += self.value
+        return out
+
+
+@dataclass
+class ScenarioSpec:
+    """One scenario of a file: its shocks and any model options of its own."""
+
+    name: str
+    description: str = ""
+    shocks: list = field(default_factory=list)
+    closure: dict = field(default_factory=dict)
+    elasticities: dict = field(default_factory=dict)
+    sourcing: str | None = None
+
+    def build(self, bench, region_groups=None, sector_groups=None) -> Scenario:
+        """The :class:`Scenario` of this spec on a benchmark."""
+        t = bench.tariff_0.copy()
+        tau = np.ones_like(t)
+        for n, shock in enumerate(self.shocks):
+            mask = shock.mask(bench, region_groups or {}, sector_groups or {}, f"scenario {self.name!r} shock {n + 1}")
+            if shock.instrument == "tariff":
+                t = shock.apply(t, mask)
+            else:
+                tau = shock.apply(tau, mask)
+        return Scenario(tariff=t, iceberg=tau, name=self.name, description=self.description)
+
+
+@dataclass
+class RunSpec:
+    """A scenario file: benchmark, model options and scenarios."""
+
+    path: object
+    title: str
+    description: str
+    benchmark: str
+    model: dict
+    scenarios: list
+    region_groups: dict = field(default_factory=dict)
+    sector_groups: dict = field(default_factory=dict)
+    output: dict = field(default_factory=dict)
+
+    def load_benchmark(self):
+        """The benchmark: a built-in name or a folder (relative to the scenario file)."""
+        from pathlib import Path
+
+        from .benchmark import Benchmark
+        from .datasets import available
+
+        if self.benchmark in available():
+            return Benchmark.load(self.benchmark)
+        folder = Path(self.benchmark)
+        if not folder.is_absolute():
+            folder = Path(self.path).parent / folder
+        if not (folder / "metadata.toml").is_file():
+            raise ScenarioError(f"{self.path}: benchmark {self.benchmark!r} is neither a built-in benchmark {available()} nor a benchmark folder")
+        return Benchmark.read(folder)
+
+
+def load_spec(path) -> RunSpec:
+    """Read and check a scenario file; errors name the file, the key, the value and what is allowed."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    _keys(doc, TOP_KEYS, f"{path}")
+    bench = doc.get("benchmark")
+    if isinstance(bench, dict):
+        bench = bench.get("name") or bench.get("path")
+    if not isinstance(bench, str) or not bench:
+        raise ScenarioError(f"{path}: key 'benchmark' must name a built-in benchmark or a folder, got {bench!r}")
+    model = doc.get("model", {})
+    _keys(model, MODEL_KEYS, f"{path}: [model]")
+    _model_options(model, f"{path}: [model]")
+    scenarios = []
+    raw = doc.get("scenario")
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(f"{path}: at least one [[scenario]] table is needed")
+    for n, sc in enumerate(raw):
+        where = f"{path}: scenario {n + 1}"
+        if not isinstance(sc, dict):
+            raise ScenarioError(f"{where}: must be a table")
+        _keys(sc, SCENARIO_KEYS, where)
+        name = sc.get("name")
+        if not isinstance(name, str) or not name:
+            raise ScenarioError(f"{where}: key 'name' must be a non-empty string, got {name!r}")
+        where = f"{path}: scenario {name!r}"
+        _model_options(sc, where)
+        shocks = [_shock(s, f"{where} shock {k + 1}") for k, s in enumerate(sc.get("shock", []))]
+        base = ScenarioSpec(
+            name=name,
+            description=str(sc.get("description", "")),
+            shocks=shocks,
+            closure=dict(sc.get("closure", {})),
+            elasticities=dict(sc.get("elasticities", {})),
+            sourcing=sc.get("sourcing"),
+        )
+        scenarios.extend(_sweep(base, sc.get("sweep"), where))
+    names = [s.name for s in scenarios]
+    dup = sorted({x for x in names if names.count(x) > 1})
+    if dup:
+        raise ScenarioError(f"{path}: scenario names must be unique, repeated: {dup}")
+    groups = doc.get("sector_groups", {})
+    rgroups = doc.get("region_groups", {})
+    for key, g in (("sector_groups", groups), ("region_groups", rgroups)):
+        if not isinstance(g, dict) or not all(isinstance(v, list) for v in g.values()):
+            raise ScenarioError(f"{path}: [{key}] must map names to lists of labels")
+    return RunSpec(
+        path=path,
+        title=str(doc.get("title", path.stem)),
+        description=str(doc.get("description", "")),
+        benchmark=bench,
+        model=dict(model),
+        scenarios=scenarios,
+        region_groups=rgroups,
+        sector_groups=groups,
+        output=dict(doc.get("output", {})),
+    )
+
+
+def _keys(table: dict, allowed: set, where: str) -> None:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where}: must be a table")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ScenarioError(f"{where}: unknown key {unknown[0]!r}; allowed: {sorted(allowed)}")
+
+
+def _model_options(table: dict, where: str) -> None:
+    from .model.closure import CAPITAL_CLOSURES, LABOUR_CLOSURES, Closure, ClosureError
+
+    src = table.get("sourcing")
+    if src is not None and src not in ("agent", "common"):
+        raise ScenarioError(f"{where}: sourcing = {src!r}; allowed: ['agent', 'common']")
+    backend = table.get("backend")
+    if backend is not None and backend not in ("pyomo", "fast", "auto"):
+        raise ScenarioError(f"{where}: backend = {backend!r}; allowed: ['pyomo', 'fast', 'auto']")
+    closure = table.get("closure", {})
+    if not isinstance(closure, dict):
+        raise ScenarioError(f"{where}: closure must be a table such as {{ labour = 'full_employment' }}")
+    allowed = {"labour", "capital", "labour_supply_elasticity", "numeraire"}
+    unknown = sorted(set(closure) - allowed)
+    if unknown:
+        raise ScenarioError(f"{where}: closure key {unknown[0]!r} unknown; allowed: {sorted(allowed)} (labour in {list(LABOUR_CLOSURES)}, capital in {list(CAPITAL_CLOSURES)})")
+    try:
+        Closure(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in closure.items()})
+    except ClosureError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    el = table.get("elasticities", {})
+    from .benchmark import ELASTICITIES
+
+    if not isinstance(el, dict):
+        raise ScenarioError(f"{where}: elasticities must be a table such as {{ sigma_mm = 8.0 }}")
+    for k, v in el.items():
+        if k not in ELASTICITIES:
+            raise ScenarioError(f"{where}: elasticities key {k!r} unknown; allowed: {list(ELASTICITIES)}")
+        vals = v if isinstance(v, list) else [v]
+        if not all(isinstance(x, (int, float)) and x >= 0 for x in vals):
+            raise ScenarioError(f"{where}: elasticities.{k} = {v!r}; must be a number >= 0 or a list of them")
+
+
+def _shock(table: dict, where: str) -> Shock:
+    _keys(table, SHOCK_KEYS, where)
+    inst = table.get("instrument")
+    if inst not in INSTRUMENTS:
+        raise ScenarioError(f"{where}: instrument = {inst!r}; allowed: {list(INSTRUMENTS)}")
+    op = table.get("op", "set")
+    if op not in OPERATIONS:
+        raise ScenarioError(f"{where}: op = {op!r}; allowed: {list(OPERATIONS)}")
+    value = table.get("value")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ScenarioError(f"{where}: value = {value!r}; must be a finite number")
+    use = table.get("use", "all")
+    if use not in USE_CHOICES:
+        raise ScenarioError(f"{where}: use = {use!r}; allowed: {list(USE_CHOICES)}")
+    if inst == "iceberg" and op == "set" and value <= 0:
+        raise ScenarioError(f"{where}: value = {value!r}; an iceberg cost must be positive")
+    if inst == "tariff" and op == "set" and value <= -1:
+        raise ScenarioError(f"{where}: value = {value!r}; a tariff must exceed -1")
+    kw = {k: table[k] for k in ("exporters", "importers", "sectors", "not_exporters", "not_importers", "not_sectors", "name") if k in table}
+    return Shock(instrument=inst, op=op, value=float(value), use=use, **kw)
+
+
+def _sweep(base: ScenarioSpec, sweep, where: str) -> list:
+    """Expand ``sweep = { shock = k, values = [...] }`` (k counts from 1) into one scenario a value."""
+    if sweep is None:
+        return [base]
+    if not isinstance(sweep, dict) or set(sweep) - {"shock", "values"} or "values" not in sweep:
+        raise ScenarioError(f"{where}: sweep must be a table {{ shock = 1, values = [ ... ] }}")
+    k = sweep.get("shock", 1)
+    if not isinstance(k, int) or not 1 <= k <= len(base.shocks):
+        raise ScenarioError(f"{where}: sweep.shock = {k!r}; must be a shock number from 1 to {len(base.shocks)}")
+    values = sweep["values"]
+    if not isinstance(values, list) or not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise ScenarioError(f"{where}: sweep.values must be a non-empty list of numbers, got {values!r}")
+    out = []
+    for v in values:
+        shocks = [Shock(**{**s.__dict__, "value": float(v)}) if n == k - 1 else s for n, s in enumerate(base.shocks)]
+        out.append(ScenarioSpec(f"{base.name}[{v:g}]", base.description, shocks, base.closure, base.elasticities, base.sourcing))
+    return out
+
+
+def _select(sel, labels: list, groups: dict, where: str, empty_ok: bool = False) -> np.ndarray:
+    """Boolean mask over ``labels`` from names, group names, lists of them, or 'all'."""
+    if sel == "all":
+        return np.ones(len(labels), dtype=bool)
+    items = [sel] if isinstance(sel, str) else list(sel)
+    if not items and not empty_ok:
+        raise ScenarioError(f"{where}: empty selection")
+    out = np.zeros(len(labels), dtype=bool)
+    for item in items:
+        if item in labels:
+            out[labels.index(item)] = True
+        elif item in groups:
+            for member in groups[item]:
+                if member not in labels:
+                    raise ScenarioError(f"{where}: group {item!r} names {member!r}, which is not in the benchmark")
+                out[labels.index(member)] = True
+        else:
+            raise ScenarioError(f"{where}: {item!r} is neither a label nor a group; labels: {labels}, groups: {sorted(groups)}")
+    return out
