@@ -170,3 +170,18 @@ def test_rerun_reproduces_the_numbers(cli_run, tmp_path):
     a = pd.read_csv(cli_run / "results.csv")
     b = pd.read_csv(tmp_path / "results.csv")
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.solver
+def test_results_notebook_executes_on_cli_outputs(cli_run, monkeypatch):
+    """The jupytext results notebook runs top to bottom on a `cge run` folder."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    nb = jupytext.read(Path(__file__).resolve().parents[1] / "experiments" / "results_notebook.py")
+    monkeypatch.setenv("CGE_RESULTS", str(cli_run))
+    NotebookClient(nb, kernel_name="python3", timeout=300).execute()
+    assert (cli_run / "publication_welfare.tex").is_file()
+    assert (cli_run / "publication_welfare_gvc.png").stat().st_size > 10_000
+    outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "EV % — asia_fta" in outputs
