@@ -35,7 +35,7 @@ blocks can belong to one country (OECD ICIO split tables: China and Mexico appea
 MX1/MX2 processing blocks); such a country's domestic block is the whole set of its rows. ``groups``
 (e.g. ``{"NAFTA": ["MEX", "USA"]}``) treat their members as one economy: trade inside the group is
 domestic (local Leontief inverse over the group block, final demand of members summed), as in
-exvatools (Campos, Timini and Vásquez 2024).
+R package exvatools (Feás 2023).
 
 References
 ----------
@@ -47,18 +47,27 @@ References
   Research* 35(4), 586-613.
 - Borin, A., Mancini, M. and Taglioni, D. (2021). Economic consequences of trade and global value
   chain integration: a measurement perspective. World Bank Policy Research Working Paper 9785.
+- Belotti, F., Borin, A. and Mancini, M. (2021). icio: Economic analysis with intercountry
+  input-output tables. *Stata Journal* 21(3), 708-755.
+- Feás, E. (2023). exvatools: value added in exports and other input-output table analysis tools.
+  R package, CRAN.
 - Hummels, D., Ishii, J. and Yi, K.-M. (2001). The nature and growth of vertical specialization in
   world trade. *Journal of International Economics* 54(1), 75-96.
 - Johnson, R. C. and Noguera, G. (2012). Accounting for intermediates: production sharing and
   trade in value added. *Journal of International Economics* 86(2), 224-236.
+- Johnson, R. C. (2018). Measuring global value chains. *Annual Review of Economics* 10, 207-236.
 - Koopman, R., Wang, Z. and Wei, S.-J. (2014). Tracing value-added and double counting in gross
   exports. *American Economic Review* 104(2), 459-494.
+- Los, B., Timmer, M. P. and de Vries, G. J. (2016). Tracing value-added and double counting in
+  gross exports: comment. *American Economic Review* 106(7), 1958-1966.
 - Miller, R. E. and Temurshoev, U. (2017). Output upstreamness and input downstreamness of
   industries/countries in world production. *International Regional Science Review* 40(5), 443-475.
 - Miroudot, S. and Ye, M. (2021). Decomposing value added in gross exports. *Economic Systems
   Research* 33(1), 67-87.
 - Muradov, K. (2016). Counting borders in global value chains. 24th IIOA Conference, Seoul.
 - OECD (2023). Guide to OECD Trade in Value Added (TiVA) indicators, 2023 edition.
+- Quast, B. and Kummritz, V. (2015). decompr: global value chain decomposition in R. CTEI Working
+  Paper 2015-01, Graduate Institute Geneva.
 - Wang, Z., Wei, S.-J. and Zhu, K. (2013, rev. 2018). Quantifying international production
   sharing at the bilateral and sector levels. NBER Working Paper 19677.
 - Wang, Z., Wei, S.-J., Yu, X. and Zhu, K. (2017a). Measures of participation in global value chains
@@ -125,6 +134,73 @@ def _ratio(num, den):
     return out
 
 
+def _eye(stack: np.ndarray) -> np.ndarray:
+    return np.eye(stack.shape[-1])[None]
+
+
+class BlockDiag:
+    """Block-diagonal matrix over the economies, kept as stacks of equal-size diagonal blocks.
+
+    ``layout`` lists, per block size k, the table rows of the economies of that size as a
+    (count, k) array; ``stacks`` the matching (count, k, k) blocks. Products are batched numpy
+    calls, one per block size.
+    """
+
+    def __init__(self, layout: Sequence[np.ndarray], stacks: Sequence[np.ndarray]):
+        self.layout, self.stacks = list(layout), list(stacks)
+
+    @classmethod
+    def of(cls, layout: Sequence[np.ndarray], M: np.ndarray) -> BlockDiag:
+        """The domestic blocks :math:`M_{ss}` of an (n, n) matrix."""
+        return cls(layout, [M[rows[:, :, None], rows[:, None, :]] for rows in layout])
+
+    def map(self, fn, *others: BlockDiag) -> BlockDiag:
+        """Apply ``fn`` to the block stacks (and those of ``others``), e.g. ``np.linalg.inv``."""
+        return BlockDiag(self.layout, [fn(s, *(o.stacks[i] for o in others)) for i, s in enumerate(self.stacks)])
+
+    def dot(self, X: np.ndarray) -> np.ndarray:
+        """This matrix times X of shape (n[, c])."""
+        out = np.empty(X.shape)
+        for rows, s in zip(self.layout, self.stacks):
+            out[rows] = (s @ X[rows][:, :, None])[:, :, 0] if X.ndim == 1 else s @ X[rows]
+        return out
+
+    def rdot(self, vec: np.ndarray) -> np.ndarray:
+        """Row vector (n,) times this matrix."""
+        out = np.empty(vec.shape)
+        for rows, s in zip(self.layout, self.stacks):
+            out[rows] = (vec[rows][:, None, :] @ s)[:, 0, :]
+        return out
+
+    def left(self, M: np.ndarray) -> np.ndarray:
+        """A full (m, n) matrix times this matrix."""
+        out = np.empty(M.shape)
+        for rows, s in zip(self.layout, self.stacks):
+            out[:, rows] = np.swapaxes(np.swapaxes(M[:, rows], 0, 1) @ s, 0, 1)
+        return out
+
+    def diag(self) -> np.ndarray:
+        """The diagonal, (n,)."""
+        out = np.empty(sum(rows.size for rows in self.layout))
+        for rows, s in zip(self.layout, self.stacks):
+            out[rows] = np.einsum("cii->ci", s)
+        return out
+
+
+def _memo(fn):
+    """Keep a table's term arrays once computed (tables are immutable); callers get a fresh dict."""
+
+    def wrapper(t, *args):
+        key = (fn.__name__, *args)
+        if key not in t._memo:
+            t._memo[key] = fn(t, *args)
+        out = t._memo[key]
+        return dict(out) if isinstance(out, dict) else out
+
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
 class MRIO:
     r"""An MRIO table arranged for GVC accounting, with its Leontief algebra computed once.
 
@@ -150,9 +226,9 @@ class MRIO:
     -----
     Arrays keep the table's row order. Row-level quantities have shape ``(n,)``, row-by-economy
     ones ``(n, G)`` (e.g. bilateral exports :math:`E_{sr}` of row :math:`(s, i)` to economy
-    :math:`r`), and block-diagonal matrices (:math:`L`, :math:`B_{ss}`, ...) are kept as lists of
-    per-economy blocks, so every operation costs at most :math:`O(n^2 G)` besides the one inverse
-    :math:`B`. Zero-output rows (OECD ICIO ``CHN``/``MEX`` aggregate rows) have zero coefficients
+    :math:`r`), and block-diagonal matrices (:math:`L`, :math:`B_{ss}`, ...) are kept as stacks of
+    per-economy blocks (:class:`BlockDiag`), so every operation costs at most :math:`O(n^2 G)`
+    besides the one inverse :math:`B`, which :meth:`regroup` reuses. Zero-output rows (OECD ICIO ``CHN``/``MEX`` aggregate rows) have zero coefficients
     and drop out. Instances are immutable; the arrays they expose are read-only by convention.
     """
 
@@ -216,12 +292,15 @@ class MRIO:
         self.row_region, self.row_sector = row_region, row_sector
         self.groups = {str(g): tuple(m) for g, m in (groups or {}).items()}
         self._explicit_rows = row_regions is not None
+        self._memo: dict = {}
 
         # economies: a group replaces its members, at the position of its first member
         member_of: dict = {}
         for g, members in self.groups.items():
             if not members:
                 raise ValueError(f"group {g!r} has no members")
+            if g in regions and g not in members:
+                raise ValueError(f"group label {g!r} is the name of a region outside the group")
             for r in members:
                 if r not in regions:
                     raise ValueError(f"group {g!r}: unknown region {r!r}")
@@ -240,6 +319,9 @@ class MRIO:
         self.n, self.G = n, len(economies)
         self.econ = econ_of_region[row_region]
         self.blocks = [np.flatnonzero(self.econ == g) for g in range(self.G)]
+        sizes = np.array([len(b) for b in self.blocks])
+        self._size_econs = [np.flatnonzero(sizes == k) for k in np.unique(sizes)]
+        self._layout = [np.array([self.blocks[g] for g in econs]) for econs in self._size_econs]
         self.C = np.zeros((n, self.G))
         self.C[np.arange(n), self.econ] = 1.0
         to_econ = np.zeros((n_reg, self.G))
@@ -301,24 +383,25 @@ class MRIO:
         """:math:`B` with its domestic blocks :math:`B_{ss}` zeroed, (n, n)."""
         return np.where(self.domestic, 0.0, self.B)
 
-    def diag_blocks(self, M: np.ndarray) -> list[np.ndarray]:
-        """Domestic blocks :math:`M_{ss}` of an (n, n) matrix, one per economy."""
-        return [M[np.ix_(b, b)] for b in self.blocks]
-
     @cached_property
-    def Ad(self) -> list[np.ndarray]:
+    def Ad(self) -> BlockDiag:
         """Domestic blocks :math:`A_{ss}`."""
-        return self.diag_blocks(self.A)
+        return BlockDiag.of(self._layout, self.A)
 
     @cached_property
-    def Bd(self) -> list[np.ndarray]:
+    def Bd(self) -> BlockDiag:
         """Domestic blocks :math:`B_{ss}` of the global inverse."""
-        return self.diag_blocks(self.B)
+        return BlockDiag.of(self._layout, self.B)
 
     @cached_property
-    def L(self) -> list[np.ndarray]:
+    def IAd(self) -> BlockDiag:
+        """:math:`I - A_{ss}`."""
+        return self.Ad.map(lambda a: _eye(a) - a)
+
+    @cached_property
+    def L(self) -> BlockDiag:
         """Local Leontief inverses :math:`L_{ss} = (I - A_{ss})^{-1}`."""
-        return [np.linalg.inv(np.eye(len(a)) - a) for a in self.Ad]
+        return self.IAd.map(np.linalg.inv)
 
     @cached_property
     def Ym(self) -> np.ndarray:
@@ -391,19 +474,15 @@ class MRIO:
         """Entry of each row's own economy in an (n, G) array: :math:`M_{i, s(i)}`."""
         return M[np.arange(self.n), self.econ]
 
-    def bd(self, blocks: Sequence[np.ndarray], X: np.ndarray) -> np.ndarray:
-        """Block-diagonal matrix (list of blocks) times X of shape (n[, c])."""
-        out = np.empty(X.shape)
-        for b, blk in zip(self.blocks, blocks):
-            out[b] = blk @ X[b]
-        return out
+    @staticmethod
+    def bd(blocks: BlockDiag, X: np.ndarray) -> np.ndarray:
+        """Block-diagonal matrix times X of shape (n[, c])."""
+        return blocks.dot(X)
 
-    def vbd(self, vec: np.ndarray, blocks: Sequence[np.ndarray]) -> np.ndarray:
+    @staticmethod
+    def vbd(vec: np.ndarray, blocks: BlockDiag) -> np.ndarray:
         """Row vector (n,) times a block-diagonal matrix."""
-        out = np.empty(self.n)
-        for b, blk in zip(self.blocks, blocks):
-            out[b] = vec[b] @ blk
-        return out
+        return blocks.rdot(vec)
 
     def cols(self, M: np.ndarray, q: np.ndarray) -> np.ndarray:
         r"""Column block of each economy applied to its slice of q:
@@ -609,6 +688,7 @@ def nrca(t: MRIO) -> pd.DataFrame:
 # =====================================================================================================
 # 2-3. Koopman, Wang and Wei (2014) and Wang, Wei and Zhu (2013)
 # =====================================================================================================
+@_memo
 def _wwz_terms(t: MRIO) -> dict[str, np.ndarray]:
     """The sixteen WWZ terms as (n, G) arrays [exporting row, importer]; see :func:`wwz`."""
     wL, wB = t.vl_dom[:, None], t.vb_dom[:, None]
@@ -727,6 +807,7 @@ def kww(t: MRIO, aggregation: str = "country") -> pd.DataFrame:
 # =====================================================================================================
 # 4. Borin and Mancini (2019, 2023)
 # =====================================================================================================
+@_memo
 def _bm_vaxe(t: MRIO) -> tuple[np.ndarray, np.ndarray]:
     r"""Directly absorbed (DAE) and absorbed-abroad (VAXE) parts of bilateral exports, (n, G).
 
@@ -738,12 +819,13 @@ def _bm_vaxe(t: MRIO) -> tuple[np.ndarray, np.ndarray]:
     return dae, vaxe
 
 
+@_memo
 def _bm_source(t: MRIO) -> dict[str, np.ndarray]:
     """Exporter perspective, source approach: 13 terms as (n, G) arrays."""
     e = t.esr
     vl, vbd, vbf = t.vl_dom[:, None], t.vb_dom[:, None], t.vb_for[:, None]
     # foreign VA recorded once: sum_{t != s} V_t B^{/s}_{ts} = (sum_{t != s} V_t B_ts) B_ss^{-1} L_ss
-    fva_coef = t.vbd(t.vb_for, [np.linalg.solve(b, l) for b, l in zip(t.Bd, t.L)])[:, None]
+    fva_coef = t.vbd(t.vb_for, t.Bd.map(np.linalg.solve, t.L))[:, None]
     dae, vaxe = _bm_vaxe(t)
     dc, fc, dva, fva = vbd * e, vbf * e, vl * e, fva_coef * e
     davax, vax_ = vl * dae, vl * vaxe
@@ -755,11 +837,12 @@ def _bm_source(t: MRIO) -> dict[str, np.ndarray]:
     }  # fmt: skip
 
 
+@_memo
 def _bm_sink(t: MRIO) -> dict[str, np.ndarray]:
     """Exporter perspective, sink approach (BM 2019, eqs. 33-39): terms as (n, G) arrays."""
     Am, B, L = t.Am, t.B, t.L
-    ia = [np.eye(len(a)) - a for a in t.Ad]
-    finv = [np.linalg.inv(i @ b) for i, b in zip(ia, t.Bd)]  # [(I - A_ss) B_ss]^-1
+    ia = t.IAd
+    finv = ia.map(lambda i, b: np.linalg.inv(i @ b), t.Bd)  # [(I - A_ss) B_ss]^-1
     # output with the exporter's exports taken out of the system, and its response to own final demand
     x_til = t.x[:, None] - t.cols(B, t.bd(finv, t.e))
     phi = t.Ym + t.route(t.bd(L, t.y_tot[:, None] + Am @ x_til))
@@ -781,14 +864,13 @@ def _bm_sink(t: MRIO) -> dict[str, np.ndarray]:
     }  # fmt: skip
 
 
+@_memo
 def _bm_self(t: MRIO, aggregation: str) -> tuple[dict[str, np.ndarray], str]:
     """Self perimeter: the perimeter is the export flow at the requested aggregation level."""
     vbd, vbf = t.vb_dom, t.vb_for
     if aggregation == "sector":
         # rank-one extraction of row (s, i)'s exports: B^{/i}_{., i} = B_{., i} / [(I - A_ss) B_ss]_ii
-        d = np.empty(t.n)
-        for b, a, bss in zip(t.blocks, t.Ad, t.Bd):
-            d[b] = np.einsum("ij,ji->i", np.eye(len(a)) - a, bss)
+        d = t.IAd.map(np.matmul, t.Bd).diag()
         _, vaxe = _bm_vaxe(t)
         e = t.e
         dva, fva, vax_ = vbd / d * e, vbf / d * e, vbd / d * vaxe.sum(axis=1)
@@ -813,19 +895,22 @@ def _bm_self(t: MRIO, aggregation: str) -> tuple[dict[str, np.ndarray], str]:
         dva, fva = np.zeros((t.G, t.G)), np.zeros((t.G, t.G))
         for s, bs in enumerate(t.blocks):
             a_s, b_s = t.A[bs], t.B[:, bs]
-            cd, cf = vbd[bs], vbf[bs]
-            for r, br in enumerate(t.blocks):
-                if r == s:
+            for econs, rows in zip(t._size_econs, t._layout):  # importers batched by block size
+                keep = econs != s
+                econs, rows = econs[keep], rows[keep]
+                if not len(econs):
                     continue
-                m = np.eye(len(bs)) + a_s[:, br] @ b_s[br]
-                w = np.linalg.solve(m, t.esr[bs, r])
-                dva[s, r], fva[s, r] = cd @ w, cf @ w
+                m = np.eye(len(bs))[None] + np.swapaxes(a_s[:, rows], 0, 1) @ b_s[rows]  # I + A_sr B_rs
+                w = np.linalg.solve(m, t.esr[bs][:, econs].T[:, :, None])[:, :, 0]
+                dva[s, econs], fva[s, econs] = w @ vbd[bs], w @ vbf[bs]
         gexp = t.C.T @ t.esr
         dc, fc = t.C.T @ (vbd[:, None] * t.esr), t.C.T @ (vbf[:, None] * t.esr)
-        return {"GEXP": gexp, "DC": dc, "DVA": dva, "DDC": dc - dva, "FC": fc, "FVA": fva, "FDC": fc - fva}, "bilateral"
+        terms = {"GEXP": gexp, "DC": dc, "DVA": dva, "DDC": dc - dva, "FC": fc, "FVA": fva, "FDC": fc - fva}
+        return terms, "bilateral"
     raise ValueError("perspective 'self' needs aggregation 'sector', 'bilateral' or 'sector_bilateral'")
 
 
+@_memo
 def _bm_world(t: MRIO, approach: str) -> dict[str, np.ndarray]:
     """World perspective, country level: source (BM 2019 eq. 52) or sink (eq. 54) foreign terms."""
     src = {k: t.by_economy(v.sum(axis=1)) for k, v in _bm_source(t).items()}
@@ -921,12 +1006,8 @@ def bm_imports(t: MRIO, aggregation: str = "country") -> pd.DataFrame:
     """
     _check(aggregation, ("country", "bilateral"))
     B = t.B
-    ia = [np.eye(len(a)) - a for a in t.Ad]
-    m = np.empty_like(B)  # B_{., r} (I - A_rr) - I_{., r}
-    for b, i in zip(t.blocks, ia):
-        m[:, b] = B[:, b] @ i
-    m -= np.eye(t.n)
-    kinv = [np.linalg.inv(bss @ i) for bss, i in zip(t.Bd, ia)]  # [B_rr (I - A_rr)]^-1
+    m = t.IAd.left(B) - np.eye(t.n)  # B_{., r} (I - A_rr) - I_{., r}
+    kinv = t.Bd.map(lambda b, i: np.linalg.inv(b @ i), t.IAd)  # [B_rr (I - A_rr)]^-1
     b_esr = B @ t.esr
     diag_b = t.own(b_esr)
     btil_d = b_esr - t.cols(m, t.bd(kinv, diag_b))
@@ -1004,10 +1085,7 @@ def tiva(t: MRIO, aggregation: str = "country") -> pd.DataFrame:
     """
     _check(aggregation, ("country", "sector"))
     e, v = t.e, t.v
-    l_diag = np.empty(t.n)
-    for b, blk in zip(t.blocks, t.L):
-        l_diag[b] = np.diag(blk)
-    v_diag = v * l_diag
+    v_diag = v * t.L.diag()
     terms = {
         "EXGR": e,
         "EXGR_DVA": t.vb_dom * e,
@@ -1033,6 +1111,7 @@ def tiva(t: MRIO, aggregation: str = "country") -> pd.DataFrame:
 # =====================================================================================================
 # 6. Wang, Wei, Yu and Zhu (2017a) GVC participation
 # =====================================================================================================
+@_memo
 def _wwyz_parts(t: MRIO) -> dict[str, np.ndarray]:
     """Forward (by origin row) and backward (by final-goods row) WWYZ components, each (n,)."""
     v, L, y, yd, yf = t.v, t.L, t.y_tot, t.y_dom, t.y_fex
@@ -1444,21 +1523,20 @@ def summary(
     t = MRIO(Z, Y, x, va, regions=regions, sectors=sectors, row_regions=row_regions, row_sectors=row_sectors)
     frames = []
 
-    def add(stats: dict[str, pd.Series], labels: Sequence) -> None:
-        for name, series in stats.items():
-            unit = value_unit if SUMMARY_INDICATORS[name] == "value" else SUMMARY_INDICATORS[name]
-            sel = series.loc[list(labels)]
-            frames.append(pd.DataFrame({"indicator": name, "region": sel.index, "value": sel.to_numpy(), "unit": unit}))
+    def add(name: str, series: pd.Series, unit: str) -> None:
+        columns = {"indicator": name, "region": series.index, "value": series.to_numpy(), "unit": unit}
+        frames.append(pd.DataFrame(columns))
 
-    add(_headline(t), t.economies)
+    for name, series in _headline(t).items():
+        kind = SUMMARY_INDICATORS[name]
+        add(name, series.loc[list(t.economies)], value_unit if kind == "value" else kind)
     for g, members in (groups or {}).items():
-        tg = t.regroup({g: members})
-        add(_headline(tg), [str(g)])
+        # each group as one economy, all other regions as themselves
+        for name, series in _headline(t.regroup({g: members})).items():
+            kind = SUMMARY_INDICATORS[name]
+            add(name, series.loc[[str(g)]], value_unit if kind == "value" else kind)
     if groups:
-        share = intra_regional_trade_share(t, groups)["share"]
-        frames.append(
-            pd.DataFrame({"indicator": "intra_group_trade_share", "region": share.index, "value": share.to_numpy(), "unit": "share"})
-        )
+        add("intra_group_trade_share", intra_regional_trade_share(t, groups)["share"], "share")
     out = pd.concat(frames, ignore_index=True)
     out["region"] = out["region"].astype(object)
     return out
