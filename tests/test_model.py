@@ -289,3 +289,23 @@ def test_bad_scenario_is_named(toy):
         cge.Model(toy).solve(cge.Scenario(tariff=t))
     with pytest.raises(cge.ClosureError, match="labour='none'"):
         cge.Closure(labour="none")
+
+
+# ---------------------------------------------------------------- value chains before and after
+
+
+def test_gvc_indicators_side_by_side(toy):
+    model = cge.Model(toy)
+    base = model.solve().gvc()
+    assert np.abs(base["change"]).max() <= 1e-7  # the benchmark's own table gives no change
+    t = toy.tariff_0.copy()
+    asia = [toy.regions.index(r) for r in toy.groups["Asia"]]
+    for r in asia:
+        for s in asia:
+            t[r, :, s] = 0.0
+    g = model.solve(cge.Scenario(tariff=t, name="asia_fta")).gvc()
+    row = g[(g.indicator == "intra_group_trade_share") & (g.region == "Asia")].iloc[0]
+    assert row["scenario"] > row["benchmark"] and row["change_unit"] == "pp"
+    np.testing.assert_allclose(row["change"], 100 * (row["scenario"] - row["benchmark"]))
+    exports = g[(g.indicator == "gross_exports") & (g.region == "ASEAN")].iloc[0]
+    assert exports["change"] > 0 and exports["change_unit"] == "%"
