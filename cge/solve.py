@@ -44,6 +44,7 @@ EQUATION_LABELS = {
     "input_demand": ("intermediate composite demand", ("region", "buyer", "commodity")),
     "armington_price": ("Armington price", ("region", "buyer", "commodity")),
     "import_price": ("import price", None),
+    "import_quantity": ("import composite demand", ("region", "commodity")),
     "goods_market": ("market clearing", ("region", "sector")),
     "factor_market_clearing": ("factor market", ("region", "factor", "sector")),
     "pfd_def": ("final-demand price", ("region", "agent")),

@@ -65,7 +65,7 @@ class Layout:
         # ------------------------------------------------------------ buyers and composites
         self.buyer = np.concatenate([self.has_int, P.fd_0 > 0], axis=1)  # (R, B)
         self.agent_exists = P.fd_0 > 0
-        self.sig_c = np.concatenate([self.sig_top * 0 + sig["sigma_int"][None, :], np.full((R, A), P.sigma_fd)], axis=1)
+        self.sig_c = np.concatenate([np.broadcast_to(sig["sigma_int"][None, :], (R, S)), np.full((R, A), P.sigma_fd)], axis=1)
         qa0 = P.qa_0.transpose(2, 0, 1)  # [i, s, b]
         self.comp = qa0 > 0
         total = np.concatenate([P.int_0, P.fd_0], axis=1)

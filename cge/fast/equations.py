@@ -1,0 +1,190 @@
+"""The full equation system of the reference model, evaluated on arrays, with its labels.
+
+:func:`equation_residuals` takes a value for every unknown of the reference model (``p``, ``Y``,
+``PVA``, ``PINT``, ``w``, ``QA``, ``PA``, ``PM``, ``QM`` (common sourcing), ``PFD``, ``INC``, ``LS``; see
+``cge/model/variables.py``) and returns the residual of every equation in the order and with the
+labels of :meth:`cge.solve.Model.residuals`, plus the goods market left out by Walras' law. The fast
+backend uses it to check a solution of its reduced system against the whole model: the eliminated
+variables are filled in from their closed forms and every equation is evaluated again, written
+here as in ``cge/model`` (one residual per equation, relative form).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..solve import EQUATION_LABELS
+from .layout import to_sbi
+from .system import ces_index
+
+ORDER = (
+    "zero_profit",
+    "pva_def",
+    "pint_def",
+    "input_demand",
+    "import_price",
+    "armington_price",
+    "import_quantity",
+    "goods_market",
+    "factor_market_clearing",
+    "pfd_def",
+    "final_demand",
+    "income_balance",
+    "numeraire",
+    "labour_supply",
+)
+"""Equation blocks in the order the reference model declares them."""
+
+
+def variables_of(st, layout) -> dict:
+    """The reference model's unknowns at a state of the reduced system (closed forms filled in)."""
+    S = layout.S
+    pm = st.PMc if layout.common else st.PM
+    out = {"QM": st.QM} if layout.common else {}
+    return out | {
+        "p": st.p,
+        "Y": st.y,
+        "PVA": st.PVA,
+        "PINT": st.PB[:, :S],
+        "w": st.w,
+        "QA": st.QA,
+        "PA": st.PA,
+        "PM": np.asarray(pm),
+        "PFD": st.PB[:, S:],
+        "INC": st.inc,
+        "LS": st.ls,
+    }
+
+
+def equation_residuals(layout, inst, v: dict) -> dict:
+    """Residual arrays of every equation block (in the reference order), and the Walras market.
+
+    Values are returned as flat arrays in the order of the reference model's index sets.
+    """
+    L, P = layout, layout.params
+    R, S, A = L.R, L.S, L.A
+    sdm = L.sig_dm
+    p, Y, PVA, PINT, w, QA, PA, PM, PFD, INC, LS = (v[k] for k in ("p", "Y", "PVA", "PINT", "w", "QA", "PA", "PM", "PFD", "INC", "LS"))
+    PB = np.concatenate([PINT, PFD], axis=1)
+    out = {}
+    c = ces_index(L.sig_top, [(L.th_va, PVA, None), (L.th_int, PINT, None)], exists=L.prod)
+    out["zero_profit"] = (p - c)[L.prod]
+    wu = np.ones((R, S, L.F))
+    wu[L.use_s, L.use_j, L.use_f] = w[L.use_k]
+    out["pva_def"] = (PVA - ces_index(L.sig_va, [(L.th_F, wu, 2)]))[L.has_va]
+    pb_calc = ces_index(L.sig_c, [(L.th_B, PA, 0)])
+    out["pint_def"] = (PINT - pb_calc[:, :S])[L.has_int]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qb = np.concatenate([Y * np.power(c / PINT, L.sig_top), INC[:, None] / PFD], axis=1)
+        composite = to_sbi(QA - qb[None] * np.power(PB[None] / PA, L.sig_c[None]))
+    comp = to_sbi(L.comp)
+    out["input_demand"] = composite[:, :S][comp[:, :S]]
+
+    pd = p[:, :, None, None] * inst.kappa
+    pm_b = np.broadcast_to(PM[:, :, None], L.th_nest.shape) if L.common else PM
+    pa_calc = ces_index(sdm[:, None, None], [(L.th_dir, pd, 0), (L.th_nest, pm_b, None)])
+    if L.common:
+        pdc = p[:, :, None] * inst.kappa_c
+        pm_calc = ces_index(L.sig_mm[:, None], [(L.th_Mc, pdc, 0)])
+        out["import_price"] = (PM - pm_calc).T[L.nest_c.T]
+        out["armington_price"] = to_sbi(PA - pa_calc)[comp]
+        QM = v["QM"]
+        qm = (L.mu * QA * np.power(PA / pm_b, sdm[:, None, None])).sum(axis=2)
+        out["import_quantity"] = (QM - qm).T[L.nest_c.T]
+        z_imp = np.where(L.route, QM[None] * np.power(PM[None] / pdc, L.sig_mm[None, :, None]), 0.0)
+        z = np.where(L.direct, QA[None] * np.power(PA[None] / pd, sdm[None, :, None, None]), 0.0)
+        z = np.where(L.imp, z_imp[..., None], z)
+    else:
+        pm_calc = ces_index(L.sig_mm[:, None, None], [(L.th_M, pd, 0)])
+        out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
+        out["armington_price"] = to_sbi(PA - pa_calc)[comp]
+        qm = QA * np.power(PA / PM, sdm[:, None, None])
+        z_dir = QA[None] * np.power(PA[None] / pd, sdm[None, :, None, None])
+        z_imp = qm[None] * np.power(PM[None] / pd, L.sig_mm[None, :, None, None])
+        z = np.where(L.direct, z_dir, np.where(L.imp, z_imp, 0.0))
+    shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
+    excess = Y - shipped / L.x_0
+    goods = L.prod.copy()
+    goods[L.walras] = False
+    out["goods_market"] = excess[goods]
+
+    supply = np.ones(L.K)
+    for s in L.labour_regions:
+        supply[L.labour_market[s]] = LS[s]
+    ratio_va = np.where(L.has_va, c / PVA, 1.0)
+    vaq = Y * np.power(ratio_va, L.sig_top)
+    fd = L.use_fp0 * vaq[L.use_s, L.use_j] * np.power(PVA[L.use_s, L.use_j] / w[L.use_k], L.sig_va[L.use_s, L.use_j])
+    out["factor_market_clearing"] = np.bincount(L.use_k, weights=fd, minlength=L.K) / L.endowment - supply
+    out["pfd_def"] = (PFD - pb_calc[:, S:])[L.agent_exists]
+    out["final_demand"] = composite[:, S:][comp[:, S:]]
+    factor_income = np.bincount(L.market_region, weights=L.endowment * w * supply, minlength=R)
+    revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
+    out["income_balance"] = INC - (factor_income + revenue + P.transfer_0 * inst.numeraire_value) / P.income_0
+    if L.numeraire_output is not None:
+        num = p.ravel()[L.prod_idx[L.numeraire_output]]
+    else:
+        num = L.numeraire_weights @ w[L.numeraire_keys]
+    out["numeraire"] = np.array([num - inst.numeraire_value])
+    if L.L:
+        s = np.array(L.labour_regions)
+        wl = w[L.labour_market[s]]
+        pfd = PFD[s, P.household]
+        if L.closure.labour == "fixed_real_wage":
+            out["labour_supply"] = wl - pfd
+        else:
+            out["labour_supply"] = LS[s] - np.power(wl / pfd, L.closure.labour_supply_elasticity)
+    walras = float(excess[L.walras])
+    return out, walras
+
+
+def equation_indices(layout) -> dict:
+    """Index tuples of every equation block, as the reference model's index sets hold them."""
+    L = layout
+    S = L.S
+    comp = to_sbi(L.comp)
+    goods = L.prod.copy()
+    goods[L.walras] = False
+
+    def tuples(mask, offset=None):
+        idx = np.argwhere(mask)
+        if offset is not None:
+            idx[:, offset[0]] += offset[1]
+        return [tuple(int(v) for v in row) for row in idx]
+
+    out = {
+        "zero_profit": tuples(L.prod),
+        "pva_def": tuples(L.has_va),
+        "pint_def": tuples(L.has_int),
+        "input_demand": tuples(comp[:, :S]),
+        "import_price": tuples(L.nest_c.T) if L.common else tuples(to_sbi(L.nest)),
+        "armington_price": tuples(comp),
+    }
+    if L.common:
+        out["import_quantity"] = tuples(L.nest_c.T)
+    out |= {
+        "goods_market": tuples(goods),
+        "factor_market_clearing": list(L.markets),
+        "pfd_def": tuples(L.agent_exists),
+        "final_demand": tuples(comp[:, S:], offset=(1, S)),
+        "income_balance": [(s,) for s in range(L.R)],
+        "numeraire": [None],
+    }
+    if L.L:
+        out["labour_supply"] = [(s,) for s in L.labour_regions]
+    return out
+
+
+def equation_labels(layout, label) -> list[str]:
+    """Labels of all residuals, as :meth:`cge.solve.Model.residuals` writes them.
+
+    ``label(idx, kinds)`` formats one index (:meth:`cge.solve.Model._label`).
+    """
+    P = layout.params
+    names = []
+    for key, idx in equation_indices(layout).items():
+        name, kinds = EQUATION_LABELS.get(key, (key, None))
+        for k in idx:
+            names.append(name if k is None else f"{name} ({label(k if len(k) > 1 else k[0], kinds)})")
+    r, i = layout.walras
+    names.append(f"market clearing, left out by Walras' law ({P.regions[r]}, {P.sectors[i]})")
+    return names

@@ -1,0 +1,383 @@
+r"""The reduced equilibrium system: residuals and their exact Jacobian, evaluated on whole arrays.
+
+Unknowns (each 1 in the benchmark), in this order in the vector ``x``:
+
+=========  ==================  ==================================================================
+``p``      producers (s, j)    zero profit :math:`p_{sj} = c_{sj}`
+``Y``      producers           goods market clearing (the largest market: the numeraire instead)
+``w``      factor markets      factor market clearing
+``INC``    regions             income balance of the regional household
+``LS``     labour regions      the labour-supply rule of the closure
+=========  ==================  ==================================================================
+
+Every other unknown of the reference model is a closed form of these and is eliminated:
+delivered prices :math:`p^d = p\,\kappa` with :math:`\kappa = \tau (1 + t) / (1 + t^0)`; import
+and Armington price indices ``PM``, ``PA``; buyer price indices ``PINT``, ``PFD`` (``PB``);
+value-added price ``PVA``; unit cost ``c``; composite demands ``QA`` and bilateral quantities
+``z``. The residuals of the remaining equations are those of the reference model
+(``cge/model``), so a point that zeroes them solves the full system.
+
+The Jacobian follows from Shephard's lemma and log-derivatives of the CES demands. With
+:math:`D_{r'isb} = \partial P^A_{isb} / \partial p_{r'i}` (the unit demand of the composite for
+source :math:`r'`, times :math:`\kappa`), the log-change of the quantity buyer ``b`` in ``s``
+takes from ``r`` is
+
+.. math::
+    d\ln z_{risb} = d\ln Q^B_{sb} + a^{PB}_{sb}\, d\ln P^B_{sb} + a^{c}_{sb}\, d\ln c_{sb}
+        + (\sigma^{dm}_i - \sigma^{B}_{sb})\, d\ln P^A_{isb}
+        + \nu_{risb} (\sigma^{mm}_i - \sigma^{dm}_i)\, d\ln P^M_{isb} - \sigma_{risb}\, d\ln p_{ri}
+
+(``nu`` marks nested imports, ``sigma`` is ``sigma_mm`` for them and ``sigma_dm`` otherwise). With
+common sourcing the same formula holds when ``z`` is each buyer's allocated share of a route's
+imports. Market clearing and tariff revenue are sums of ``z`` with known weights, so their
+Jacobian blocks are sums of these terms: the same-commodity terms ``(r, i) x (r', i)`` are one
+batched matrix product over commodities; the buyer-level terms (``PB``, ``c``) one matrix product,
+skipped when their coefficients vanish (Leontief ``sigma_top = sigma_int = 0`` and Cobb-Douglas
+``sigma_fd = 1``, the defaults).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+
+def ces_index(sigma, terms, exists=None):
+    """CES price index :math:`(\\sum \\theta p^{1-\\sigma})^{1/(1-\\sigma)}`, Cobb-Douglas at ``sigma = 1``.
+
+    ``terms`` is a list of ``(theta, price, axis)``: benchmark shares and prices, summed over
+    ``axis`` (``None``: no sum); ``sigma`` broadcasts against the result. Leontief (``sigma = 0``)
+    is exact through the general form (powers of one). Cells where ``exists`` is false are 1.
+    """
+    sigma = np.asarray(sigma, dtype=float)
+    cd = sigma == 1.0
+
+    def total(values):
+        return sum(v if axis is None else v.sum(axis=axis) for v, axis in values)
+
+    def expand(a, axis):
+        return a if axis is None else np.expand_dims(a, axis)
+
+    out = None
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if not cd.all():
+            rho = np.where(cd, 1.0, 1.0 - sigma)
+            acc = total([(th * np.power(pr, expand(rho, ax)), ax) for th, pr, ax in terms])
+            out = np.power(acc, 1.0 / rho)
+        if cd.any():
+            geo = np.exp(total([(th * np.log(pr), ax) for th, pr, ax in terms]))
+            out = geo if out is None else np.where(cd, geo, out)
+    if exists is not None:
+        out = np.where(exists, out, 1.0)
+    return out
+
+
+def _same_commodity(x, y):
+    """``out[i, r, q] = sum_{s, b} x[r, i, s, b] y[q, i, s, b]``: one product per commodity.
+
+    ``einsum``'s own loop, not BLAS: the products are small (regions x regions) with a long inner
+    dimension, and multi-threaded BLAS slows down by an order of magnitude on a shared machine.
+    """
+    return np.einsum("risb,qisb->irq", x, y)
+
+
+class Instruments:
+    """Tariffs and trade costs of one scenario on the flow layout ``[r, i, s, b]``."""
+
+    def __init__(self, layout, tariff, tau, numeraire_value):
+        use = layout.use
+        self.tariff, self.tau, self.numeraire_value = tariff, tau, float(numeraire_value)
+        self.t_b = tariff[..., use]
+        self.tau_b = tau[..., use]
+        kappa = self.tau_b * (1.0 + self.t_b) / (1.0 + layout.params.tariff_0)
+        self.kappa = kappa
+        self.lnkappa = np.log(kappa)
+        if layout.common:
+            self.kappa_c = kappa[..., 0]  # the same for every buyer under common sourcing
+
+
+class System:
+    """Residuals and Jacobian of the reduced system of one model (see the module docstring)."""
+
+    def __init__(self, layout):
+        self.lay = layout
+
+    # ------------------------------------------------------------------ unknowns
+    def unpack(self, x):
+        L = self.lay
+        R, S = L.R, L.S
+        p = np.ones(R * S)
+        p[L.prod_idx] = x[L.col_p : L.col_p + L.N]
+        y = np.zeros(R * S)
+        y[L.prod_idx] = x[L.col_y : L.col_y + L.N]
+        w = x[L.col_w : L.col_w + L.K]
+        inc = x[L.col_inc : L.col_inc + R]
+        ls = np.ones(R)
+        ls[L.labour_regions] = x[L.col_ls : L.col_ls + L.L]
+        return p.reshape(R, S), y.reshape(R, S), w, inc, ls
+
+    def benchmark_point(self):
+        return np.ones(self.lay.n)
+
+    # ------------------------------------------------------------------ prices
+    def prices(self, p, w, inst):
+        """Every price index as a closed form of producer and factor prices."""
+        L = self.lay
+        R, S = L.R, L.S
+        st = SimpleNamespace()
+        st.lnpd = np.log(p)[:, :, None, None] + inst.lnkappa
+        st.pd = np.exp(st.lnpd)
+        if L.common:
+            st.pdc = p[:, :, None] * inst.kappa_c
+            st.PMc = ces_index(L.sig_mm[:, None], [(L.th_Mc, st.pdc, 0)], exists=L.nest_c)
+            st.PM = np.broadcast_to(st.PMc[:, :, None], L.th_nest.shape)
+        else:
+            st.PM = ces_index(L.sig_mm[:, None, None], [(L.th_M, st.pd, 0)], exists=L.nest)
+        st.PA = ces_index(L.sig_dm[:, None, None], [(L.th_dir, st.pd, 0), (L.th_nest, st.PM, None)], exists=L.comp)
+        st.PB = ces_index(L.sig_c, [(L.th_B, st.PA, 0)], exists=L.buyer)
+        st.PINT, st.PFD = st.PB[:, :S], st.PB[:, S:]
+        wu = np.ones((R, S, L.F))
+        wu[L.use_s, L.use_j, L.use_f] = w[L.use_k]
+        st.PVA = ces_index(L.sig_va, [(L.th_F, wu, 2)], exists=L.has_va)
+        st.c = ces_index(L.sig_top, [(L.th_va, st.PVA, None), (L.th_int, st.PINT, None)], exists=L.prod)
+        return st
+
+    # ------------------------------------------------------------------ the whole state
+    def evaluate(self, x, inst):
+        """Prices, quantities and residual vector at ``x`` (a namespace, reused by the Jacobian)."""
+        L = self.lay
+        R, S = L.R, L.S
+        p, y, w, inc, ls = self.unpack(x)
+        st = self.prices(p, w, inst)
+        st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        # buyer quantity index and composite demand
+        qb = np.zeros((R, L.B))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            qb[:, :S] = np.where(L.has_int, y * np.power(st.c / st.PINT, L.sig_top), 0.0)
+            qb[:, S:] = np.where(L.agent_exists, inc[:, None] / st.PFD, 0.0)
+        st.QB = qb
+        ratio = st.PB[None] / st.PA
+        st.QA = np.where(L.comp, qb[None] * np.power(ratio, L.sig_c[None]), 0.0)
+        st.lnPA = np.log(st.PA)
+        lnPM = np.log(st.PM)
+        sdm = L.sig_dm[None, :, None, None]
+        if L.common:
+            self._common_quantities(st, inst)
+        else:
+            lnh = sdm * st.lnPA[None] + L.coef_pm * lnPM[None] - L.sig_flow * st.lnpd
+            h = np.exp(lnh)
+            st.h = h
+            st.Zb = L.d_0 * st.QA[None] * h
+        # factor demands
+        ratio_va = np.where(L.has_va, st.c / st.PVA, 1.0)
+        st.VAQ = y * np.power(ratio_va, L.sig_top)
+        wk = w[L.use_k]
+        pva_u = st.PVA[L.use_s, L.use_j]
+        st.FD = L.use_fp0 * st.VAQ[L.use_s, L.use_j] * np.power(pva_u / wk, L.sig_va[L.use_s, L.use_j])
+        st.residual = self._residual(st, inst)
+        return st
+
+    def _common_quantities(self, st, inst):
+        """Common sourcing: one import composite per (commodity, importer), allocated to buyers."""
+        L = self.lay
+        sdm = L.sig_dm[None, :, None, None]
+        h = np.exp(sdm * (st.lnPA[None] - st.lnpd)) * L.direct
+        dan = np.where(L.nest, np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 0.0)
+        weight = L.mu * st.QA * dan  # [i, s, b]
+        st.QM = weight.sum(axis=2)
+        hc = np.where(L.route, np.power(st.PMc[None] / st.pdc, L.sig_mm[None, :, None]), 0.0)
+        st.z_imp = st.QM[None] * hc  # [r, i, s] relative
+        total = L.d_imp * st.z_imp
+        share = np.divide(weight, st.QM[:, :, None], out=np.zeros_like(weight), where=st.QM[:, :, None] > 0)
+        st.Zb = L.d_0 * st.QA[None] * h + total[..., None] * share[None] * L.offdiag[:, None, :, None]
+        st.h, st.hc, st.dan = h, hc, dan
+
+    def _price_derivatives(self, st):
+        """``D = dPA[i, s, b] / dp[r, i]`` and ``dPM / dp / PM`` on the flow layout (Shephard's lemma)."""
+        L, inst = self.lay, st.inst
+        if L.common:
+            dmc = L.th_Mc * st.hc * inst.kappa_c  # d PM[i, s] / d p[r, i]
+            D = L.th_dir * st.h * inst.kappa + (L.th_nest * st.dan)[None] * dmc[..., None]
+            dm = np.where(L.nest[None] & L.offdiag[:, None, :, None], (dmc / st.PMc[None])[..., None], 0.0)
+        else:
+            D = L.th_A * st.h * inst.kappa
+            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            dm = np.where(L.imp, D / (da_nest * st.PM)[None], 0.0)
+        return D, dm
+
+    # ------------------------------------------------------------------ residuals
+    def _residual(self, st, inst):
+        L, P = self.lay, self.lay.params
+        R, S = L.R, L.S
+        st.U = inst.tau_b * st.Zb / L.x_0[:, :, None, None]
+        st.T = inst.t_b * st.p[:, :, None, None] * inst.tau_b * st.Zb / P.income_0[None, None, :, None]
+        res = np.empty(L.n)
+        res[L.row_zp : L.row_zp + L.N] = (st.p - st.c).ravel()[L.prod_idx]
+        excess = (st.y - st.U.sum(axis=(2, 3))).ravel()[L.prod_idx]
+        st.walras_excess = float(excess[L.walras_pos])
+        excess[L.walras_pos] = self.numeraire_residual(st, inst)
+        res[L.row_mk : L.row_mk + L.N] = excess
+        supply = np.ones(L.K)  # supply index of each factor market: 1, or the region's labour supply
+        endogenous = L.supply_ls >= 0
+        supply[endogenous] = st.ls[np.array(L.labour_regions, dtype=int)][L.supply_ls[endogenous]]
+        st.supply = supply
+        demand = np.bincount(L.use_k, weights=st.FD, minlength=L.K)
+        res[L.row_fm : L.row_fm + L.K] = demand / L.endowment - supply
+        factor_income = np.bincount(L.market_region, weights=L.endowment * st.w * supply, minlength=R)
+        st.revenue = st.T.sum(axis=(0, 1, 3)) * P.income_0
+        res[L.row_ib : L.row_ib + R] = st.inc - (factor_income + st.revenue + P.transfer_0 * inst.numeraire_value) / P.income_0
+        if L.L:
+            res[L.row_ls : L.row_ls + L.L] = self._labour_residual(st)
+        return res
+
+    def numeraire_residual(self, st, inst):
+        L = self.lay
+        if L.numeraire_output is not None:
+            return st.p.ravel()[L.prod_idx[L.numeraire_output]] - inst.numeraire_value
+        return float(L.numeraire_weights @ st.w[L.numeraire_keys]) - inst.numeraire_value
+
+    def _labour_residual(self, st):
+        L, P = self.lay, self.lay.params
+        s = np.array(L.labour_regions)
+        wl = st.w[L.labour_market[s]]
+        pfd = st.PFD[s, P.household]
+        if L.closure.labour == "fixed_real_wage":
+            return wl - pfd
+        eta = L.closure.labour_supply_elasticity
+        return st.ls[s] - np.power(wl / pfd, eta)
+
+    # ------------------------------------------------------------------ Jacobian
+    def jacobian(self, st):
+        """Exact dense Jacobian of the residual vector at the state ``st``."""
+        L, P = self.lay, self.lay.params
+        R, S, B, N, K = L.R, L.S, L.B, L.N, L.K
+        RS, RB = R * S, R * B
+        prod = L.prod_idx
+        J = np.zeros((L.n, L.n))
+        cp, cy, cw, ci, cl = L.col_p, L.col_y, L.col_w, L.col_inc, L.col_ls
+        zp, mk, fm, ib, lsr = L.row_zp, L.row_mk, L.row_fm, L.row_ib, L.row_ls
+        p_prod = st.p.ravel()[prod]
+        y_prod = st.y.ravel()[prod]
+        D, dm = self._price_derivatives(st)
+
+        # ---- price block: Shephard's lemma
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pb_pa = np.where(L.comp, L.th_B * np.power(st.PB[None] / st.PA, L.sig_c[None]), 0.0)  # dPB/dPA [i, s, b]
+            c_pint = np.where(L.has_int, L.th_int * np.power(st.c / st.PINT, L.sig_top), 0.0)
+            c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
+        jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)[:, prod]  # dPB[s, b] / dp
+        sec_rows = (prod // S) * B + prod % S
+        jc_p = c_pint.ravel()[prod][:, None] * jpb[sec_rows]
+        wk = st.w[L.use_k]
+        pva_w = np.zeros((N, K))
+        np.add.at(pva_w, (L.use_pos, L.use_k), L.use_theta * np.power(st.PVA[L.use_s, L.use_j] / wk, L.sig_va[L.use_s, L.use_j]))
+        jc_w = c_pva.ravel()[prod][:, None] * pva_w
+
+        idx = np.arange(N)
+        J[zp + idx, cp + idx] = 1.0
+        J[zp : zp + N, cp : cp + N] -= jc_p
+        J[zp : zp + N, cw : cw + K] = -jc_w
+
+        # ---- goods markets
+        U = st.U
+        J[mk + idx, cy + idx] = 1.0
+        uy = U[..., :S].reshape(RS, RS)[np.ix_(prod, prod)]
+        J[mk : mk + N, cy : cy + N] -= uy / y_prod[None, :]
+        J[mk : mk + N, ci : ci + R] = -(U[..., S:].sum(axis=3) / st.inc[None, None, :]).reshape(RS, R)[prod]
+        y1 = D / st.PA[None]
+        x1 = U * L.coef_pa[None]
+        blocks = _same_commodity(x1, y1)
+        if L.coef_pm.any():
+            blocks += _same_commodity(U * L.coef_pm, dm)
+        full = np.zeros((R, S, R, S))
+        ar = np.arange(S)
+        full[:, ar, :, ar] = blocks
+        own = (U * L.sig_flow).sum(axis=(2, 3)).ravel()[prod] / p_prod
+        J[mk : mk + N, cp : cp + N] = -full.reshape(RS, RS)[np.ix_(prod, prod)]
+        J[mk + idx, cp + idx] += own
+
+        # ---- income balance
+        T = st.T
+        TB = T.sum(axis=(0, 1))  # [s, b]
+        ridx = np.arange(R)
+        J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
+        reg = prod // S
+        J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
+        TA = T.sum(axis=0)  # [i, s, b]
+        coef = TA * L.coef_pa
+        jp = np.einsum("isb,qisb->sqi", coef, y1)
+        if L.coef_pm.any():
+            pm_coef = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)
+            jp += np.einsum("isb,qisb->sqi", TA * pm_coef, dm)
+        jp += ((T * (1.0 - L.sig_flow)).sum(axis=3) / st.p[:, :, None]).transpose(2, 0, 1)
+        J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
+        J[ib + L.market_region, cw + np.arange(K)] = -L.endowment * st.supply / P.income_0[L.market_region]
+        for s in L.labour_regions:
+            k = L.labour_market[s]
+            J[ib + s, cl + L.ls_pos[s]] = -L.endowment[k] * st.w[k] / P.income_0[s]
+
+        # ---- buyer-level terms (price index and unit cost of each buyer)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef_pb = np.where(L.buyer, L.a_pb / st.PB, 0.0)
+            coef_c = np.zeros((R, B))
+            coef_c[:, :S] = np.where(L.has_int, L.a_c[:, :S] / st.c, 0.0)
+        grows = np.flatnonzero((coef_pb != 0) | (coef_c != 0))
+        if len(grows):
+            g_p = (coef_pb.ravel()[grows] + coef_c.ravel()[grows] * np.pad(c_pint, ((0, 0), (0, B - S))).ravel()[grows])[:, None] * jpb[grows]
+            g_w = np.zeros((len(grows), K))
+            sec = grows % B < S
+            pos = L.prod_pos[(grows[sec] // B) * S + grows[sec] % B]
+            g_w[sec] = (coef_c.ravel()[grows[sec]] * c_pva.ravel()[(grows[sec] // B) * S + grows[sec] % B])[:, None] * pva_w[pos]
+            ub = U.reshape(RS, RB)[np.ix_(prod, grows)]
+            J[mk : mk + N, cp : cp + N] -= ub @ g_p
+            J[mk : mk + N, cw : cw + K] -= ub @ g_w
+            tb = np.zeros((R, len(grows)))
+            tb[grows // B, np.arange(len(grows))] = TB.ravel()[grows]
+            J[ib : ib + R, cp : cp + N] -= tb @ g_p
+            J[ib : ib + R, cw : cw + K] -= tb @ g_w
+
+        # ---- factor markets
+        phi = st.FD / L.endowment[L.use_k]
+        afu = np.zeros((K, N))
+        np.add.at(afu, (L.use_k, L.use_pos), phi)
+        J[fm : fm + K, cy : cy + N] = afu / y_prod[None, :]
+        sva = L.sig_va.ravel()[prod]
+        stop = L.sig_top.ravel()[prod]
+        pva_prod = st.PVA.ravel()[prod]
+        c_prod = st.c.ravel()[prod]
+        jw = (afu * ((sva - stop) / pva_prod)[None, :]) @ pva_w
+        jw[np.arange(K), np.arange(K)] -= np.bincount(L.use_k, weights=phi * L.sig_va[L.use_s, L.use_j], minlength=K) / st.w
+        if stop.any():
+            a_top = afu * (stop / c_prod)[None, :]
+            J[fm : fm + K, cp : cp + N] = a_top @ jc_p
+            jw += a_top @ jc_w
+        J[fm : fm + K, cw : cw + K] = jw
+        for k in np.flatnonzero(L.supply_ls >= 0):
+            J[fm + k, cl + L.supply_ls[k]] = -1.0
+
+        # ---- numeraire (in the row of the goods market left out)
+        row = mk + L.walras_pos
+        J[row, :] = 0.0
+        if L.numeraire_output is not None:
+            J[row, cp + L.numeraire_output] = 1.0
+        else:
+            J[row, cw + L.numeraire_keys] = L.numeraire_weights
+
+        # ---- labour supply
+        if L.L:
+            hh = P.household
+            for n, s in enumerate(L.labour_regions):
+                k = L.labour_market[s]
+                jpfd = jpb[s * B + S + hh]
+                if L.closure.labour == "fixed_real_wage":
+                    J[lsr + n, cw + k] = 1.0
+                    J[lsr + n, cp : cp + N] = -jpfd
+                else:
+                    eta = L.closure.labour_supply_elasticity
+                    pfd = st.PFD[s, hh]
+                    q = (st.w[k] / pfd) ** eta
+                    J[lsr + n, cl + n] = 1.0
+                    J[lsr + n, cw + k] = -eta * q / st.w[k]
+                    J[lsr + n, cp : cp + N] = eta * q / pfd * jpfd
+        return J
