@@ -17,5 +17,8 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
+rebuild-benchmarks: setup
+	$(PY) -m calibration.build_all
+
 clean:
 	rm -rf results .pytest_cache

@@ -337,14 +337,17 @@ class Benchmark:
         if self.employment is not None:
             arrays["employment"] = self.employment
         suffix = ".gz" if compress else ""
+        compression = {"method": "gzip", "mtime": 0} if compress else None  # byte-identical rewrites
         for key in FILES:
             for old in (path / FILES[key][0], path / (FILES[key][0] + ".gz")):
                 old.unlink(missing_ok=True)
         for key, arr in arrays.items():
             fname, cols = FILES[key]
-            _long_frame(arr, labels[key], cols).to_csv(path / (fname + suffix), index=False)
+            _long_frame(arr, labels[key], cols).to_csv(path / (fname + suffix), index=False, compression=compression)
         rows = [(k, self.sectors[n], v[n]) for k, v in self.elasticities.items() for n in range(self.n_sectors)]
-        pd.DataFrame(rows, columns=["parameter", "sector", "value"]).to_csv(path / (FILES["elasticities"][0] + suffix), index=False)
+        pd.DataFrame(rows, columns=["parameter", "sector", "value"]).to_csv(
+            path / (FILES["elasticities"][0] + suffix), index=False, compression=compression
+        )
         return path
 
     @classmethod

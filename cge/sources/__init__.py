@@ -4,7 +4,7 @@ Raw data never live in the repository: they are read from the shared data folder
 (``<repo>/../shared/data``), or from the folder named by the environment variable
 ``CGE_SHARED_DATA``. Each reader returns plain numpy arrays with labelled axes (small dataclasses)
 in the source's own classification and units; aggregation and balancing happen downstream
-(:mod:`cge.aggregate`, :mod:`cge.sources.hybrid`, ``calibration/``).
+(:mod:`cge.aggregate`, :mod:`cge.sources.hybrid`, :mod:`cge.sources.build`, ``calibration/``).
 
 =====================  ===================================================================
 module                 source
@@ -14,8 +14,10 @@ module                 source
 :mod:`.icio_cubes`     bilateral trade, Teti applied tariffs and trade elasticities (tariffwar
                        cubes built on OECD ICIO 2023 and WIOD 2016; MATLAB v7.3 / HDF5)
 :mod:`.pymrio_io`      any MRIO that pymrio reads (``IOSystem`` -> :class:`cge.Benchmark`)
-:mod:`.ras`            RAS / iterative proportional fitting used to balance tables
+:mod:`.concordance`    WIOD 35 sectors <-> ICIO 28 sectors (16 bridge groups)
+:mod:`.ras`            RAS, GRAS and iterative proportional fitting used to balance tables
 :mod:`.hybrid`         the hybrid WIOD-ICIO world table with ASEAN economies split out of RoW
+:mod:`.build`          hybrid table + satellites + aggregation + tariffs -> a benchmark
 =====================  ===================================================================
 """
 

@@ -1,0 +1,213 @@
+"""The built-in East Asia benchmarks: committed data, their rebuild from the raw sources, and the model.
+
+Tests that need the raw data in ../shared/data skip with a clear reason when it is absent; the
+committed benchmarks load on a fresh clone without it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cge
+from cge.datasets import path_of
+from cge.sources import ENV_VAR, has_shared_data, shared_data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DATA = Path(__file__).resolve().parent / "data" / "calibration"
+NAMES = ("eastasia-2011", "eastasia-small")
+RAW = (
+    ("wiod2013", "npz", "wiot_2011.npz"),
+    ("wiod2013_sea", "wiod_sea_2013release_wide.csv.gz"),
+    ("icio2023_trade_tariffs", "original_mat", "ICIO2011.mat"),
+)
+needs_raw = pytest.mark.skipif(
+    not all(has_shared_data(*p) for p in RAW),
+    reason=f"raw data (WIOD 2013, SEA, ICIO 2011 cube) not found under {shared_data_dir()}; set ${ENV_VAR} to rebuild",
+)
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    from calibration import recipes
+    from cge.sources import build
+
+    return build.load_inputs(io_proxies=recipes.io_proxies())
+
+
+@pytest.fixture(scope="module")
+def built(inputs):
+    from calibration import build_all
+
+    _, out = build_all.build_all(inputs=inputs)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ committed data
+@pytest.mark.unit
+@pytest.mark.parametrize("name", NAMES)
+def test_builtin_loads_balanced_and_non_negative(name):
+    bench = cge.Benchmark.load(name)
+    expected = {"eastasia-2011": (18, 14), "eastasia-small": (8, 6)}[name]
+    assert (bench.n_regions, bench.n_sectors) == expected
+    assert bench.factors == ["labour", "capital"] and bench.agents == ["household", "government", "investment"]
+    for arr in (bench.z_0, bench.f_0, bench.fp_0, bench.tariff_0, bench.employment):
+        assert (arr >= 0).all()
+    gap = np.abs(bench.costs - bench.output) / np.maximum(1.0, bench.output)
+    assert gap.max() <= 1e-9
+    assert bench.output.sum() / 1e6 == pytest.approx(141.7, rel=2e-3)  # world output, trillion US$
+    assert {"ASEAN", "EastAsia", "ASEAN+3", "EU"} <= set(bench.groups)
+    assert bench.employment_proxy and "CHN" not in bench.employment_proxy
+    folder = path_of(name)
+    assert (folder / "SOURCE.md").is_file()
+    for f in folder.iterdir():
+        assert f.stat().st_size < 1_000_000, f"{f.name} is {f.stat().st_size} bytes"
+
+
+@pytest.mark.unit
+def test_eastasia_2011_regions_groups_and_tariffs():
+    bench = cge.Benchmark.load("eastasia-2011")
+    asean = ["IDN", "MYS", "PHL", "SGP", "THA", "VNM", "XSE"]
+    assert bench.group("ASEAN") == asean
+    assert bench.group("EastAsia") == ["CHN", "HKG", "JPN", "KOR", "TWN"] + asean
+    assert bench.group("RCEP") == ["CHN", "JPN", "KOR"] + asean + ["ANZ"]
+    assert bench.metadata["members"]["XSE"] == ["BRN", "KHM", "LAO", "MMR"]
+    services = [i for i, s in enumerate(bench.sectors) if set(bench.metadata["sector_members"][s]) <= {f"c{k}" for k in range(17, 36)}]
+    assert len(services) == 4
+    assert (bench.tariff_0[:, services] == 0).all()
+    assert (bench.tariff_0[:, :, bench.regions.index("SGP")] == 0).all()  # Singapore's applied tariffs are zero
+    assert (bench.tariff_0[..., 0] == bench.tariff_0[..., 1]).all()
+    assert 0.0 < bench.tariff_0.max() < 0.6
+    # employment in persons: China 2011 from the SEA
+    assert bench.employment[bench.regions.index("CHN")].sum() / 1e6 == pytest.approx(808.565, rel=1e-6)
+    assert bench.elasticities["sigma_dm"] == pytest.approx(bench.elasticities["sigma_mm"] / 2)
+
+
+@pytest.mark.unit
+def test_eastasia_small_replicates_in_the_model():
+    bench = cge.Benchmark.load("eastasia-small")
+    residual = cge.Model(bench).residuals().abs().max()
+    print(f"eastasia-small: largest residual at the benchmark {residual:.2e}")
+    assert residual <= 1e-9
+
+
+# ------------------------------------------------------------------------------------------ rebuild from raw data
+@pytest.mark.unit
+@needs_raw
+def test_committed_benchmarks_equal_the_pipeline(built):
+    from calibration import build_all
+
+    for name, (bench, _) in built.items():
+        diffs = build_all.compare(bench, cge.Benchmark.load(name))
+        assert not diffs, f"{name}: committed files differ from the pipeline ({diffs}); run python -m calibration.build_all"
+
+
+@pytest.mark.unit
+@needs_raw
+def test_source_facts(inputs):
+    from calibration import checks
+
+    expected = pd.read_csv(DATA / "source_facts.csv", comment="#").set_index("fact")
+    got = checks.source_facts(inputs).set_index("fact")["value"]
+    for fact, row in expected.iterrows():
+        print(f"{fact}: {got[fact]:.3f} {row['unit']} (expected {row['expected']})")
+        assert got[fact] == pytest.approx(row["expected"], rel=row["rel_tolerance"])
+
+
+@pytest.mark.unit
+@needs_raw
+def test_hybrid_table_row_identity_balance_and_signs(inputs):
+    h, w, rep = inputs.hybrid, inputs.table, inputs.split
+    P = 40
+    row = w.regions.index("ROW")
+    iw = [w.regions.index(r) for r in h.regions[:P]]
+    assert h.regions[P:] == ["BRN", "KHM", "LAO", "MMR", "MYS", "PHL", "SGP", "THA", "VNM", "HKG", "NZL", "ROW"]
+    scale = w.sales[row].max()
+    # split economies + remaining RoW = WIOD's RoW rows, columns and value added
+    np.testing.assert_allclose(h.Z[P:, :, :P].sum(axis=0), w.Z[row][:, iw], atol=1e-8 * scale)
+    np.testing.assert_allclose(h.F[P:, :, :P].sum(axis=0), w.F[row][:, iw], atol=1e-8 * scale)
+    np.testing.assert_allclose(h.Z[:P, :, P:].sum(axis=2), w.Z[iw][:, :, row], atol=1e-8 * scale)
+    np.testing.assert_allclose(h.F[:P, :, P:].sum(axis=2), w.F[iw][:, :, row], atol=1e-8 * scale)
+    np.testing.assert_allclose(h.Z[P:, :, P:].sum(axis=(0, 2)), w.Z[row, :, row], atol=1e-8 * scale)
+    np.testing.assert_allclose(h.va[P:].sum(axis=0), w.va[row], atol=1e-8 * scale)
+    # the 40 WIOD countries are untouched
+    np.testing.assert_array_equal(h.Z[:P, :, :P], w.Z[np.ix_(iw, range(35), iw, range(35))])
+    assert max(rep.identity_error.values()) < 1e-9
+    assert max(rep.icio_share_error.values()) < 1e-9
+    assert (h.Z >= 0).all() and (h.F >= 0).all() and (h.va >= 0).all()
+    assert h.balance_residual() < 1e-12
+    print(f"split: balance before {rep.balance_before:.3g}, after {rep.balance_after:.1e}; {rep.fit.iterations} IPF sweeps")
+    print(rep.largest_adjustments.head(5).to_string())
+
+
+@pytest.mark.unit
+@needs_raw
+def test_report_trade_shares(inputs, built):
+    from calibration import checks
+
+    bench, _ = built["eastasia-2011"]
+    table = checks.trade_share_table(inputs, bench)
+    print()
+    print(table.to_string(index=False))
+    assert table["value"].between(0.0, 1.0).all()  # reported, not asserted against a target
+
+
+# ------------------------------------------------------------------------------------------ the model
+def _intra_group_free(bench: cge.Benchmark, group: str) -> np.ndarray:
+    t = bench.tariff_0.copy()
+    idx = [bench.regions.index(r) for r in bench.group(group)]
+    for r in idx:
+        for s in idx:
+            t[r, :, s, :] = 0.0
+    return t
+
+
+@pytest.mark.solver
+def test_eastasia_small_solves_east_asian_free_trade():
+    bench = cge.Benchmark.load("eastasia-small")
+    model = cge.Model(bench)
+    res = model.solve(cge.Scenario(tariff=_intra_group_free(bench, "EastAsia"), name="east-asia-fta"))
+    sol = res.solution
+    assert sol.max_residual <= 1e-8
+    ea = [bench.regions.index(r) for r in bench.group("EastAsia")]
+    # trade among East Asian economies rises when their tariffs go
+    z0 = model.params.d_0[np.ix_(ea, range(bench.n_sectors), ea)].sum()
+    z1 = sol.z[np.ix_(ea, range(bench.n_sectors), ea)].sum()
+    assert z1 > z0
+
+
+@pytest.mark.solver
+@pytest.mark.slow
+def test_eastasia_2011_replicates_and_solves_asean_free_trade():
+    bench = cge.Benchmark.load("eastasia-2011")
+    start = time.perf_counter()
+    model = cge.Model(bench)
+    residual = model.residuals().abs().max()
+    print(f"eastasia-2011: model built in {time.perf_counter() - start:.1f} s; largest residual {residual:.2e}")
+    assert residual <= 1e-9
+    res = model.solve(cge.Scenario(tariff=_intra_group_free(bench, "ASEAN"), name="asean-zero-tariffs"))
+    stats = res.solution.stats
+    print(f"ASEAN zero tariffs: solved in {stats['solve_seconds']:.1f} s, peak memory {stats['peak_memory_mb']:.0f} MB")
+    assert res.solution.max_residual <= 1e-8
+
+
+@pytest.mark.slow
+@needs_raw
+def test_calibration_notebook_executes(tmp_path):
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    nb = jupytext.read(ROOT / "calibration" / "eastasia_2011.py")
+    nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "calibration")}}).execute()
+    outputs = "".join(
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
+    assert "committed benchmark: identical" in outputs
+    assert "largest residual" in outputs
