@@ -50,6 +50,7 @@ class Parameters:
     transfer_0: np.ndarray  # (R,) net transfer from abroad
     alpha: np.ndarray  # (R, A) Cobb-Douglas shares of agents in income
     employment_0: np.ndarray | None
+    factor_weight: np.ndarray | None = None  # (R, S, F) units in which each factor market clears
     household: int = 0
     sigma_fd: float = 1.0
     notes: list[str] = field(default_factory=list)
@@ -129,6 +130,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         raise CalibrationError(f"household final demand is zero in {bad}; the consumer price index needs it")
     alpha = fd_0 / income_0[:, None]
     transfer_0 = income_0 - va_0.sum(axis=1) - bench.tariff_revenue
+    factor_weight, notes = _factor_weights(bench, fp_0)
     return Parameters(
         regions=list(bench.regions),
         sectors=list(bench.sectors),
@@ -154,7 +156,32 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         employment_0=None if bench.employment is None else bench.employment.copy(),
         household=household,
         sigma_fd=float(sigma["sigma_fd"][0]),
+        factor_weight=factor_weight,
+        notes=notes,
     )
+
+
+def _factor_weights(bench: Benchmark, fp_0: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Units in which factor markets clear: persons for labour, benchmark value otherwise.
+
+    Labour is counted in persons where the benchmark has employment for every sector of a region
+    that pays labour: benchmark wage differences between sectors are then fixed premia, and full
+    employment holds total persons fixed (CONVENTIONS.md). Elsewhere labour is counted in
+    benchmark-value (efficiency) units, like the other factors.
+    """
+    weight = fp_0.copy()
+    notes = []
+    if bench.employment is None or "labour" not in bench.factors:
+        return weight, notes
+    f = bench.factors.index("labour")
+    for s, region in enumerate(bench.regions):
+        paid = fp_0[s, :, f] > 0
+        persons = bench.employment[s]
+        if paid.any() and (persons[paid] > 0).all():
+            weight[s, :, f] = np.where(paid, persons, 0.0)
+        elif paid.any():
+            notes.append(f"{region}: labour counted in value units (employment missing for a sector that pays labour)")
+    return weight, notes
 
 
 def expand_use(array, R: int, S: int, name: str, default: float) -> np.ndarray:

@@ -66,8 +66,9 @@ def describe(bench: str = typer.Argument(..., help="built-in benchmark name or b
 
     b = Benchmark.load(bench) if bench in available() else Benchmark.read(bench)
     meta = b.metadata
-    typer.echo(f"{meta.get('name', bench)}: {b.n_regions} regions x {b.n_sectors} sectors, year {meta.get('year', '?')}, unit {meta.get('unit', meta.get('currency', '?'))}")
-    typer.echo(f"source: {meta.get('source', '?')}")
+    year = meta.get("year", meta.get("base_year", "?"))
+    typer.echo(f"{meta.get('name', bench)}: {b.n_regions} regions x {b.n_sectors} sectors, year {year}, unit {meta.get('unit', meta.get('currency', '?'))}")
+    typer.echo(f"source: {meta.get('title', meta.get('source', '?'))}")
     typer.echo(f"sectors: {', '.join(b.sectors)}")
     typer.echo(f"factors: {', '.join(b.factors)}; agents: {', '.join(b.agents)}")
     for g, members in b.groups.items():

@@ -24,7 +24,7 @@ def random_benchmark(
 
     Trade is unbalanced (each region's final demand is drawn independently); tariffs, when asked
     for, are drawn between 0 and 15% on imports (intermediate and final uses differ). Employment is
-    labour payments divided by a region-specific wage.
+    labour payments divided by a wage that differs by region and sector.
     """
     rng = np.random.default_rng(seed)
     R, S, A = n_regions, n_sectors, len(agents)
@@ -52,7 +52,7 @@ def random_benchmark(
     labour_share = rng.uniform(0.4, 0.7, size=(R, S))
     labour = va * labour_share
     capital = va - labour
-    wage = rng.uniform(0.005, 0.05, size=(R, 1))
+    wage = rng.uniform(0.005, 0.05, size=(R, 1)) * rng.uniform(0.5, 2.0, size=(R, S))  # sector premia
     return Benchmark.from_arrays(
         regions,
         sectors,

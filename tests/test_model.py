@@ -309,3 +309,27 @@ def test_gvc_indicators_side_by_side(toy):
     np.testing.assert_allclose(row["change"], 100 * (row["scenario"] - row["benchmark"]))
     exports = g[(g.indicator == "gross_exports") & (g.region == "ASEAN")].iloc[0]
     assert exports["change"] > 0 and exports["change_unit"] == "%"
+
+
+def test_full_employment_holds_persons_fixed_with_sector_wage_premia():
+    """Labour markets clear in persons (benchmark wage differences are fixed premia), so under full
+    employment total persons stay fixed while labour moves between sectors (CONVENTIONS.md)."""
+    bench = cge.Benchmark.load("eastasia-small")
+    lab = bench.factors.index("labour")
+    wage = bench.fp_0[..., lab] / bench.employment
+    assert (wage.max(axis=1) / wage.min(axis=1)).min() > 1.5  # real sector premia
+    t = bench.tariff_0 * 0.0
+    ref = cge.Model(bench).solve(cge.Scenario(tariff=t))
+    fast = cge.Model(bench, backend="fast").solve(cge.Scenario(tariff=t))
+    emp = ref.employment_by_region()
+    np.testing.assert_allclose(emp["persons"], emp["persons_0"], rtol=1e-9)
+    assert ref.employment()["pct_change"].abs().max() > 0.5  # sectors reallocate
+    np.testing.assert_allclose(fast.solution.p, ref.solution.p, rtol=1e-8)
+    np.testing.assert_allclose(fast.solution.utility, ref.solution.utility, rtol=1e-8)
+    # income is the value of factor demand at factor prices, not endowment times a uniform wage
+    sol = ref.solution
+    tb = ref.trade_balance()
+    np.testing.assert_allclose(tb["imports"] - tb["exports"], bench.net_transfer, rtol=1e-8, atol=1e-6)
+    w = ref.welfare()
+    assert (w["residual"].abs() <= 0.01 * w["ev"].abs() + 1e-6 * w["income_0"]).all()
+    assert sol.max_residual <= 1e-8

@@ -114,10 +114,10 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     ratio_va = np.where(L.has_va, c / PVA, 1.0)
     vaq = Y * np.power(ratio_va, L.sig_top)
     fd = L.use_fp0 * vaq[L.use_s, L.use_j] * np.power(PVA[L.use_s, L.use_j] / w[L.use_k], L.sig_va[L.use_s, L.use_j])
-    out["factor_market_clearing"] = np.bincount(L.use_k, weights=fd, minlength=L.K) / L.endowment - supply
+    out["factor_market_clearing"] = np.bincount(L.use_k, weights=fd * L.fm_coef, minlength=L.K) - supply
     out["pfd_def"] = (PFD - pb_calc[:, S:])[L.agent_exists]
     out["final_demand"] = composite[:, S:][comp[:, S:]]
-    factor_income = np.bincount(L.market_region, weights=L.endowment * w * supply, minlength=R)
+    factor_income = np.bincount(L.use_s, weights=w[L.use_k] * fd, minlength=R)
     revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
     out["income_balance"] = INC - (factor_income + revenue + P.transfer_0 * inst.numeraire_value) / P.income_0
     if L.numeraire_output is not None:

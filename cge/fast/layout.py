@@ -121,6 +121,9 @@ class Layout:
         fp0 = P.fp_0[self.use_s, self.use_j, self.use_f]
         self.use_fp0 = fp0
         self.endowment = np.bincount(self.use_k, weights=fp0, minlength=self.K)
+        # markets clear in their own units (persons for labour where the benchmark has them)
+        weight = fp0 if P.factor_weight is None else P.factor_weight[self.use_s, self.use_j, self.use_f]
+        self.fm_coef = weight / fp0 / np.bincount(self.use_k, weights=weight, minlength=self.K)[self.use_k]
         self.use_theta = fp0 / P.va_0[self.use_s, self.use_j]
         self.th_F = np.zeros((R, S, F))
         self.th_F[self.use_s, self.use_j, self.use_f] = self.use_theta

@@ -222,9 +222,9 @@ class System:
         endogenous = L.supply_ls >= 0
         supply[endogenous] = st.ls[np.array(L.labour_regions, dtype=int)][L.supply_ls[endogenous]]
         st.supply = supply
-        demand = np.bincount(L.use_k, weights=st.FD, minlength=L.K)
-        res[L.row_fm : L.row_fm + L.K] = demand / L.endowment - supply
-        factor_income = np.bincount(L.market_region, weights=L.endowment * st.w * supply, minlength=R)
+        demand = np.bincount(L.use_k, weights=st.FD * L.fm_coef, minlength=L.K)
+        res[L.row_fm : L.row_fm + L.K] = demand - supply
+        factor_income = np.bincount(L.use_s, weights=st.w[L.use_k] * st.FD, minlength=R)
         st.revenue = st.T.sum(axis=(0, 1, 3)) * P.income_0
         res[L.row_ib : L.row_ib + R] = st.inc - (factor_income + st.revenue + P.transfer_0 * inst.numeraire_value) / P.income_0
         if L.L:
@@ -312,10 +312,8 @@ class System:
             jp += np.einsum("isb,qisb->sqi", TA * pm_coef, dm)
         jp += ((T * (1.0 - L.sig_flow)).sum(axis=3) / st.p[:, :, None]).transpose(2, 0, 1)
         J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
-        J[ib + L.market_region, cw + np.arange(K)] = -L.endowment * st.supply / P.income_0[L.market_region]
-        for s in L.labour_regions:
-            k = L.labour_market[s]
-            J[ib + s, cl + L.ls_pos[s]] = -L.endowment[k] * st.w[k] / P.income_0[s]
+        # factor income: the direct term w -> w * FD (the FD terms follow with the factor markets)
+        np.add.at(J, (ib + L.use_s, cw + L.use_k), -st.FD / P.income_0[L.use_s])
 
         # ---- buyer-level terms (price index and unit cost of each buyer)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -337,22 +335,37 @@ class System:
             J[ib : ib + R, cp : cp + N] -= tb @ g_p
             J[ib : ib + R, cw : cw + K] -= tb @ g_w
 
-        # ---- factor markets
-        phi = st.FD / L.endowment[L.use_k]
-        afu = np.zeros((K, N))
-        np.add.at(afu, (L.use_k, L.use_pos), phi)
-        J[fm : fm + K, cy : cy + N] = afu / y_prod[None, :]
+        # ---- factor markets, and the factor demands inside income balance
         sva = L.sig_va.ravel()[prod]
         stop = L.sig_top.ravel()[prod]
         pva_prod = st.PVA.ravel()[prod]
         c_prod = st.c.ravel()[prod]
-        jw = (afu * ((sva - stop) / pva_prod)[None, :]) @ pva_w
-        jw[np.arange(K), np.arange(K)] -= np.bincount(L.use_k, weights=phi * L.sig_va[L.use_s, L.use_j], minlength=K) / st.w
-        if stop.any():
-            a_top = afu * (stop / c_prod)[None, :]
-            J[fm : fm + K, cp : cp + N] = a_top @ jc_p
-            jw += a_top @ jc_w
+
+        def demand_rows(rows, coef, nrows):
+            """d(sum_u coef_u FD_u) / d(y, p, w) for rows given per factor use ``u``."""
+            phi = st.FD * coef
+            afu = np.zeros((nrows, N))
+            np.add.at(afu, (rows, L.use_pos), phi)
+            jy = afu / y_prod[None, :]
+            jw = (afu * ((sva - stop) / pva_prod)[None, :]) @ pva_w
+            np.add.at(jw, (rows, L.use_k), -phi * L.sig_va[L.use_s, L.use_j] / st.w[L.use_k])
+            jp = None
+            if stop.any():
+                a_top = afu * (stop / c_prod)[None, :]
+                jp = a_top @ jc_p
+                jw += a_top @ jc_w
+            return jy, jp, jw
+
+        jy, jp_fm, jw = demand_rows(L.use_k, L.fm_coef, K)
+        J[fm : fm + K, cy : cy + N] = jy
+        if jp_fm is not None:
+            J[fm : fm + K, cp : cp + N] = jp_fm
         J[fm : fm + K, cw : cw + K] = jw
+        jy, jp_in, jw = demand_rows(L.use_s, st.w[L.use_k] / P.income_0[L.use_s], R)
+        J[ib : ib + R, cy : cy + N] -= jy
+        if jp_in is not None:
+            J[ib : ib + R, cp : cp + N] -= jp_in
+        J[ib : ib + R, cw : cw + K] -= jw
         for k in np.flatnonzero(L.supply_ls >= 0):
             J[fm + k, cl + L.supply_ls[k]] = -1.0
 

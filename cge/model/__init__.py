@@ -100,6 +100,12 @@ def _add_parameters(m, params, closure) -> None:
     for (s, j, f), k in m.factor_market.items():
         endowment[k] = endowment.get(k, 0.0) + float(params.fp_0[s, j, f])
     m.endowment_0 = endowment
+    weight = {u: float(params.factor_weight[u]) for u in m.factor_market}
+    m.factor_weight = weight
+    total = {}
+    for u, k in m.factor_market.items():
+        total[k] = total.get(k, 0.0) + weight[u]
+    m.market_weight_0 = total
 
 
 def _add_factor_supply(m, params) -> None:
@@ -109,7 +115,3 @@ def _add_factor_supply(m, params) -> None:
     m.factor_supply = {
         k: (m.LS[k[0]] if k[1] == labour and k[0] in endogenous else 1.0) for k in m.endowment_0
     }
-    terms = {s: [] for s in range(params.n_regions)}
-    for k, e in m.endowment_0.items():
-        terms[k[0]].append((k, e, m.factor_supply[k]))
-    m.factor_income_terms = terms

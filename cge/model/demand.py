@@ -23,7 +23,7 @@ def add_demand(m, params) -> None:
     :math:`U_{sa} = \alpha_{sa} I_s / P^{fd}_{sa}` (relative to benchmark).
     Income balance (determines ``INC``):
 
-    .. math:: I_s = \sum_{m \in s} w_m L_m + \sum_{r \ne s, i, b} t_{risb}\, p_{ri} \tau_{risb}\, z_{risb}
+    .. math:: I_s = \sum_{j, f} w_{sjf} FD_{sjf} + \sum_{r \ne s, i, b} t_{risb}\, p_{ri} \tau_{risb}\, z_{risb}
               + \bar B_s \cdot \text{numeraire}
 
     Utility of the regional household: :math:`U_s = I_s / \prod_a (P^{fd}_{sa})^{\alpha_{sa}}` (relative).
@@ -32,6 +32,9 @@ def add_demand(m, params) -> None:
     S = params.n_sectors
     qa_0, fd_0, alpha = params.qa_0, params.fd_0, params.alpha
     income_0, transfer_0 = params.income_0, params.transfer_0
+    uses_in = {s: [] for s in range(params.n_regions)}
+    for u in m.FACTOR_USES:
+        uses_in[u[0]].append(u)
 
     goods_of = {}
     for s, b, i in m.FINAL_COMPOSITES:
@@ -52,7 +55,7 @@ def add_demand(m, params) -> None:
     m.final_demand = pyo.Constraint(m.FINAL_COMPOSITES, rule=final_demand, doc="final composite demand ⟂ QA")
 
     def income_balance(m, s):
-        factor_income = sum(fp * m.w[k] * supply for k, fp, supply in m.factor_income_terms[s])
+        factor_income = sum(m.w[m.factor_market[u]] * m.factor_demand[u] for u in uses_in[s])
         revenue = sum(m.tariff_revenue_terms[s])
         return m.INC[s] - (factor_income + revenue + transfer_0[s] * m.numeraire_value) / income_0[s] == 0
 

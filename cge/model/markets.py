@@ -13,9 +13,10 @@ def add_markets(m, params) -> None:
     .. math:: Y_{ri}\, X^0_{ri} = \sum_{s, b} \tau_{ris,u(b)}\, d^0_{risb}\, z_{risb}
 
     One goods market, the largest, is left out of the system (Walras' law) and checked after the
-    solve. Factors (determines ``w`` of each factor market ``k``):
-    :math:`\sum_{(s, j, f) \in k} FD_{sjf} = E^0_k\, L_k` with :math:`L_k` the supply index
-    (1 unless the labour closure makes supply endogenous).
+    solve. Factors (determines ``w`` of each factor market ``k``), in the market's units
+    :math:`\omega` (persons for labour where the benchmark has employment, benchmark value
+    otherwise): :math:`\sum_{u \in k} \omega_u FD_u / FD^0_u = L_k \sum_{u \in k} \omega_u`, with
+    :math:`L_k` the supply index (1 unless the labour closure makes supply endogenous).
     """
     x_0, d_0, use = params.x_0, params.d_0, params.use_of_buyer
     buyers_of = {}
@@ -41,8 +42,10 @@ def add_markets(m, params) -> None:
     for s, j, f in m.FACTOR_USES:
         uses_of.setdefault(m.factor_market[s, j, f], []).append((s, j, f))
 
+    fp_0 = params.fp_0
+
     def factor_market(m, *k):
-        demand = sum(m.factor_demand[u] for u in uses_of[k])
-        return demand / m.endowment_0[k] - m.factor_supply[k] == 0
+        demand = sum(m.factor_weight[u] / fp_0[u] * m.factor_demand[u] for u in uses_of[k])
+        return demand / m.market_weight_0[k] - m.factor_supply[k] == 0
 
     m.factor_market_clearing = pyo.Constraint(m.FACTOR_MARKETS, rule=factor_market, doc="factor market clearing ⟂ w")
