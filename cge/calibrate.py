@@ -100,13 +100,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     use_of_buyer = np.array([0] * S + [1] * A)
     tariff_0 = bench.tariff_0[..., use_of_buyer]
     if sourcing == "common":
-        differs = bench.tariff_0[..., 0] != bench.tariff_0[..., 1]
-        if differs.any():
-            r, i, s = np.argwhere(differs)[0]
-            raise CalibrationError(
-                "sourcing='common' needs the same tariff for both uses; "
-                f"({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}) differs"
-            )
+        check_same_for_both_uses(bench, tariff=bench.tariff_0)
     v_0 = d_0 * (1.0 + tariff_0)
     qa_0 = v_0.sum(axis=0).transpose(1, 2, 0)  # [s, b, i]
     offdiag = ~np.eye(R, dtype=bool)
@@ -182,6 +176,18 @@ def _factor_weights(bench: Benchmark, fp_0: np.ndarray) -> tuple[np.ndarray, lis
         elif paid.any():
             notes.append(f"{region}: labour counted in value units (employment missing for a sector that pays labour)")
     return weight, notes
+
+
+def check_same_for_both_uses(bench: Benchmark, **arrays) -> None:
+    """Common sourcing prices one import mix for all buyers: instruments may not differ by use."""
+    for name, arr in arrays.items():
+        differs = arr[..., 0] != arr[..., 1]
+        if differs.any():
+            r, i, s = np.argwhere(differs)[0]
+            raise CalibrationError(
+                f"sourcing='common' needs the same {name} for both uses; "
+                f"({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}) differs"
+            )
 
 
 def expand_use(array, R: int, S: int, name: str, default: float) -> np.ndarray:

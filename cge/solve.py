@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 from pyomo.opt import TerminationCondition
 
 from .benchmark import Benchmark
-from .calibrate import calibrate
+from .calibrate import calibrate, check_same_for_both_uses
 from .model import Closure, build_model
 from .scenario import Scenario
 
@@ -153,15 +153,7 @@ class Model:
     def _set_instruments(self, t: np.ndarray, tau: np.ndarray, numeraire_value: float) -> None:
         m = self.m
         if self.sourcing == "common":
-            for name, arr in (("tariff", t), ("iceberg", tau)):
-                differs = arr[..., 0] != arr[..., 1]
-                if differs.any():
-                    r, i, s = np.argwhere(differs)[0]
-                    b = self.bench
-                    raise ValueError(
-                        f"sourcing='common' needs the same {name} for both uses; "
-                        f"({b.regions[r]}, {b.sectors[i]}, {b.regions[s]}) differs"
-                    )
+            check_same_for_both_uses(self.bench, tariff=t, iceberg=tau)
         for k in m.ROUTES:
             m.tariff[k] = float(t[k])
             m.tau[k] = float(tau[k])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..benchmark import Benchmark
-from ..calibrate import calibrate
+from ..calibrate import calibrate, check_same_for_both_uses
 from ..model import Closure
 from ..solve import IPOPT_OPTIONS, Model, Solution, SolveError
 from .equations import equation_labels, equation_residuals, variables_of
@@ -91,15 +91,7 @@ class FastModel:
 
     def _set_instruments(self, t: np.ndarray, tau: np.ndarray, numeraire_value: float) -> None:
         if self.sourcing == "common":
-            for name, arr in (("tariff", t), ("iceberg", tau)):
-                differs = arr[..., 0] != arr[..., 1]
-                if differs.any():
-                    r, i, s = np.argwhere(differs)[0]
-                    b = self.bench
-                    raise ValueError(
-                        f"sourcing='common' needs the same {name} for both uses; "
-                        f"({b.regions[r]}, {b.sectors[i]}, {b.regions[s]}) differs"
-                    )
+            check_same_for_both_uses(self.bench, tariff=t, iceberg=tau)
         t, tau = np.array(t, dtype=float), np.array(tau, dtype=float)
         self._inst = Instruments(self.layout, t, tau, numeraire_value)
         self._instruments = (t.copy(), tau.copy(), float(numeraire_value))
