@@ -227,7 +227,7 @@ def initial_data(raw: RawData) -> Equilibrium:
     Expenditure ``X0`` and shares ``Din`` from imports x (1 + t) plus domestic sales
     (``GO = max(GO, exports)``), deficits from the trade matrix, ``alpha`` as the clipped residual.
     """
-    R, S = len(raw.regions), len(raw.sectors)
+    R = len(raw.regions)
     kappa = 1.0 + raw.tariff_1993
     exports = raw.imports.sum(axis=2)  # [r, i]
     go = np.maximum(raw.gross_output, exports)

@@ -81,24 +81,24 @@ def run_spec(path, out, progress: bool = True, decompose_steps: int | None = Non
     written += figures.welfare_bars(welfare, out / "figures")
     tidy = []
     for name, res in results.items():
-        slug = _slug(name)
+        stem = slug(name)
         written += tables.write_table(
-            tables.decomposition_table(welfare[name], unit), out, f"decomposition_{slug}", f"{name}: EV decomposition ({unit})"
+            tables.decomposition_table(welfare[name], unit), out, f"decomposition_{stem}", f"{name}: EV decomposition ({unit})"
         )
         if res.params.employment_0 is not None and "labour" in res.params.factors:
             emp = res.employment()
-            written += tables.write_table(emp, out, f"employment_{slug}", f"{name}: employment by region and sector", digits=2)
+            written += tables.write_table(emp, out, f"employment_{stem}", f"{name}: employment by region and sector", digits=2)
             written += tables.write_table(
-                res.employment_by_region(), out, f"employment_regions_{slug}", f"{name}: employment by region", digits=2
+                res.employment_by_region(), out, f"employment_regions_{stem}", f"{name}: employment by region", digits=2
             )
-            written += figures.employment_heatmap(emp, out / "figures", f"employment_{slug}", title=name)
+            written += figures.employment_heatmap(emp, out / "figures", f"employment_{stem}", title=name)
         if opts.get("gvc", True):
             g = res.gvc()
-            g.to_csv(out / f"gvc_{slug}.csv", index=False)
-            written.append(out / f"gvc_{slug}.csv")
-            written += figures.before_after(g, "gvc_participation_backward_wwyz", out / "figures", f"gvc_participation_{slug}")
+            g.to_csv(out / f"gvc_{stem}.csv", index=False)
+            written.append(out / f"gvc_{stem}.csv")
+            written += figures.before_after(g, "gvc_participation_backward_wwyz", out / "figures", f"gvc_participation_{stem}")
             if (g["indicator"] == "intra_group_trade_share").any():
-                written += figures.before_after(g, "intra_group_trade_share", out / "figures", f"intra_group_trade_{slug}")
+                written += figures.before_after(g, "intra_group_trade_share", out / "figures", f"intra_group_trade_{stem}")
         tidy.append(res.tidy(decompose=True))
     pd.concat(tidy, ignore_index=True).to_csv(out / "results.csv", index=False)
     written.append(out / "results.csv")
@@ -107,21 +107,23 @@ def run_spec(path, out, progress: bool = True, decompose_steps: int | None = Non
         "spec": str(Path(path)),
         "title": spec.title,
         "description": spec.description,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "benchmark": {"name": spec.benchmark, "hash": bench.hash(), "metadata": bench.metadata},
         "decomposition_steps": steps,
         "scenarios": {name: {**res.metadata(), "description": res.scenario.description} for name, res in results.items()},
     }
-    (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+    (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=json_default))
     written.append(out / "metadata.json")
     return {"spec": spec, "benchmark": bench, "results": results, "welfare": welfare, "files": written}
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
+    """A scenario name as a file-name stem."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """The commit of the package's checkout, or 'unknown'."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10)
         return out.stdout.strip() if out.returncode == 0 else "unknown"
@@ -129,7 +131,8 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _json_default(obj):
+def json_default(obj):
+    """JSON encoder fallback for numpy values in metadata."""
     if isinstance(obj, (np.floating, np.integer)):
         return obj.item()
     if isinstance(obj, np.ndarray):

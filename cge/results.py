@@ -329,7 +329,6 @@ class Results:
         percentage points for shares and in % for values. ``groups`` defaults to the benchmark's
         region groups (each is also reported as one economy, with its intra-group trade share).
         """
-        from .gvc import summary
 
         groups = self.bench.groups if groups is None else groups
         key = tuple(sorted((k, tuple(v)) for k, v in groups.items()))

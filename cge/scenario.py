@@ -97,7 +97,7 @@ class Shock:
 
     def mask(self, bench, region_groups: dict, sector_groups: dict, where: str) -> np.ndarray:
         """Boolean (R, S, R, 2) selection of the routes this shock applies to."""
-        R, S = bench.n_regions, bench.n_sectors
+        R = bench.n_regions
         groups = {**bench.groups, **region_groups}
         ex = _select(self.exporters, bench.regions, groups, f"{where}.exporters") & ~_select(self.not_exporters, bench.regions, groups, f"{where}.not_exporters", empty_ok=True)
         im = _select(self.importers, bench.regions, groups, f"{where}.importers") & ~_select(self.not_importers, bench.regions, groups, f"{where}.not_importers", empty_ok=True)

@@ -31,7 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cge import tables
+from cge import experiment, tables
 
 results = Path(os.environ.get("CGE_RESULTS", "results/headline"))
 meta = json.loads((results / "metadata.json").read_text())
@@ -48,7 +48,7 @@ print("scenarios:", scenarios)
 tidy = pd.read_csv(results / "results.csv")
 ev_pct = tidy[tidy.variable == "welfare_ev_pct"].pivot(index="region", columns="scenario", values="value")[scenarios]
 first = scenarios[0]
-slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in first)
+slug = experiment.slug(first)
 dec = pd.read_csv(results / f"decomposition_{slug}.csv", index_col=0)
 table = ev_pct.round(3).join(dec.round(1))
 order = [r for r in dec.index if r != "World"] + ["World"]

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from cge.experiment import run_spec
+from cge.experiment import run_spec, slug
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["headline", "afta", "rcep", "facilitation", "service_links", "us_tariffs_2025", "closures"]
 ASEAN = ["IDN", "MYS", "PHL", "SGP", "THA", "VNM", "XSE"]
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
 def tables(folder: Path) -> str:
@@ -36,13 +32,13 @@ def tables(folder: Path) -> str:
     out.append(ev.loc[regions].round(3).T.to_markdown() + "\n")
     rows = []
     for sc in names:
-        g = pd.read_csv(folder / f"gvc_{_slug(sc)}.csv")
+        g = pd.read_csv(folder / f"gvc_{slug(sc)}.csv")
 
         def change(indicator, region):
             r = g[(g.indicator == indicator) & (g.region == region)]
             return r["change"].iloc[0] if len(r) else float("nan")
 
-        er = pd.read_csv(folder / f"employment_regions_{_slug(sc)}.csv", index_col=0)
+        er = pd.read_csv(folder / f"employment_regions_{slug(sc)}.csv", index_col=0)
         world = tidy[(tidy.variable == "welfare_ev") & (tidy.region == "World") & (tidy.scenario == sc)]["value"].iloc[0]
         rows.append(
             {

@@ -62,7 +62,7 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     Values are returned as flat arrays in the order of the reference model's index sets.
     """
     L, P = layout, layout.params
-    R, S, A = L.R, L.S, L.A
+    R, S = L.R, L.S
     sdm = L.sig_dm
     p, Y, PVA, PINT, w, QA, PA, PM, PFD, INC, LS = (v[k] for k in ("p", "Y", "PVA", "PINT", "w", "QA", "PA", "PM", "PFD", "INC", "LS"))
     PB = np.concatenate([PINT, PFD], axis=1)

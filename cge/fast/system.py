@@ -209,7 +209,7 @@ class System:
     # ------------------------------------------------------------------ residuals
     def _residual(self, st, inst):
         L, P = self.lay, self.lay.params
-        R, S = L.R, L.S
+        R = L.R
         st.U = inst.tau_b * st.Zb / L.x_0[:, :, None, None]
         st.T = inst.t_b * st.p[:, :, None, None] * inst.tau_b * st.Zb / P.income_0[None, None, :, None]
         res = np.empty(L.n)

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .. import __version__
 from ..aggregate import aggregate_array, country_groups, groups_on, mapping_from_spec, mapping_matrix, targets_of

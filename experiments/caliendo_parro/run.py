@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ if str(ROOT) not in sys.path:
 
 import cge  # noqa: E402
 from calibration import caliendo_parro as cp  # noqa: E402
+from cge.experiment import git_commit, json_default  # noqa: E402
 
 OUT = ROOT / "results" / "caliendo_parro"
 MEMBERS = ("MEX", "CAN", "USA")  # the order of their Table 2
@@ -183,22 +183,6 @@ def markdown(t2: pd.DataFrame, bilateral: pd.DataFrame, meta: dict, variants: pd
     return "\n".join(lines)
 
 
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT, timeout=10)
-        return out.stdout.strip() if out.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
-
-
 # -------------------------------------------------------------------------------------- variants
 def variants(raw: cp.RawData, base_measures: pd.DataFrame) -> pd.DataFrame:
     """Alternative treatments, solved with cge where the benchmark changes and with the CP port otherwise.
@@ -289,7 +273,7 @@ def run(out: Path | str | None = OUT, decompose_steps: int = 8, with_variants: b
     var = variants(raw, measures) if with_variants else None
     meta = {
         **res.metadata(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "benchmark": {"name": bench.metadata["name"], "hash": bench.hash(), "metadata": bench.metadata},
         "raw_data": str(cp.data_dir()),
         "raw_data_notes": raw.notes,
@@ -311,7 +295,7 @@ def run(out: Path | str | None = OUT, decompose_steps: int = 8, with_variants: b
         if var is not None:
             var.to_csv(out / "variants.csv", index=False, float_format="%.6g")
             files.append(out / "variants.csv")
-        (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+        (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=json_default))
         files.append(out / "metadata.json")
     if verbose:
         print(md)
