@@ -43,7 +43,9 @@ def welfare_bars(welfare: dict, folder: Path, stem: str = "welfare") -> list[Pat
 
 def employment_heatmap(employment: pd.DataFrame, folder: Path, stem: str = "employment", title: str = "") -> list[Path]:
     """Region x sector heat map of the % change in persons employed."""
-    grid = employment["pct_change"].unstack("sector")
+    regions = list(dict.fromkeys(employment.index.get_level_values("region")))
+    sectors = list(dict.fromkeys(employment.index.get_level_values("sector")))
+    grid = employment["pct_change"].unstack("sector").reindex(index=regions, columns=sectors)
     lim = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
     fig, ax = plt.subplots(figsize=(0.55 * grid.shape[1] + 3.0, 0.4 * grid.shape[0] + 2.0))
     im = ax.imshow(grid.to_numpy(), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")

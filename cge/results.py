@@ -327,10 +327,13 @@ class Results:
         Long frame ``indicator, region, unit, benchmark, scenario, change`` from
         :func:`cge.gvc.summary` on :meth:`Benchmark.to_mrio` and on :meth:`mrio`; ``change`` is in
         percentage points for shares and in % for values. ``groups`` defaults to the benchmark's
-        region groups (each is also reported as one economy, with its intra-group trade share).
+        region groups of more than one region (each is also reported as one economy, with its
+        intra-group trade share).
         """
 
         groups = self.bench.groups if groups is None else groups
+        # a group of one region, or named like a region, would repeat that region's rows
+        groups = {g: list(m) for g, m in groups.items() if len(m) > 1 and g not in self.params.regions}
         key = tuple(sorted((k, tuple(v)) for k, v in groups.items()))
         cache = self.model.__dict__.setdefault("_gvc_benchmark", {})
         if key not in cache:

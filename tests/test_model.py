@@ -309,6 +309,10 @@ def test_gvc_indicators_side_by_side(toy):
     np.testing.assert_allclose(row["change"], 100 * (row["scenario"] - row["benchmark"]))
     exports = g[(g.indicator == "gross_exports") & (g.region == "ASEAN")].iloc[0]
     assert exports["change"] > 0 and exports["change_unit"] == "%"
+    assert not g.duplicated(["indicator", "region"]).any()
+    # a group of one region, named like it, adds no second set of rows
+    g2 = model.solve(cge.Scenario(tariff=t, name="asia_fta")).gvc(groups={"China": ["China"], "Asia": ["ASEAN", "China"]})
+    assert not g2.duplicated(["indicator", "region"]).any() and len(g2) == len(g)
 
 
 def test_full_employment_holds_persons_fixed_with_sector_wage_premia():
