@@ -75,7 +75,9 @@ class Parameters:
 def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | None = None) -> Parameters:
     """Derive the model's parameters from a benchmark.
 
-    ``elasticities`` overrides the benchmark's (scalar or per-sector values). With
+    ``elasticities`` overrides the benchmark's (scalar or per-sector values); its key ``"set"`` (or
+    a plain string) first selects a named elasticity set stored with the benchmark (metadata
+    ``elasticity_sets``: the published sets of the built-in benchmarks). With
     ``sourcing="common"`` all buyers of a region share one import mix per commodity (as in the
     standard GTAP model); tariffs and trade costs must then be the same for both uses.
     """
@@ -86,7 +88,14 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     if overlap:
         raise CalibrationError(f"sector and agent labels overlap: {sorted(overlap)}")
     sigma = {k: np.array(v, dtype=float) for k, v in bench.elasticities.items()}
-    for k, v in (elasticities or {}).items():
+    overrides = {"set": elasticities} if isinstance(elasticities, str) else dict(elasticities or {})
+    name = overrides.pop("set", None)
+    if name is not None:
+        sets = bench.metadata.get("elasticity_sets", {})
+        if name not in sets:
+            raise CalibrationError(f"elasticity set {name!r} is not stored with this benchmark; available: {sorted(sets)}")
+        sigma.update({k: np.asarray(v, dtype=float) for k, v in sets[name].items() if k in ELASTICITIES})
+    for k, v in overrides.items():
         if k not in ELASTICITIES:
             raise CalibrationError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES)}")
         arr = np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()

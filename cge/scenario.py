@@ -215,7 +215,7 @@ def load_spec(path) -> RunSpec:
             description=str(sc.get("description", "")),
             shocks=shocks,
             closure=dict(sc.get("closure", {})),
-            elasticities=dict(sc.get("elasticities", {})),
+            elasticities=_elasticity_table(sc.get("elasticities", {})),
             sourcing=sc.get("sourcing"),
         )
         scenarios.extend(_sweep(base, sc.get("sweep"), where))
@@ -228,17 +228,24 @@ def load_spec(path) -> RunSpec:
     for key, g in (("sector_groups", groups), ("region_groups", rgroups)):
         if not isinstance(g, dict) or not all(isinstance(v, list) for v in g.values()):
             raise ScenarioError(f"{path}: [{key}] must map names to lists of labels")
+    model = dict(model)
+    if "elasticities" in model:
+        model["elasticities"] = _elasticity_table(model["elasticities"])
     return RunSpec(
         path=path,
         title=str(doc.get("title", path.stem)),
         description=str(doc.get("description", "")),
         benchmark=bench,
-        model=dict(model),
+        model=model,
         scenarios=scenarios,
         region_groups=rgroups,
         sector_groups=groups,
         output=dict(doc.get("output", {})),
     )
+
+
+def _elasticity_table(el) -> dict:
+    return {"set": el} if isinstance(el, str) else dict(el)
 
 
 def _keys(table: dict, allowed: set, where: str) -> None:
@@ -272,9 +279,15 @@ def _model_options(table: dict, where: str) -> None:
     el = table.get("elasticities", {})
     from .benchmark import ELASTICITIES
 
+    if isinstance(el, str):
+        el = {"set": el}
     if not isinstance(el, dict):
-        raise ScenarioError(f"{where}: elasticities must be a table such as {{ sigma_mm = 8.0 }}")
+        raise ScenarioError(f"{where}: elasticities must be a set name or a table such as {{ sigma_mm = 8.0 }}")
+    if "set" in el and not isinstance(el["set"], str):
+        raise ScenarioError(f"{where}: elasticities.set = {el['set']!r}; must name an elasticity set of the benchmark")
     for k, v in el.items():
+        if k == "set":
+            continue
         if k not in ELASTICITIES:
             raise ScenarioError(f"{where}: elasticities key {k!r} unknown; allowed: {list(ELASTICITIES)}")
         vals = v if isinstance(v, list) else [v]

@@ -18,7 +18,7 @@ import pandas as pd
 from cge.experiment import run_spec, slug
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["headline", "afta", "rcep", "facilitation", "service_links", "us_tariffs_2025", "closures"]
+ORDER = ["headline", "afta", "rcep", "facilitation", "service_links", "us_tariffs_2025", "closures", "elasticities"]
 ASEAN = ["IDN", "MYS", "PHL", "SGP", "THA", "VNM", "XSE"]
 
 

@@ -211,3 +211,20 @@ def test_calibration_notebook_executes(tmp_path):
     )
     assert "committed benchmark: identical" in outputs
     assert "largest residual" in outputs
+
+
+@pytest.mark.unit
+def test_published_elasticity_sets_are_stored_and_selectable():
+    """The eight published sets travel with the benchmark; the default set is the benchmark's own."""
+    bench = cge.Benchmark.load("eastasia-2011")
+    sets = bench.metadata["elasticity_sets"]
+    assert sorted(sets) == ["BSY", "CP", "FGO", "GYY", "IS", "LL", "Shap", "U4"]
+    np.testing.assert_array_equal(sets["FGO"]["sigma_mm"], bench.elasticities["sigma_mm"])
+    np.testing.assert_array_equal(sets["FGO"]["sigma_dm"], bench.elasticities["sigma_dm"])
+    np.testing.assert_allclose(sets["U4"]["sigma_mm"], 5.0)  # a uniform trade elasticity of 4
+    params = cge.calibrate.calibrate(bench, elasticities={"set": "CP", "sigma_va": 0.5})
+    np.testing.assert_array_equal(params.sigma["sigma_mm"], sets["CP"]["sigma_mm"])
+    np.testing.assert_array_equal(params.sigma["sigma_dm"], np.asarray(sets["CP"]["sigma_mm"]) / 2)
+    assert (params.sigma["sigma_va"] == 0.5).all()
+    with pytest.raises(cge.CalibrationError, match=r"elasticity set 'XYZ' is not stored with this benchmark; available: \['BSY'"):
+        cge.calibrate.calibrate(bench, elasticities="XYZ")

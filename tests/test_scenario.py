@@ -85,6 +85,7 @@ BAD = [
     ('[[scenario]]\nname = "x"\n[[scenario]]\nname = "x"\n', r"scenario names must be unique, repeated: \['x'\]"),
     ('[[scenario]]\nname = "x"\nsweep = { shock = 2, values = [1] }\n[[scenario.shock]]\ninstrument = "tariff"\nvalue = 0\n', r"sweep.shock = 2; must be a shock number from 1 to 1"),
     ('title = "no scenarios"\n', r"at least one \[\[scenario\]\] table is needed"),
+    ('[[scenario]]\nname = "x"\nelasticities = { set = 4 }\n', r"elasticities.set = 4; must name an elasticity set"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "iceberg"\nvalue = -1\n', r"an iceberg cost must be positive"),
 ]
 
@@ -95,6 +96,14 @@ def test_invalid_files_name_the_key_and_what_is_allowed(tmp_path, text, message)
     path = _write(tmp_path, HEADER + text)
     with pytest.raises(ScenarioError, match=message):
         load_spec(path)
+
+
+@pytest.mark.unit
+def test_elasticity_set_by_name(tmp_path):
+    path = _write(tmp_path, HEADER + '[model]\nelasticities = "U4"\n[[scenario]]\nname = "x"\nelasticities = { set = "CP", sigma_va = 0.5 }\n')
+    spec = load_spec(path)
+    assert spec.model["elasticities"] == {"set": "U4"}
+    assert spec.scenarios[0].elasticities == {"set": "CP", "sigma_va": 0.5}
 
 
 @pytest.mark.unit

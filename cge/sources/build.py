@@ -316,6 +316,11 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
         "sources": CITATIONS,
         "elasticity_source": f"{recipe.elasticity_source}: {ELASTICITY_SOURCES[recipe.elasticity_source]}",
         "sigma_dm_rule": f"sigma_dm = {recipe.sigma_dm_ratio:g} x sigma_mm",
+        "elasticity_sets": {
+            name: {k: v.tolist() for k, v in model_elasticities(inputs, MK, name, recipe.sigma_dm_ratio).items()}
+            | {"source": ELASTICITY_SOURCES.get(name, name)}
+            for name in sorted(inputs.cube.sigma)
+        },
         "tariffs": (
             f"Teti applied tariffs {inputs.year} (ICIO cube), trade-weighted; zero on services and inside "
             f"{list(recipe.customs_unions)}; {list(recipe.cap_tariff_sectors)} capped at the pair's highest other goods tariff"
