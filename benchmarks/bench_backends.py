@@ -193,14 +193,14 @@ def breakdown(name, r):
 
     st = r["solution"].stats
     model = r["model"]
-    print(f"\nlargest case {name}: reduced system of {model.layout.n:,} unknowns; the full model has {model.size()['variables']:,}")
+    print(f"\nlargest case {name}: reduced system of {model.engine.layout.n:,} unknowns; the full model has {model.size()['variables']:,}")
     print(
         f"  solve {st['solve_seconds']:.2f} s = {st['evaluations']} evaluations {st['evaluation_seconds']:.2f} s"
         f" + {st['jacobians']} Jacobians {st['jacobian_seconds']:.2f} s + {st['factorisations']} factorisations {st['factorisation_seconds']:.2f} s"
         f" + check of the full model {st['check_seconds']:.2f} s + other {st['solve_seconds'] - st['solver_seconds'] - st['check_seconds']:.2f} s"
     )
     t0 = time.perf_counter()
-    J = model.jacobian()
+    J = model.engine.jacobian()
     t1 = time.perf_counter()
     scipy.linalg.lu_factor(J, check_finite=False)
     t2 = time.perf_counter()

@@ -5,15 +5,16 @@ The public API::
     bench = cge.Benchmark.from_arrays(regions, sectors, Z, F, factors, tariffs=None, ...)
     model = cge.Model(bench, closure=cge.Closure(labour="full_employment"), sourcing="agent")
     base = model.solve()
-    res = model.solve(cge.Scenario(tariff=new_tariffs, iceberg=new_tau))
-    res.welfare(); res.employment(); res.mrio()
+    res = model.solve(cge.Scenario(tariff=new_tariffs, iceberg=new_tau, output_tax=new_taxes), decompose=True)
+    res.welfare(); res.employment(); res.mrio(); res.tidy()
 """
 
 __version__ = "0.1.0"
 
 from .benchmark import Benchmark, BenchmarkError  # noqa: E402
 from .calibrate import CalibrationError  # noqa: E402
-from .model import Closure, ClosureError  # noqa: E402
+from .closure import Closure, ClosureError  # noqa: E402
+from .instruments import InstrumentError, Instruments  # noqa: E402
 from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError  # noqa: E402
 from .solve import Model, SolveError  # noqa: E402
@@ -24,6 +25,8 @@ __all__ = [
     "CalibrationError",
     "Closure",
     "ClosureError",
+    "InstrumentError",
+    "Instruments",
     "Model",
     "Results",
     "Scenario",

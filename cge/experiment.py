@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures, tables
-from .model.closure import Closure
+from .closure import Closure
 from .scenario import RunSpec, load_spec
 from .solve import Model
 
@@ -30,13 +30,16 @@ def _model_key(spec: RunSpec, sc) -> tuple:
     closure = {**spec.model.get("closure", {}), **sc.closure}
     elasticities = {**spec.model.get("elasticities", {}), **sc.elasticities}
     sourcing = sc.sourcing or spec.model.get("sourcing", "agent")
-    backend = spec.model.get("backend", "pyomo")
+    backend = spec.model.get("backend", "auto")
     freeze = lambda d: tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d.items()))  # noqa: E731
     return (freeze(closure), freeze(elasticities), sourcing, backend)
 
 
-def solve_spec(spec: RunSpec, progress: bool = True) -> tuple:
-    """Solve every scenario of a spec; returns the benchmark and ``{scenario name: Results}``."""
+def solve_spec(spec: RunSpec, progress: bool = True, decompose_steps: int | bool = False) -> tuple:
+    """Solve every scenario of a spec; returns the benchmark and ``{scenario name: Results}``.
+
+    ``decompose_steps``: points on the path of each scenario for its welfare decomposition.
+    """
     bench = spec.load_benchmark()
     models: dict[tuple, Model] = {}
     results = {}
@@ -56,7 +59,7 @@ def solve_spec(spec: RunSpec, progress: bool = True) -> tuple:
                 closure = Closure(**{k: (tuple(v) if isinstance(v, tuple) else v) for k, v in closure_d})
                 elasticities = {k: (list(v) if isinstance(v, tuple) else v) for k, v in el_d}
                 models[key] = Model(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend=backend)
-            results[sc.name] = models[key].solve(sc.build(bench, spec.region_groups, spec.sector_groups))
+            results[sc.name] = models[key].solve(sc.build(bench, spec.region_groups, spec.sector_groups), decompose=decompose_steps)
             if bar is not None:
                 bar.advance(task)
     finally:
@@ -70,13 +73,13 @@ def run_spec(path, out, progress: bool = True, decompose_steps: int | None = Non
     spec = load_spec(path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    bench, results = solve_spec(spec, progress=progress)
     opts = spec.output
     steps = int(decompose_steps or opts.get("decomposition_steps", 8))
+    bench, results = solve_spec(spec, progress=progress, decompose_steps=steps)
     unit = next(iter(results.values())).unit
     written = []
 
-    welfare = {name: res.welfare(steps=steps) for name, res in results.items()}
+    welfare = {name: res.welfare() for name, res in results.items()}
     written += tables.write_table(tables.welfare_table(welfare, unit), out, "welfare", f"{spec.title}: welfare by region")
     written += figures.welfare_bars(welfare, out / "figures")
     tidy = []
@@ -99,7 +102,7 @@ def run_spec(path, out, progress: bool = True, decompose_steps: int | None = Non
             written += figures.before_after(g, "gvc_participation_backward_wwyz", out / "figures", f"gvc_participation_{stem}")
             if (g["indicator"] == "intra_group_trade_share").any():
                 written += figures.before_after(g, "intra_group_trade_share", out / "figures", f"intra_group_trade_{stem}")
-        tidy.append(res.tidy(decompose=True))
+        tidy.append(res.tidy())
     pd.concat(tidy, ignore_index=True).to_csv(out / "results.csv", index=False)
     written.append(out / "results.csv")
 

@@ -15,12 +15,13 @@ from .benchmark import WORLD, Benchmark
 class Results:
     """The equilibrium of one scenario, with the benchmark it departs from."""
 
-    def __init__(self, model, scenario, solution, log=None):
+    def __init__(self, model, scenario, solution, log=None, path=None):
         self.model = model
         self.scenario = scenario
         self.solution = solution
         self.log = list(log or [])
-        self._decomposition: pd.DataFrame | None = None
+        self.path = path
+        """Solutions from the benchmark to this one (``Model.solve(..., decompose=...)``), or None."""
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -55,6 +56,9 @@ class Results:
             "closure": self.model.closure.describe(),
             "sourcing": self.model.sourcing,
             "backend": self.model.backend,
+            "backend_requested": self.model.requested_backend,
+            "instruments_changed": self.solution.instruments.changed(type(self.solution.instruments).benchmark(self.bench)),
+            "decomposition_steps": None if self.path is None else len(self.path) - 1,
             "elasticities": {k: v.tolist() for k, v in self.params.sigma.items()},
             "max_residual": self.solution.max_residual,
             "walras_residual": self.solution.walras_residual,
@@ -63,12 +67,14 @@ class Results:
         }
 
     # ------------------------------------------------------------------ welfare
-    def welfare(self, decompose: bool = True, steps: int = 8) -> pd.DataFrame:
+    def welfare(self, decompose: bool | None = None) -> pd.DataFrame:
         """Welfare by region: equivalent variation and its decomposition.
 
         ``ev = I0 * (U1 / U0 - 1)`` in benchmark currency units, ``ev_pct = 100 * ev / I0`` with
-        ``I0`` benchmark income (CONVENTIONS.md). With ``decompose``, the columns of
-        :meth:`welfare_decomposition` are added. A final row ``World`` sums the regions.
+        ``I0`` benchmark income (CONVENTIONS.md). The columns of :meth:`welfare_decomposition` are
+        added when the solve stored the path it needs (``decompose=None``, the default), or always
+        (``decompose=True``: an error if the solve did not store it). A final row ``World`` sums the
+        regions.
         """
         sol, par = self.solution, self.params
         ev = par.income_0 * (sol.utility - 1.0)
@@ -82,39 +88,44 @@ class Results:
             },
             index=self._regions(),
         )
-        if decompose:
-            dec = self.welfare_decomposition(steps=steps)
-            df = df.join(dec.drop(columns=["ev"]))
+        if decompose or (decompose is None and self.path is not None):
+            df = df.join(self.welfare_decomposition().drop(columns=["ev"]))
         world = df.sum(numeric_only=True)
         world["utility_index"] = np.nan
         world["ev_pct"] = 100.0 * world["ev"] / world["income_0"]
         df.loc[WORLD] = world
         return df
 
-    def welfare_decomposition(self, steps: int = 8) -> pd.DataFrame:
-        r"""Decomposition of EV into terms of trade, tariff efficiency, trade costs, employment.
+    def welfare_decomposition(self) -> pd.DataFrame:
+        r"""Decomposition of EV into terms of trade, tariff and output-tax efficiency, trade costs, employment.
 
         Following Huff and Hertel (2000, *Decomposing Welfare Changes in the GTAP Model*, GTAP
         Technical Paper 5), the change in utility of region ``s`` in money terms is
 
         .. math::
             dEV_s = \frac{1}{P^u_s}\Big[\underbrace{\sum_{r \ne s, i, b} t\, p_r \tau\, dz_{rsb}}_{\text{tariff efficiency}}
+            + \underbrace{\sum_j t^o_{sj} c_{sj} X^0_{sj}\, dY_{sj}}_{\text{output tax efficiency}}
             + \underbrace{\sum_{i, s' \ne s, b} \tau z_{s s' b}\, dp_{si} - \sum_{r \ne s, i, b} \tau z_{r s b}\, dp_{ri}}_{\text{terms of trade}}
             - \underbrace{\sum_{r, i, b} p_{ri} z_{risb}\, d\tau}_{\text{trade costs}}
             + \underbrace{\sum_{j, f} w\, dFD_{sjf}}_{\text{employment}} + \underbrace{\bar B_s\, d n}_{\text{transfer}}\Big]
 
-        where :math:`P^u_s` is the utility price index. The model is solved at ``steps`` evenly
-        spaced points of the shock and each term is integrated by the trapezoid rule; ``residual``
-        is ``ev`` minus the sum of the terms (it shrinks with the square of the step).
+        where :math:`P^u_s` is the utility price index. Each term is integrated by the trapezoid
+        rule along the path the solve stored (``Model.solve(scenario, decompose=steps)``: the
+        equilibria at ``steps`` evenly spaced points of the shock); ``residual`` is ``ev`` minus the
+        sum of the terms (it shrinks with the square of the step).
         """
-        if self._decomposition is not None and self._decomposition.attrs.get("steps") == steps:
-            return self._decomposition
-        path = self.model.path(self.scenario, steps)
+        if self.path is None:
+            raise ValueError(
+                f"results of {self.scenario.name!r} hold no path for the decomposition: "
+                "solve with model.solve(scenario, decompose=True) (or a number of steps)"
+            )
+        path = self.path
         par = self.params
         R = par.n_regions
         use = par.use_of_buyer
         off = ~np.eye(R, dtype=bool)
-        terms = {k: np.zeros(R) for k in ("terms_of_trade", "tariff_efficiency", "trade_costs", "employment", "transfer")}
+        names = ("terms_of_trade", "tariff_efficiency", "output_tax_efficiency", "trade_costs", "employment", "transfer")
+        terms = {k: np.zeros(R) for k in names}
 
         def pu(sol):
             return np.exp((par.alpha * np.log(sol.pfd)).sum(axis=1))
@@ -131,6 +142,9 @@ class Results:
             dz = b.z - a.z
             eff = avg(t_a * cif_a, t_b * cif_b) * dz * off[:, None, :, None]
             terms["tariff_efficiency"] += eff.sum(axis=(0, 1, 3))
+            tax_a = a.output_tax * a.unit_cost * par.x_0 * inv_a[:, None]
+            tax_b = b.output_tax * b.unit_cost * par.x_0 * inv_b[:, None]
+            terms["output_tax_efficiency"] += (0.5 * (tax_a + tax_b) * (b.y - a.y)).sum(axis=1)
             dp = (b.p - a.p)[:, :, None, None]
             shipped = avg(tau_a * a.z, tau_b * b.z) * off[:, None, :, None] * dp  # [r, i, s, b]
             terms["terms_of_trade"] -= shipped.sum(axis=(0, 1, 3))  # imports of s at the importer's deflator
@@ -149,9 +163,8 @@ class Results:
         df["sum_of_terms"] = df.sum(axis=1)
         df["ev"] = par.income_0 * (self.solution.utility - 1.0)
         df["residual"] = df["ev"] - df["sum_of_terms"]
-        df.attrs["steps"] = steps
+        df.attrs["steps"] = len(path) - 1
         df.attrs["method"] = "Huff and Hertel (2000), integrated along the shock path by the trapezoid rule"
-        self._decomposition = df
         return df
 
     # ------------------------------------------------------------------ quantities and prices
@@ -217,7 +230,7 @@ class Results:
     def real_gdp(self) -> pd.DataFrame:
         """Nominal and real GDP by region.
 
-        Nominal GDP = factor income + tariff revenue. Real GDP (expenditure side at benchmark
+        Nominal GDP = factor income + tariff and output-tax revenue. Real GDP (expenditure side at benchmark
         prices) = final demand at benchmark buyer prices + exports (quantity shipped) - imports
         (quantity delivered).
         """
@@ -233,7 +246,7 @@ class Results:
         base_exports = (par.d_0 * off[:, None, :, None]).sum(axis=(1, 2, 3))
         base_imports = (par.d_0 * off[:, None, :, None]).sum(axis=(0, 1, 3))
         base = par.income_0 + base_exports - base_imports
-        nominal = (sol.w * sol.factor_demand).sum(axis=(1, 2)) + self._tariff_revenue()
+        nominal = (sol.w * sol.factor_demand).sum(axis=(1, 2)) + self._tariff_revenue() + self._output_tax_revenue()
         return pd.DataFrame(
             {"gdp_0": base, "real_gdp": real, "real_gdp_pct": 100.0 * (real / base - 1.0), "nominal_gdp": nominal},
             index=self._regions(),
@@ -244,6 +257,10 @@ class Results:
         use = par.use_of_buyer
         cif = sol.p[:, :, None, None] * sol.tau[..., use]
         return (sol.tariff[..., use] * cif * sol.z).sum(axis=(0, 1, 3))
+
+    def _output_tax_revenue(self) -> np.ndarray:
+        sol = self.solution
+        return (sol.output_tax * sol.unit_cost * sol.y * self.params.x_0).sum(axis=1)
 
     def trade(self) -> pd.DataFrame:
         """Bilateral trade by sector (exporter, commodity, importer), r != s.
@@ -303,14 +320,19 @@ class Results:
         meta = dict(b.metadata)
         meta["name"] = f"{b.metadata.get('name', 'benchmark')} / {self.scenario.name}"
         meta["note"] = "counterfactual table written by cge.Results.mrio (values at basic prices)"
+        factors, payments = list(b.factors), sol.w * sol.factor_demand
+        if np.any(sol.output_tax != 0):  # output sold at p = (1 + t^o) c: the tax is part of value added
+            factors.append("output_tax")
+            tax = sol.output_tax * sol.unit_cost * sol.y * par.x_0
+            payments = np.concatenate([payments, tax[..., None]], axis=2)
         return Benchmark(
             regions=list(b.regions),
             sectors=list(b.sectors),
-            factors=list(b.factors),
+            factors=factors,
             agents=list(b.agents),
             z_0=value[..., :S].copy(),
             f_0=value[..., S:].copy(),
-            fp_0=sol.w * sol.factor_demand,
+            fp_0=payments,
             tariff_0=sol.tariff.copy(),
             employment=None if par.employment_0 is None else self.employment()["persons"].to_numpy().reshape(par.x_0.shape),
             elasticities={k: v.copy() for k, v in b.elasticities.items()},
@@ -352,21 +374,48 @@ class Results:
         return df
 
     # ------------------------------------------------------------------ tidy export
-    def tidy(self, decompose: bool = True) -> pd.DataFrame:
-        """All results in one long frame: ``scenario, variable, region, sector, value, unit``."""
+    def tidy(self, gvc: bool = False) -> pd.DataFrame:
+        """Every reported variable in one long frame, without solving anything.
+
+        Columns ``scenario, variable, region, sector, partner, value, unit``: welfare (EV in
+        currency units and % of income) and, when the solve stored a path, every term of its
+        decomposition; output, producer prices, factor prices, employment (persons, where the
+        benchmark has them), real GDP, tariff and output-tax revenue by region; exports by route
+        and commodity (``region`` exporter, ``partner`` importer) in value and % change of quantity;
+        with ``gvc``, the headline GVC indicators of :meth:`gvc` (benchmark, scenario and change).
+        """
+        unit = self.unit
         frames = []
-        w = self.welfare(decompose=decompose)
-        for col, unit in (("ev", self.unit), ("ev_pct", "% of income")):
-            frames.append(pd.DataFrame({"variable": f"welfare_{col}", "region": w.index, "sector": "", "value": w[col].to_numpy(), "unit": unit}))
+        w = self.welfare()
+        cols = [("ev", unit), ("ev_pct", "% of income")]
+        cols += [(c, unit) for c in w.columns if c not in ("income_0", "income", "utility_index", "ev", "ev_pct")]
+        for col, u in cols:
+            name = f"welfare_{col}"
+            frames.append(_frame(name, w.index, "", "", w[col], u))
         out = self.output()
         frames.append(_long(out["pct_change"], "output_pct", "%"))
         frames.append(_long(self.prices()["price"], "price", "index"))
+        fp = self.factor_prices()
+        for f in fp.columns:
+            frames.append(_frame(f"factor_price_{f}", fp.index, "", "", fp[f], "index"))
         if self.params.employment_0 is not None and "labour" in self.params.factors:
             e = self.employment()
             frames.append(_long(e["persons"], "employment", "persons"))
             frames.append(_long(e["pct_change"], "employment_pct", "%"))
         g = self.real_gdp()
-        frames.append(pd.DataFrame({"variable": "real_gdp_pct", "region": g.index, "sector": "", "value": g["real_gdp_pct"].to_numpy(), "unit": "%"}))
+        frames.append(_frame("real_gdp_pct", g.index, "", "", g["real_gdp_pct"], "%"))
+        frames.append(_frame("tariff_revenue", g.index, "", "", self._tariff_revenue(), unit))
+        frames.append(_frame("output_tax_revenue", g.index, "", "", self._output_tax_revenue(), unit))
+        tr = self.trade()
+        ex, com, im = (tr.index.get_level_values(k) for k in ("exporter", "commodity", "importer"))
+        frames.append(_frame("exports_value", ex, com, im, tr["value"], unit))
+        frames.append(_frame("exports_pct", ex, com, im, tr["pct_change"], "%"))
+        if gvc:
+            gv = self.gvc()
+            for col in ("benchmark", "scenario", "change"):
+                units = gv["unit"] if col != "change" else gv["change_unit"]
+                frames.append(pd.DataFrame({"variable": "gvc_" + gv["indicator"] + ("" if col == "scenario" else f"_{col}"),
+                                            "region": gv["region"], "sector": "", "partner": "", "value": gv[col], "unit": units}))
         df = pd.concat(frames, ignore_index=True)
         df.insert(0, "scenario", self.scenario.name)
         return df
@@ -382,13 +431,11 @@ def _gvc_summary(bench: Benchmark, groups: dict, unit: str) -> pd.DataFrame:
     return summary(t["Z"], t["Y"], t["x"], t["va"], regions=t["regions"], sectors=t["sectors"], groups=groups, value_unit=unit)
 
 
-def _long(series: pd.Series, variable: str, unit: str) -> pd.DataFrame:
+def _frame(variable: str, region, sector, partner, values, unit) -> pd.DataFrame:
     return pd.DataFrame(
-        {
-            "variable": variable,
-            "region": series.index.get_level_values(0),
-            "sector": series.index.get_level_values(1),
-            "value": series.to_numpy(),
-            "unit": unit,
-        }
+        {"variable": variable, "region": region, "sector": sector, "partner": partner, "value": np.asarray(values, dtype=float), "unit": unit}
     )
+
+
+def _long(series: pd.Series, variable: str, unit: str) -> pd.DataFrame:
+    return _frame(variable, series.index.get_level_values(0), series.index.get_level_values(1), "", series.to_numpy(), unit)

@@ -1,9 +1,10 @@
 """Scenarios: the policy instruments a counterfactual changes.
 
-A :class:`Scenario` holds new levels of the instruments (not changes): bilateral ad-valorem tariffs
-and iceberg trade costs, each as an (R, S, R) array (same for both uses) or an (R, S, R, 2) array by
-use (intermediate, final). Instruments left as ``None`` keep their benchmark values (tariffs of the
-benchmark, trade costs 1).
+A :class:`Scenario` holds new levels of the instruments (not changes), each declared in
+:mod:`cge.instruments`: bilateral ad-valorem tariffs and iceberg trade costs, each as an (R, S, R)
+array (same for both uses) or an (R, S, R, 2) array by use (intermediate, final), and output taxes
+(negative: subsidies) as an (R, S) array. Instruments left as ``None`` keep their benchmark values
+(tariffs of the benchmark, trade costs 1, no output taxes).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .calibrate import expand_use
+from .instruments import NAMES as INSTRUMENT_NAMES
+from .instruments import PRODUCER_AXES, SPEC, InstrumentError, Instruments
 
 
 class ScenarioError(ValueError):
@@ -21,7 +23,7 @@ class ScenarioError(ValueError):
 
 @dataclass
 class Scenario:
-    """New levels of tariffs and iceberg trade costs, with a name for results tables."""
+    """New levels of the policy instruments, with a name for results tables."""
 
     tariff: np.ndarray | None = None
     iceberg: np.ndarray | None = None
@@ -29,46 +31,35 @@ class Scenario:
     description: str = ""
     numeraire_value: float = 1.0
     meta: dict = field(default_factory=dict)
+    output_tax: np.ndarray | None = None
 
-    def instruments(self, bench) -> tuple[np.ndarray, np.ndarray]:
-        """Tariffs and trade costs as (R, S, R, 2) arrays, checked against the benchmark."""
-        R, S = bench.n_regions, bench.n_sectors
-        t = bench.tariff_0.copy() if self.tariff is None else expand_use(self.tariff, R, S, "tariff", 0.0)
-        tau = expand_use(self.iceberg, R, S, "iceberg", 1.0)
-        labels = [bench.regions, bench.sectors, bench.regions, ["intermediate", "final"]]
-        for name, arr, bad in (
-            ("tariff", t, ~np.isfinite(t) | (t <= -1.0)),
-            ("iceberg", tau, ~np.isfinite(tau) | (tau <= 0.0)),
-        ):
-            if bad.any():
-                k = tuple(np.argwhere(bad)[0])
-                cell = ", ".join(labels[n][k[n]] for n in range(4))
-                raise ScenarioError(f"scenario {self.name!r}: {name} ({cell}) = {arr[k]!r} is not allowed")
-        for r in range(R):
-            if (t[r, :, r, :] != 0).any():
-                i = int(np.argwhere(t[r, :, r, :] != 0)[0][0])
-                raise ScenarioError(f"scenario {self.name!r}: tariff on a domestic flow ({bench.regions[r]}, {bench.sectors[i]})")
-        if not np.isfinite(self.numeraire_value) or self.numeraire_value <= 0:
-            raise ScenarioError(f"scenario {self.name!r}: numeraire_value must be positive")
-        return t, tau
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ScenarioError(f"Scenario(name={self.name!r}): the name must be a non-empty string")
+        if isinstance(self.numeraire_value, bool) or not isinstance(self.numeraire_value, (int, float, np.floating, np.integer)):
+            raise ScenarioError(f"scenario {self.name!r}: numeraire_value = {self.numeraire_value!r}; must be a positive number")
 
-    def scaled(self, bench, weight: float) -> "Scenario":
-        """The scenario a share ``weight`` of the way from the benchmark (used for homotopy paths)."""
-        t, tau = self.instruments(bench)
-        return Scenario(
-            tariff=bench.tariff_0 + weight * (t - bench.tariff_0),
-            iceberg=1.0 + weight * (tau - 1.0),
-            name=f"{self.name}@{weight:.4g}",
-            numeraire_value=1.0 + weight * (self.numeraire_value - 1.0),
-        )
+    def instruments(self, bench) -> Instruments:
+        """Every instrument at this scenario's level, checked against the benchmark."""
+        arrays = {n: getattr(self, n) for n in INSTRUMENT_NAMES}
+        try:
+            return Instruments.from_arrays(bench, where=f"scenario {self.name!r}", numeraire_value=self.numeraire_value, **arrays)
+        except InstrumentError as exc:
+            raise ScenarioError(str(exc)) from None
+
+    @classmethod
+    def from_instruments(cls, inst: Instruments, name: str = "scenario", description: str = "") -> "Scenario":
+        """The scenario whose instruments are ``inst``."""
+        return cls(**{n: np.array(getattr(inst, n)) for n in INSTRUMENT_NAMES}, name=name, description=description,
+                   numeraire_value=inst.numeraire_value)
 
 
 # ---------------------------------------------------------------------- scenario files (TOML)
 
-INSTRUMENTS = ("tariff", "iceberg")
+INSTRUMENTS = INSTRUMENT_NAMES
 OPERATIONS = ("set", "scale", "add")
 USE_CHOICES = ("all", "intermediate", "final")
-SHOCK_KEYS = {"instrument", "op", "value", "exporters", "importers", "sectors", "use", "not_exporters", "not_importers", "not_sectors", "name"}
+SHOCK_KEYS = {"instrument", "op", "value", "exporters", "importers", "sectors", "use", "not_exporters", "not_importers", "not_sectors", "name", "regions", "not_regions"}
 SCENARIO_KEYS = {"name", "description", "shock", "closure", "elasticities", "sourcing", "sweep"}
 MODEL_KEYS = {"sourcing", "closure", "elasticities", "backend"}
 TOP_KEYS = {"title", "description", "benchmark", "model", "scenario", "sector_groups", "region_groups", "output"}
@@ -76,11 +67,13 @@ TOP_KEYS = {"title", "description", "benchmark", "model", "scenario", "sector_gr
 
 @dataclass
 class Shock:
-    """A rule: an operation on one instrument over exporters x sectors x importers x uses.
+    """A rule: an operation on one instrument over a selection of its cells.
 
-    Selections take region or sector names, group names (the benchmark's region groups, or groups
-    defined in the file), lists of them, or ``"all"``; ``not_*`` removes members. Shocks apply to
-    international routes only (exporter != importer).
+    Route instruments (tariffs, iceberg costs) select exporters x sectors x importers x uses and
+    apply to international routes only (exporter != importer); producer instruments (output taxes)
+    select producing ``regions`` x ``sectors``. Selections take region or sector names, group names
+    (the benchmark's region groups, or groups defined in the file), lists of them, or ``"all"``;
+    ``not_*`` removes members.
     """
 
     instrument: str
@@ -94,14 +87,23 @@ class Shock:
     not_importers: object = ()
     not_sectors: object = ()
     name: str = ""
+    regions: object = "all"
+    not_regions: object = ()
 
     def mask(self, bench, region_groups: dict, sector_groups: dict, where: str) -> np.ndarray:
-        """Boolean (R, S, R, 2) selection of the routes this shock applies to."""
+        """Boolean selection of the instrument's cells this shock applies to (the instrument's shape)."""
         R = bench.n_regions
         groups = {**bench.groups, **region_groups}
-        ex = _select(self.exporters, bench.regions, groups, f"{where}.exporters") & ~_select(self.not_exporters, bench.regions, groups, f"{where}.not_exporters", empty_ok=True)
-        im = _select(self.importers, bench.regions, groups, f"{where}.importers") & ~_select(self.not_importers, bench.regions, groups, f"{where}.not_importers", empty_ok=True)
-        se = _select(self.sectors, bench.sectors, sector_groups, f"{where}.sectors") & ~_select(self.not_sectors, bench.sectors, sector_groups, f"{where}.not_sectors", empty_ok=True)
+
+        def pick(key, labels, grp):
+            return _select(getattr(self, key), labels, grp, f"{where}.{key}") & ~_select(
+                getattr(self, f"not_{key}"), labels, grp, f"{where}.not_{key}", empty_ok=True
+            )
+
+        se = pick("sectors", bench.sectors, sector_groups)
+        if SPEC[self.instrument].axes == PRODUCER_AXES:
+            return pick("regions", bench.regions, groups)[:, None] & se[None, :]
+        ex, im = pick("exporters", bench.regions, groups), pick("importers", bench.regions, groups)
         us = np.array([self.use in ("all", "intermediate"), self.use in ("all", "final")])
         out = ex[:, None, None, None] & se[None, :, None, None] & im[None, None, :, None] & us[None, None, None, :]
         out &= ~np.eye(R, dtype=bool)[:, None, :, None]
@@ -131,15 +133,11 @@ class ScenarioSpec:
 
     def build(self, bench, region_groups=None, sector_groups=None) -> Scenario:
         """The :class:`Scenario` of this spec on a benchmark."""
-        t = bench.tariff_0.copy()
-        tau = np.ones_like(t)
+        levels = {spec.name: spec.benchmark_value(bench) for spec in SPEC.values()}
         for n, shock in enumerate(self.shocks):
             mask = shock.mask(bench, region_groups or {}, sector_groups or {}, f"scenario {self.name!r} shock {n + 1}")
-            if shock.instrument == "tariff":
-                t = shock.apply(t, mask)
-            else:
-                tau = shock.apply(tau, mask)
-        return Scenario(tariff=t, iceberg=tau, name=self.name, description=self.description)
+            levels[shock.instrument] = shock.apply(levels[shock.instrument], mask)
+        return Scenario(**levels, name=self.name, description=self.description)
 
 
 @dataclass
@@ -257,7 +255,7 @@ def _keys(table: dict, allowed: set, where: str) -> None:
 
 
 def _model_options(table: dict, where: str) -> None:
-    from .model.closure import CAPITAL_CLOSURES, LABOUR_CLOSURES, Closure, ClosureError
+    from .closure import CAPITAL_CLOSURES, LABOUR_CLOSURES, Closure, ClosureError
 
     src = table.get("sourcing")
     if src is not None and src not in ("agent", "common"):
@@ -309,11 +307,14 @@ def _shock(table: dict, where: str) -> Shock:
     use = table.get("use", "all")
     if use not in USE_CHOICES:
         raise ScenarioError(f"{where}: use = {use!r}; allowed: {list(USE_CHOICES)}")
-    if inst == "iceberg" and op == "set" and value <= 0:
-        raise ScenarioError(f"{where}: value = {value!r}; an iceberg cost must be positive")
-    if inst == "tariff" and op == "set" and value <= -1:
-        raise ScenarioError(f"{where}: value = {value!r}; a tariff must exceed -1")
-    kw = {k: table[k] for k in ("exporters", "importers", "sectors", "not_exporters", "not_importers", "not_sectors", "name") if k in table}
+    if op == "set" and value <= SPEC[inst].lower:
+        raise ScenarioError(f"{where}: value = {value!r}; {inst} must exceed {SPEC[inst].lower:g} ({SPEC[inst].description})")
+    route_keys = {"exporters", "importers", "use", "not_exporters", "not_importers"}
+    allowed_here = {"regions", "not_regions"} if SPEC[inst].axes == PRODUCER_AXES else route_keys
+    wrong = sorted((route_keys | {"regions", "not_regions"}) & set(table) - allowed_here)
+    if wrong:
+        raise ScenarioError(f"{where}: key {wrong[0]!r} does not apply to instrument {inst!r} (axes: {', '.join(SPEC[inst].axes)})")
+    kw = {k: table[k] for k in ("exporters", "importers", "sectors", "not_exporters", "not_importers", "not_sectors", "name", "regions", "not_regions") if k in table}
     return Shock(instrument=inst, op=op, value=float(value), use=use, **kw)
 
 

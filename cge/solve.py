@@ -1,9 +1,19 @@
-"""Building and solving the model: :class:`Model`, residual checks, warm starts and homotopy.
+"""One solver front for every backend: :class:`Model`, residual checks, starts, homotopy, paths.
 
-The system is square (one equation per variable, with one goods market replaced by the numeraire)
-and is solved by Ipopt through Pyomo's PyNumero ``cyipopt`` interface with a constant objective.
-After every solve the residual of every equation, and of the goods market left out by Walras' law,
-is checked; a solve that misses the tolerance raises :class:`SolveError` naming the worst equations.
+A backend (:mod:`cge.model.backend` for Pyomo, :mod:`cge.fast.backend` for the reduced vectorised
+system) builds the equations of :mod:`cge.equations` for a calibrated benchmark and offers five
+operations: set the instruments, read and restore its point, evaluate the residual of every
+equation block, and run its solver once from the current point. Everything else is written here
+once: the choice of backend, where a solve starts, homotopy, the residual check that decides
+whether a point is an equilibrium, :class:`SolveError`, and the extraction of results.
+
+Every solve starts from the benchmark (or from an explicit ``start``), so the same scenario gives
+the same bits whatever was solved before on the same model. The system is square (one equation per
+variable, with one goods market replaced by the numeraire); after every solve the residual of every
+equation, and of the goods market left out by Walras' law, is checked: a point with a residual
+above the tolerance, or any residual that is not a finite number, is not an equilibrium and the
+solve raises :class:`SolveError` naming the worst equations. Only that (the solver did not reach an
+equilibrium) is a ``SolveError``: bad input and programming errors propagate with their cause.
 """
 
 from __future__ import annotations
@@ -15,13 +25,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-from pyomo.opt import TerminationCondition
 
 from .benchmark import Benchmark
 from .calibrate import calibrate, check_same_for_both_uses
-from .model import Closure, build_model
-from .scenario import Scenario
+from .closure import Closure, ClosureError
+from .equations import WALRAS_LABEL, check_blocks, index_names, label
+from .instruments import Instruments
+from .scenario import Scenario, ScenarioError
 
 log = logging.getLogger("cge")
 
@@ -36,23 +46,14 @@ IPOPT_OPTIONS = {
     "max_iter": 300,
     "print_level": 0,
 }
+"""Ipopt options of both backends (``solver_options`` override them)."""
 
-EQUATION_LABELS = {
-    "zero_profit": ("zero profit", ("region", "sector")),
-    "pva_def": ("value-added price", ("region", "sector")),
-    "pint_def": ("intermediate price", ("region", "sector")),
-    "input_demand": ("intermediate composite demand", ("region", "buyer", "commodity")),
-    "armington_price": ("Armington price", ("region", "buyer", "commodity")),
-    "import_price": ("import price", None),
-    "import_quantity": ("import composite demand", ("region", "commodity")),
-    "goods_market": ("market clearing", ("region", "sector")),
-    "factor_market_clearing": ("factor market", ("region", "factor", "sector")),
-    "pfd_def": ("final-demand price", ("region", "agent")),
-    "final_demand": ("final composite demand", ("region", "buyer", "commodity")),
-    "income_balance": ("income balance", ("region",)),
-    "numeraire": ("numeraire", ()),
-    "labour_supply": ("labour supply", ("region",)),
-}
+BACKENDS = ("pyomo", "fast", "auto")
+AUTO_FAST_FLOWS = 2000
+"""``backend="auto"`` picks the fast backend above this many Armington terms (bilateral flows)."""
+
+DEFAULT_PATH_STEPS = 8
+"""Points on the path from the benchmark along which the welfare decomposition is integrated."""
 
 
 class SolveError(RuntimeError):
@@ -69,6 +70,8 @@ class Solution:
 
     ``z`` holds delivered quantities in benchmark-value units, ``(R, S, R, B)``; ``factor_demand``
     is in benchmark-value units, ``(R, S, F)``; ``w`` the factor price each use pays, ``(R, S, F)``.
+    ``instruments`` are the policy levels solved for; ``values`` the backend's point (a start for
+    another solve).
     """
 
     p: np.ndarray
@@ -80,159 +83,211 @@ class Solution:
     income: np.ndarray
     utility: np.ndarray
     labour_supply: np.ndarray
-    tariff: np.ndarray
-    tau: np.ndarray
-    numeraire_value: float
+    instruments: Instruments
     max_residual: float = float("nan")
     walras_residual: float = float("nan")
     stats: dict = field(default_factory=dict)
+    values: np.ndarray | None = None
+
+    @property
+    def tariff(self) -> np.ndarray:
+        return self.instruments.tariff
+
+    @property
+    def tau(self) -> np.ndarray:
+        return self.instruments.iceberg
+
+    @property
+    def output_tax(self) -> np.ndarray:
+        return self.instruments.output_tax
+
+    @property
+    def numeraire_value(self) -> float:
+        return self.instruments.numeraire_value
+
+    @property
+    def unit_cost(self) -> np.ndarray:
+        """Unit cost ``c = p / (1 + output tax)`` of each producer, relative to the benchmark."""
+        return self.p / (1.0 + self.instruments.output_tax)
+
+
+def choose_backend(bench: Benchmark, sourcing: str = "agent") -> str:
+    """``"fast"`` for models with more than :data:`AUTO_FAST_FLOWS` bilateral flows, else ``"pyomo"``.
+
+    The Pyomo model holds one expression per flow (buyer by buyer with ``sourcing="agent"``); its
+    build time grows with their number while the fast backend's does not.
+    """
+    flows = int(np.count_nonzero(bench.z_0) + np.count_nonzero(bench.f_0))
+    return "fast" if flows > AUTO_FAST_FLOWS else "pyomo"
+
+
+def _backend_class(name: str):
+    if name == "pyomo":
+        from .model.backend import PyomoBackend
+
+        return PyomoBackend
+    from .fast.backend import FastBackend
+
+    return FastBackend
 
 
 class Model:
-    """A calibrated equilibrium model of a benchmark.
+    """A calibrated equilibrium model of a benchmark, solved by one of several backends.
 
     ``closure`` (default :class:`Closure` ()), ``sourcing`` ``"agent"`` (each buyer its own
     Armington nest) or ``"common"`` (one import mix per commodity and importer), ``elasticities``
-    overriding the benchmark's. ``backend``: ``"pyomo"`` (the readable reference formulation),
-    ``"fast"`` (vectorised evaluations passed to Ipopt directly, for full-size tables; see
-    :mod:`cge.fast`) or ``"auto"`` (picks by size and says which it used in ``model.log``).
+    overriding the benchmark's. ``backend``: ``"auto"`` (default: picks by size, see
+    :func:`choose_backend`, and records its choice in ``model.log`` and the results' metadata),
+    ``"pyomo"`` (the readable reference formulation) or ``"fast"`` (the reduced system solved from
+    vectorised evaluations, for full-size tables; see :mod:`cge.fast`). ``solver_options`` are
+    Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`).
     """
-
-    def __new__(cls, bench=None, closure=None, sourcing="agent", elasticities=None, backend="pyomo", solver_options=None):
-        if cls is Model and backend in ("fast", "auto"):
-            from . import fast
-
-            chosen = "fast" if backend == "fast" else fast.choose_backend(bench, sourcing)
-            if chosen == "fast":
-                model = fast.FastModel(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, solver_options=solver_options)
-                if backend == "auto":
-                    model.log.append(f"backend 'auto' chose 'fast' for {bench.n_regions} x {bench.n_sectors}")
-                return model
-        return super().__new__(cls)
 
     def __init__(
         self,
         bench: Benchmark,
         closure: Closure | None = None,
         sourcing: str = "agent",
-        elasticities: dict | None = None,
-        backend: str = "pyomo",
+        elasticities: dict | str | None = None,
+        backend: str = "auto",
         solver_options: dict | None = None,
     ):
-        if backend not in ("pyomo", "auto"):
-            raise ValueError(f"backend={backend!r}; available: 'pyomo', 'fast', 'auto'")
+        if not isinstance(bench, Benchmark):
+            raise TypeError(f"Model(bench=...) needs a cge.Benchmark, got {type(bench).__name__}")
+        if closure is not None and not isinstance(closure, Closure):
+            raise ClosureError(f"Model(closure={closure!r}) needs a cge.Closure, e.g. cge.Closure(labour='fixed_real_wage')")
+        if backend not in BACKENDS:
+            raise ValueError(f"Model(backend={backend!r}); allowed: {list(BACKENDS)}")
+        if solver_options is not None and not isinstance(solver_options, dict):
+            raise TypeError(f"Model(solver_options={solver_options!r}) must be a dict of option names and values")
         self.bench = bench
         self.closure = closure or Closure()
         self.sourcing = sourcing
-        self.backend = "pyomo"
         self.params = calibrate(bench, sourcing=sourcing, elasticities=elasticities)
-        self.solver_options = dict(IPOPT_OPTIONS, **(solver_options or {}))
-        start = time.perf_counter()
-        self.m = build_model(self.params, self.closure)
-        self.build_seconds = time.perf_counter() - start
-        self._vars = list(self.m.component_data_objects(pyo.Var, descend_into=True))
-        self._benchmark_values = np.array([v.value for v in self._vars])
-        self._instruments = (bench.tariff_0.copy(), np.ones_like(bench.tariff_0), 1.0)
         self.log: list[str] = []
+        self.requested_backend = backend
+        self.backend = choose_backend(bench, sourcing) if backend == "auto" else backend
         if backend == "auto":
-            self.log.append(f"backend 'auto' chose 'pyomo' for {bench.n_regions} x {bench.n_sectors}")
+            self.log.append(f"backend 'auto' chose {self.backend!r} for {bench.n_regions} x {bench.n_sectors}")
+        self.engine = _backend_class(self.backend)(self.params, self.closure, solver_options or {})
+        self.build_seconds = self.engine.build_seconds
+        self._labels: pd.Index | None = None
+        self._benchmark_values = self.engine.values()
+        self.instruments = Instruments.benchmark(bench)
+        self._set_instruments(self.instruments)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """Return every variable and instrument to the benchmark."""
-        self._restore(self._benchmark_values)
-        self._set_instruments(self.bench.tariff_0, np.ones_like(self.bench.tariff_0), 1.0)
+        self.engine.restore(self._benchmark_values)
+        self._set_instruments(Instruments.benchmark(self.bench))
+
+    def _set_instruments(self, inst: Instruments) -> None:
+        if self.sourcing == "common":
+            check_same_for_both_uses(self.bench, tariff=inst.tariff, iceberg=inst.iceberg)
+        self.engine.set_instruments(inst)
+        self.instruments = inst
 
     def _values(self) -> np.ndarray:
-        return np.array([v.value for v in self._vars])
-
-    def _restore(self, values: np.ndarray) -> None:
-        for v, x in zip(self._vars, values):
-            v.set_value(float(x), skip_validation=True)
-
-    def _set_instruments(self, t: np.ndarray, tau: np.ndarray, numeraire_value: float) -> None:
-        m = self.m
-        if self.sourcing == "common":
-            check_same_for_both_uses(self.bench, tariff=t, iceberg=tau)
-        for k in m.ROUTES:
-            m.tariff[k] = float(t[k])
-            m.tau[k] = float(tau[k])
-        m.numeraire_value = float(numeraire_value)
-        self._instruments = (t.copy(), tau.copy(), float(numeraire_value))
+        return self.engine.values()
 
     # ------------------------------------------------------------------ residuals
+    def residual_blocks(self) -> tuple[dict, float]:
+        """Residual arrays of every equation block at the current point (registry order), and the Walras market."""
+        blocks, walras = self.engine.residual_blocks()
+        check_blocks(list(blocks), self.backend)
+        return blocks, walras
+
     def residuals(self) -> pd.Series:
         """Residual of every equation at the current point, labelled, plus the Walras market."""
-        labels, values = [], []
-        for con in self.m.component_objects(pyo.Constraint, active=True):
-            name, kinds = EQUATION_LABELS.get(con.local_name, (con.local_name, None))
-            for idx, c in con.items():
-                labels.append(f"{name} ({self._label(idx, kinds)})" if idx is not None else name)
-                values.append(pyo.value(c.body) - pyo.value(c.upper))
-        r, i = self.m.walras_market
-        labels.append(f"market clearing, left out by Walras' law ({self.params.regions[r]}, {self.params.sectors[i]})")
-        values.append(pyo.value(self.m.goods_excess[r, i]))
-        return pd.Series(values, index=labels, name="residual", dtype=float)
+        blocks, walras = self.residual_blocks()
+        return self._series(blocks, walras)
 
-    def _label(self, idx, kinds) -> str:
-        p = self.params
-        idx = idx if isinstance(idx, tuple) else (idx,)
-        if kinds is None:
-            kinds = ("region", "buyer", "commodity") if len(idx) == 3 else ("region", "commodity")
-        names = {
-            "region": p.regions,
-            "sector": p.sectors,
-            "commodity": p.sectors,
-            "buyer": p.buyers,
-            "agent": p.agents,
-            "factor": p.factors,
-        }
-        out = []
-        for k, v in zip(kinds, idx):
-            if k == "sector" and v == -1:
-                continue
-            out.append(names[k][v])
-        return ", ".join(out)
+    def _series(self, blocks: dict, walras: float) -> pd.Series:
+        if self._labels is None:
+            names = index_names(self.params)
+            labels = [label(b, k, names) for b, idx in self.engine.residual_indices().items() for k in idx]
+            r, i = self.engine.walras_market
+            labels.append(f"{WALRAS_LABEL} ({self.params.regions[r]}, {self.params.sectors[i]})")
+            self._labels = pd.Index(labels)
+        values = np.concatenate([*(np.asarray(v, dtype=float) for v in blocks.values()), [walras]])
+        return pd.Series(values, index=self._labels, name="residual", dtype=float)
+
+    @staticmethod
+    def worst_residual(blocks: dict, walras: float) -> float:
+        """Largest absolute residual; infinite when any residual is not a finite number."""
+        values = np.concatenate([*(np.asarray(v, dtype=float).ravel() for v in blocks.values()), [walras]])
+        if not np.all(np.isfinite(values)):
+            return float("inf")
+        return float(np.max(np.abs(values))) if len(values) else 0.0
 
     # ------------------------------------------------------------------ solving
-    def solve(self, scenario: Scenario | None = None, tol: float = RESIDUAL_TOLERANCE, homotopy: bool = True):
-        """Solve for the equilibrium of ``scenario`` (the benchmark when None), warm-started.
+    def solve(
+        self,
+        scenario: Scenario | None = None,
+        tol: float = RESIDUAL_TOLERANCE,
+        homotopy: bool = True,
+        decompose: bool | int = False,
+        start=None,
+    ):
+        """Solve for the equilibrium of ``scenario`` (the benchmark when None).
 
-        When a direct solve fails and ``homotopy`` is on, the shock is reached in steps from the
-        last solved point, halving the step on failure; the steps are recorded in the result's log.
+        The solve starts from the benchmark, or from ``start`` (the :class:`~cge.results.Results`
+        of an earlier solve on this model). When a direct solve fails and ``homotopy`` is on, the
+        shock is reached in steps, halving the step on failure; the steps are recorded in the
+        result's log. ``decompose`` (``True`` or a number of steps) also solves the path from the
+        benchmark along which :meth:`~cge.results.Results.welfare_decomposition` integrates, and
+        stores it in the results.
         """
         from .results import Results
 
         scenario = scenario or Scenario(name="benchmark")
-        t, tau = scenario.instruments(self.bench)
-        target = (t, tau, scenario.numeraire_value)
-        start = time.perf_counter()
+        if not isinstance(scenario, Scenario):
+            raise ScenarioError(f"Model.solve needs a cge.Scenario, got {type(scenario).__name__}")
+        target = scenario.instruments(self.bench)
+        steps = _path_steps(decompose)
+        if start is None:
+            self.reset()
+        else:
+            self._start_from(start)
+        t0 = time.perf_counter()
         log_lines: list[str] = []
         stats = self._solve_to(target, tol, homotopy, log_lines)
-        stats["solve_seconds"] = time.perf_counter() - start
+        stats["solve_seconds"] = time.perf_counter() - t0
         stats["build_seconds"] = self.build_seconds
         stats["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         solution = self._solution(stats)
+        path = None
+        if steps:
+            t1 = time.perf_counter()
+            path = self._path_to(target, steps, tol, last=solution)
+            stats["path_seconds"] = time.perf_counter() - t1
+            self.engine.restore(solution.values)
+            self._set_instruments(target)
         self.log.extend(log_lines)
-        return Results(self, scenario, solution, log=log_lines)
+        return Results(self, scenario, solution, log=log_lines, path=path)
 
-    def _solve_to(self, target, tol, homotopy, log_lines) -> dict:
-        origin = self._instruments
+    def _start_from(self, start) -> None:
+        sol = getattr(start, "solution", start)
+        if not isinstance(sol, Solution) or sol.values is None or len(sol.values) != len(self._benchmark_values):
+            raise ValueError("start must be the Results (or Solution) of an earlier solve on this model")
+        self.engine.restore(sol.values)
+        self._set_instruments(sol.instruments)
+
+    def _solve_to(self, target: Instruments, tol, homotopy, log_lines) -> dict:
+        origin = self.instruments
         ok, stats, err = self._attempt(target, tol)
         if ok:
             return stats
         if not homotopy:
             raise err
         log_lines.append(f"direct solve failed ({err.args[0].splitlines()[0]}); stepping the shock")
-        done, step, last = 0.0, 0.5, self._last_good
+        done, step, last = 0.0, 0.5, self._values()
         iterations = stats.get("iterations", 0)
         while done < 1.0:
             weight = min(1.0, done + step)
-            point = tuple(o + weight * (g - o) for o, g in zip(origin[:2], target[:2])) + (
-                origin[2] + weight * (target[2] - origin[2]),
-            )
-            self._restore(last)
-            ok, st, err = self._attempt(point, tol)
+            self.engine.restore(last)
+            ok, st, err = self._attempt(origin.toward(target, weight), tol)
             iterations += st.get("iterations", 0)
             if ok:
                 log_lines.append(f"homotopy: reached {weight:.4g} of the shock")
@@ -242,127 +297,77 @@ class Model:
                 step /= 2.0
                 if step < 1.0 / 256:
                     raise SolveError(f"homotopy failed at {done:.4g} of the shock: {err.args[0]}", err.residuals)
-        stats = dict(st, iterations=iterations, homotopy_steps=len(log_lines) - 1)
-        return stats
+        return dict(st, iterations=iterations, homotopy_steps=len(log_lines) - 1)
 
-    def _attempt(self, instruments, tol):
-        """One Ipopt solve from the current point; (ok, stats, error)."""
-        self._last_good = self._values()
-        previous = self._instruments
-        self._set_instruments(*instruments)
-        solver = pyo.SolverFactory("cyipopt")
-        solver.config.options.update(self.solver_options)
-        stats = {}
-        counted: list[int] = []
-        solver.config.intermediate_callback = lambda *args: counted.append(args[2]) or True
+    def _attempt(self, inst: Instruments, tol: float):
+        """One solver run from the current point; (ok, stats, error). A failure restores the start."""
+        start_values, previous = self._values(), self.instruments
+        self._set_instruments(inst)
+        stats = self.engine.run_solver()
         t0 = time.perf_counter()
-        try:
-            result = solver.solve(self.m, tee=False, load_solutions=True)
-            status = result.solver.termination_condition
-            stats["iterations"] = counted[-1] if counted else 0
-        except Exception as exc:  # evaluation errors or solver failures are reported as SolveError
-            self._restore(self._last_good)
-            self._set_instruments(*previous)
-            return False, stats, SolveError(f"Ipopt stopped with an error: {exc}")
-        stats["ipopt_seconds"] = time.perf_counter() - t0
-        stats["termination"] = str(status)
-        res = self.residuals()
-        worst = res.abs().sort_values(ascending=False)
-        stats["max_residual"] = float(worst.iloc[0])
-        if status not in (TerminationCondition.optimal, TerminationCondition.locallyOptimal, TerminationCondition.feasible) or worst.iloc[0] > tol:
-            top = "\n".join(f"  {k}: {res[k]:.3e}" for k in worst.index[:5])
+        blocks, walras = self.residual_blocks()
+        worst = self.worst_residual(blocks, walras)
+        stats["check_seconds"] = time.perf_counter() - t0
+        stats["max_residual"] = worst
+        if stats.get("solver_failed") or not worst <= tol:
+            res = self._series(blocks, walras)
+            order = res.abs().fillna(np.inf).sort_values(ascending=False, kind="stable")
+            top = "\n".join(f"  {k}: {res[k]:.3e}" for k in order.index[:5])
             err = SolveError(
-                f"no equilibrium within tolerance {tol:g} (Ipopt: {status}); worst equations:\n{top}", res
+                f"no equilibrium within tolerance {tol:g} ({stats.get('method', self.backend)}: {stats.get('termination')}); "
+                f"worst equations:\n{top}",
+                res,
             )
-            self._restore(self._last_good)
-            self._set_instruments(*previous)
+            self.engine.restore(start_values)
+            self._set_instruments(previous)
             return False, stats, err
         return True, stats, None
 
-    # ------------------------------------------------------------------ extraction
     def _solution(self, stats: dict) -> Solution:
-        m, p = self.m, self.params
-        R, S, F = p.fp_0.shape
-        B = len(p.buyers)
-        price = np.zeros((R, S))
-        y = np.zeros((R, S))
-        for k in m.PRODUCERS:
-            price[k] = m.p[k].value
-            y[k] = m.Y[k].value
-        z = np.zeros((R, S, R, B))
-        for k in m.FLOWS:
-            z[k] = p.d_0[k] * pyo.value(m.z[k])
-        if p.sourcing == "common":
-            z = self._allocate_common_imports(z)
-        fd = np.zeros((R, S, F))
-        w = np.zeros((R, S, F))
-        for k in m.FACTOR_USES:
-            fd[k] = pyo.value(m.factor_demand[k])
-            w[k] = m.w[m.factor_market[k]].value
-        pfd = np.ones((R, len(p.agents)))
-        for k in m.AGENTS:
-            pfd[k] = m.PFD[k].value
-        ls = np.ones(R)
-        for s in m.LABOUR_REGIONS:
-            ls[s] = m.LS[s].value
-        t, tau, num = self._instruments
+        arrays = self.engine.solution_arrays()
         return Solution(
-            p=price,
-            y=y,
-            w=w,
-            factor_demand=fd,
-            z=z,
-            pfd=pfd,
-            income=np.array([m.INC[s].value for s in m.REGIONS]) * p.income_0,
-            utility=np.array([pyo.value(m.utility[s]) for s in m.REGIONS]),
-            labour_supply=ls,
-            tariff=t,
-            tau=tau,
-            numeraire_value=num,
+            **arrays,
+            instruments=self.instruments,
             max_residual=stats.get("max_residual", float("nan")),
-            walras_residual=float(pyo.value(m.goods_excess[m.walras_market])),
             stats=stats,
+            values=self._values(),
         )
 
-    def _allocate_common_imports(self, z: np.ndarray) -> np.ndarray:
-        """With common sourcing, share each route's imports among buyers by their import demand.
-
-        The model determines imports by route (exporter, commodity, importer); buyer ``b`` takes the
-        share ``m_0[s, b, i] * QM_b / sum_b' m_0[s, b', i] * QM_b'``, where ``QM_b`` is the buyer's
-        import composite, ``Q^A (P^A / P^M)^{sigma_dm}`` relative to the benchmark.
-        """
-        m, p = self.m, self.params
-        sig_dm = p.sigma["sigma_dm"]
-        weight = np.zeros_like(p.m_0)
-        for s, b, i in m.COMPOSITES:
-            if p.m_0[s, b, i] > 0:
-                weight[s, b, i] = p.m_0[s, b, i] * m.QA[s, b, i].value * (m.PA[s, b, i].value / m.PM[s, i].value) ** sig_dm[i]
-        total = weight.sum(axis=1, keepdims=True)
-        share = weight / np.where(total > 0, total, 1.0)  # [s, b, i]
-        route = np.zeros(z.shape[:3])
-        for k in m.IMPORT_ROUTES:
-            route[k] = m.route_0[k] * pyo.value(m.z_import[k])
-        return z + route[..., None] * share.transpose(2, 0, 1)[None]
+    def _path_to(self, target: Instruments, steps: int, tol: float, last: Solution | None = None) -> list[Solution]:
+        origin = Instruments.benchmark(self.bench)
+        self.reset()
+        blocks, walras = self.residual_blocks()
+        out = [self._solution({"max_residual": self.worst_residual(blocks, walras)})]
+        for k in range(1, steps + 1):
+            if k == steps and last is not None:
+                out.append(last)
+                break
+            stats = self._solve_to(origin.toward(target, k / steps), tol, True, [])
+            out.append(self._solution(stats))
+        return out
 
     def path(self, scenario: Scenario, steps: int) -> list[Solution]:
         """Solutions at ``steps`` evenly spaced points from the benchmark to ``scenario``.
 
         The model is left at the scenario's equilibrium.
         """
-        if steps < 1:
-            raise ValueError("steps must be at least 1")
-        self.reset()
-        out = [self._solution({"max_residual": float(self.residuals().abs().max())})]
-        for k in range(1, steps + 1):
-            point = scenario.scaled(self.bench, k / steps)
-            t, tau = point.instruments(self.bench)
-            stats = self._solve_to((t, tau, point.numeraire_value), RESIDUAL_TOLERANCE, True, [])
-            out.append(self._solution(stats))
-        return out
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ValueError(f"steps = {steps!r}; must be an integer >= 1")
+        return self._path_to(scenario.instruments(self.bench), steps, RESIDUAL_TOLERANCE)
 
     def size(self) -> dict:
-        """Numbers of variables and equations."""
-        nv = sum(1 for _ in self.m.component_data_objects(pyo.Var))
-        nc = sum(1 for _ in self.m.component_data_objects(pyo.Constraint, active=True))
-        return {"variables": nv, "equations": nc}
+        """Numbers of variables and equations (and of the reduced system the fast backend solves)."""
+        return self.engine.size()
 
+    def __repr__(self) -> str:
+        return f"Model({self.bench.metadata.get('name', 'benchmark')!r}, backend={self.backend!r}, sourcing={self.sourcing!r})"
+
+
+def _path_steps(decompose) -> int:
+    if decompose is False or decompose is None:
+        return 0
+    if decompose is True:
+        return DEFAULT_PATH_STEPS
+    if isinstance(decompose, int) and decompose >= 1:
+        return decompose
+    raise ValueError(f"decompose = {decompose!r}; must be True, False or a number of path steps >= 1")

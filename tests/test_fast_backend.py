@@ -153,14 +153,15 @@ def test_every_equation_matches_the_reference_at_any_point(name):
     bench = make()
     ref = cge.Model(bench, closure=closure, sourcing=sourcing, elasticities=el)
     fast = FastModel(bench, closure=closure, sourcing=sourcing, elasticities=el)
-    t, tau = scenario(bench).instruments(bench)
-    ref._set_instruments(t, tau, 1.2)
-    fast._set_instruments(t, tau, 1.2)
+    inst = scenario(bench).instruments(bench)
+    inst = cge.Instruments(tariff=inst.tariff, iceberg=inst.iceberg, output_tax=inst.output_tax, numeraire_value=1.2)
+    ref._set_instruments(inst)
+    fast._set_instruments(inst)
     rng = np.random.default_rng(0)
-    for v in ref._vars:
+    for v in ref.engine._vars:
         v.set_value(float(rng.uniform(0.7, 1.3)))
     expected = ref.residuals()
-    blocks, walras = equation_residuals(fast.layout, fast._inst, pyomo_values(ref, fast.layout))
+    blocks, walras = equation_residuals(fast.engine.layout, fast.engine._inst, pyomo_values(ref.engine, fast.engine.layout))
     got = np.concatenate([*blocks.values(), [walras]])
     labels = fast.residuals().index
     assert list(labels) == list(expected.index)
@@ -181,17 +182,19 @@ def test_jacobian_matches_finite_differences(name):
     make, sourcing, el, closure, scenario = CASES[name]
     bench = make()
     model = FastModel(bench, closure=closure, sourcing=sourcing, elasticities=el)
-    t, tau = scenario(bench).instruments(bench)
-    model._set_instruments(t, tau, 1.1)
-    x = np.random.default_rng(1).uniform(0.8, 1.2, size=model.layout.n)
-    analytic = model.system.jacobian(model._evaluate(x))
+    inst = scenario(bench).instruments(bench)
+    to = np.random.default_rng(2).uniform(-0.2, 0.3, size=inst.output_tax.shape)  # output taxes and subsidies
+    model._set_instruments(cge.Instruments(tariff=inst.tariff, iceberg=inst.iceberg, output_tax=to, numeraire_value=1.1))
+    engine = model.engine
+    x = np.random.default_rng(1).uniform(0.8, 1.2, size=engine.layout.n)
+    analytic = engine.system.jacobian(engine.evaluate(x))
     numeric = np.empty_like(analytic)
     for k in range(len(x)):
         h = 1e-6 * x[k]
         up, down = x.copy(), x.copy()
         up[k] += h
         down[k] -= h
-        numeric[:, k] = (model._evaluate(up).residual - model._evaluate(down).residual) / (2 * h)
+        numeric[:, k] = (engine.evaluate(up).residual - engine.evaluate(down).residual) / (2 * h)
     assert np.abs(analytic - numeric).max() <= 1e-7 * max(1.0, np.abs(numeric).max())
     assert np.count_nonzero(analytic) > 2 * len(x)  # not a trivial matrix
 
@@ -210,7 +213,7 @@ def test_benchmark_replicates(toy, options):
     res = model.residuals()
     assert len(res) == model.size()["equations"] + 1
     assert res.abs().max() <= 1e-9
-    assert np.abs(model.reduced_residuals()).max() <= 1e-9
+    assert np.abs(model.engine.reduced_residuals()).max() <= 1e-9
     sol = model.solve().solution
     assert sol.stats["iterations"] == 0 and sol.max_residual <= 1e-9
 
@@ -239,16 +242,17 @@ def test_warm_start_path_and_reset_follow_the_reference():
     sc = iceberg_cut(bench, 0.3, tariff_to=0.0)
     ref, fast = cge.Model(bench), FastModel(bench)
     first = fast.solve(sc)
-    again = fast.solve(sc)  # warm start from the equilibrium just found
+    again = fast.solve(sc, start=first)  # warm start from the equilibrium just found
     assert first.solution.stats["iterations"] > 0 and again.solution.stats["iterations"] == 0
+    assert np.array_equal(fast.solve(sc).solution.z, first.solution.z)  # a cold start again: the same bits
     path_ref, path_fast = ref.path(sc, 3), fast.path(sc, 3)
     for a, b in zip(path_ref, path_fast):
         assert _relative_gap(a.utility, b.utility) <= AGREEMENT and _relative_gap(a.z, b.z) <= AGREEMENT
-    dec_ref = ref.solve(sc).welfare_decomposition(steps=3)
-    dec_fast = fast.solve(sc).welfare_decomposition(steps=3)
+    dec_ref = ref.solve(sc, decompose=3).welfare_decomposition()
+    dec_fast = fast.solve(sc, decompose=3).welfare_decomposition()
     np.testing.assert_allclose(dec_fast.to_numpy(), dec_ref.to_numpy(), rtol=1e-7, atol=1e-7 * bench.income.max())
     fast.reset()
-    assert np.array_equal(fast._values(), np.ones(fast.layout.n))
+    assert np.array_equal(fast._values(), np.ones(fast.engine.layout.n))
     assert fast.residuals().abs().max() <= 1e-12
 
 
@@ -276,14 +280,16 @@ def test_a_missed_tolerance_raises_naming_the_worst_equations():
     with pytest.raises(cge.SolveError, match=r"worst equations:\n  (market clearing|zero profit|income balance|factor market)") as err:
         model.solve(tariff_cut(bench), tol=1e-30, homotopy=False)
     assert len(err.value.residuals) == model.size()["equations"] + 1
-    assert np.array_equal(model._values(), np.ones(model.layout.n))  # left at the last good point
+    assert np.array_equal(model._values(), np.ones(model.engine.layout.n))  # left at the last good point
 
 
 def test_dispatch_from_cge_model_and_choice_by_size():
     small, large = random_benchmark(3, 3, seed=1), random_benchmark(8, 8, seed=1)
     assert choose_backend(small, "agent") == "pyomo" and choose_backend(large, "agent") == "fast"
     model = cge.Model(large, backend="fast")
-    assert isinstance(model, FastModel) and model.backend == "fast" and model.build_seconds >= 0
+    assert isinstance(model, cge.Model) and model.backend == "fast" and model.build_seconds >= 0
+    assert isinstance(FastModel(small), cge.Model) and FastModel(small).backend == "fast"
+    assert cge.Model(small).backend == "pyomo" and cge.Model(large).backend == "fast"  # default: auto
     res = model.solve(tariff_cut(large))
     assert res.solution.max_residual <= 1e-8 and res.solution.stats["peak_memory_mb"] > 0
     assert set(res.solution.stats) >= {"iterations", "solve_seconds", "build_seconds", "evaluation_seconds", "jacobian_seconds", "factorisation_seconds"}

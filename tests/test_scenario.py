@@ -74,7 +74,7 @@ value = 0.05
 
 
 BAD = [
-    ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "quota"\nvalue = 1\n', r"shock 1: instrument = 'quota'; allowed: \['tariff', 'iceberg'\]"),
+    ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "quota"\nvalue = 1\n', r"shock 1: instrument = 'quota'; allowed: \['tariff', 'iceberg', 'output_tax'\]"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "tariff"\nop = "multiply"\nvalue = 1\n', r"op = 'multiply'; allowed: \['set', 'scale', 'add'\]"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "tariff"\nvalue = "zero"\n', r"value = 'zero'; must be a finite number"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "tariff"\nuse = "both"\nvalue = 0\n', r"use = 'both'; allowed: \['all', 'intermediate', 'final'\]"),
@@ -86,7 +86,7 @@ BAD = [
     ('[[scenario]]\nname = "x"\nsweep = { shock = 2, values = [1] }\n[[scenario.shock]]\ninstrument = "tariff"\nvalue = 0\n', r"sweep.shock = 2; must be a shock number from 1 to 1"),
     ('title = "no scenarios"\n', r"at least one \[\[scenario\]\] table is needed"),
     ('[[scenario]]\nname = "x"\nelasticities = { set = 4 }\n', r"elasticities.set = 4; must name an elasticity set"),
-    ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "iceberg"\nvalue = -1\n', r"an iceberg cost must be positive"),
+    ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "iceberg"\nvalue = -1\n', r"iceberg must exceed 0"),
 ]
 
 

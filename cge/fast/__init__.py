@@ -8,10 +8,19 @@ factor prices, incomes and labour supplies. The fast backend keeps only these un
 by Newton's method with Ipopt as fallback (:mod:`~cge.fast.solvers`), and checks the solution
 against every equation of the full model (:mod:`~cge.fast.equations`).
 
-    model = FastModel(bench, closure=cge.Closure(), sourcing="agent")
-    res = model.solve(cge.Scenario(tariff=new_tariffs))   # a cge.Results, as with cge.Model
+    model = cge.Model(bench, backend="fast")      # or FastModel(bench), the same thing
+    res = model.solve(cge.Scenario(tariff=new_tariffs))
 """
 
-from .model import AUTO_FAST_FLOWS, FAST_OPTIONS, FastModel, choose_backend
+from ..solve import AUTO_FAST_FLOWS, Model, choose_backend
+from .backend import FAST_OPTIONS, FastBackend
 
-__all__ = ["AUTO_FAST_FLOWS", "FAST_OPTIONS", "FastModel", "choose_backend"]
+
+class FastModel(Model):
+    """:class:`cge.Model` with ``backend="fast"``."""
+
+    def __init__(self, bench, closure=None, sourcing="agent", elasticities=None, solver_options=None):
+        super().__init__(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend="fast", solver_options=solver_options)
+
+
+__all__ = ["AUTO_FAST_FLOWS", "FAST_OPTIONS", "FastBackend", "FastModel", "choose_backend"]

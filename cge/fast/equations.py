@@ -3,7 +3,7 @@
 :func:`equation_residuals` takes a value for every unknown of the reference model (``p``, ``Y``,
 ``PVA``, ``PINT``, ``w``, ``QA``, ``PA``, ``PM``, ``QM`` (common sourcing), ``PFD``, ``INC``, ``LS``; see
 ``cge/model/variables.py``) and returns the residual of every equation in the order and with the
-labels of :meth:`cge.solve.Model.residuals`, plus the goods market left out by Walras' law. The fast
+labels of :mod:`cge.equations`, plus the goods market left out by Walras' law. The fast
 backend uses it to check a solution of its reduced system against the whole model: the eliminated
 variables are filled in from their closed forms and every equation is evaluated again, written
 here as in ``cge/model`` (one residual per equation, relative form).
@@ -13,28 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..solve import EQUATION_LABELS
 from .layout import to_sbi
 from .system import ces_index
-
-ORDER = (
-    "zero_profit",
-    "pva_def",
-    "pint_def",
-    "input_demand",
-    "import_price",
-    "armington_price",
-    "import_quantity",
-    "goods_market",
-    "factor_market_clearing",
-    "pfd_def",
-    "final_demand",
-    "income_balance",
-    "numeraire",
-    "labour_supply",
-)
-"""Equation blocks in the order the reference model declares them."""
-
 
 def variables_of(st, layout) -> dict:
     """The reference model's unknowns at a state of the reduced system (closed forms filled in)."""
@@ -68,7 +48,7 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     PB = np.concatenate([PINT, PFD], axis=1)
     out = {}
     c = ces_index(L.sig_top, [(L.th_va, PVA, None), (L.th_int, PINT, None)], exists=L.prod)
-    out["zero_profit"] = (p - c)[L.prod]
+    out["zero_profit"] = (p - inst.markup * c)[L.prod]
     wu = np.ones((R, S, L.F))
     wu[L.use_s, L.use_j, L.use_f] = w[L.use_k]
     out["pva_def"] = (PVA - ces_index(L.sig_va, [(L.th_F, wu, 2)]))[L.has_va]
@@ -119,7 +99,8 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     out["final_demand"] = composite[:, S:][comp[:, S:]]
     factor_income = np.bincount(L.use_s, weights=w[L.use_k] * fd, minlength=R)
     revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
-    out["income_balance"] = INC - (factor_income + revenue + P.transfer_0 * inst.numeraire_value) / P.income_0
+    output_tax = (inst.to * c * Y * P.x_0).sum(axis=1)
+    out["income_balance"] = INC - (factor_income + revenue + output_tax + P.transfer_0 * inst.numeraire_value) / P.income_0
     if L.numeraire_output is not None:
         num = p.ravel()[L.prod_idx[L.numeraire_output]]
     else:
@@ -172,19 +153,3 @@ def equation_indices(layout) -> dict:
     if L.L:
         out["labour_supply"] = [(s,) for s in L.labour_regions]
     return out
-
-
-def equation_labels(layout, label) -> list[str]:
-    """Labels of all residuals, as :meth:`cge.solve.Model.residuals` writes them.
-
-    ``label(idx, kinds)`` formats one index (:meth:`cge.solve.Model._label`).
-    """
-    P = layout.params
-    names = []
-    for key, idx in equation_indices(layout).items():
-        name, kinds = EQUATION_LABELS.get(key, (key, None))
-        for k in idx:
-            names.append(name if k is None else f"{name} ({label(k if len(k) > 1 else k[0], kinds)})")
-    r, i = layout.walras
-    names.append(f"market clearing, left out by Walras' law ({P.regions[r]}, {P.sectors[i]})")
-    return names

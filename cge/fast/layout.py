@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.closure import ClosureError, _position, factor_market_of, labour_regions
+from ..closure import ClosureError, factor_market_of, labour_regions, position
 
 
 def to_sbi(composite: np.ndarray) -> np.ndarray:
@@ -152,13 +152,13 @@ class Layout:
         if num == "world_factor_prices":
             keys = np.arange(self.K)
         elif num[0] == "factor":
-            s, f = _position(P.regions, num[1], "region"), _position(P.factors, num[2], "factor")
+            s, f = position(P.regions, num[1], "region"), position(P.factors, num[2], "factor")
             keys = np.array([n for n, k in enumerate(self.markets) if k[0] == s and k[1] == f], dtype=int)
             if len(keys) == 0:
                 raise ClosureError(f"numeraire {num}: no payments to {num[2]} in {num[1]}")
         else:
             keys = None
-            r, i = _position(P.regions, num[1], "region"), _position(P.sectors, num[2], "sector")
+            r, i = position(P.regions, num[1], "region"), position(P.sectors, num[2], "sector")
             if not self.prod[r, i]:
                 raise ClosureError(f"numeraire {num}: {num[1]} has no output of {num[2]}")
             self.numeraire_output = int(np.searchsorted(self.prod_idx, r * S + i))

@@ -82,19 +82,22 @@ def _same_commodity(x, y):
     return np.einsum("risb,qisb->irq", x, y)
 
 
-class Instruments:
-    """Tariffs and trade costs of one scenario on the flow layout ``[r, i, s, b]``."""
+class FlowInstruments:
+    """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``."""
 
-    def __init__(self, layout, tariff, tau, numeraire_value):
+    def __init__(self, layout, inst):
         use = layout.use
-        self.tariff, self.tau, self.numeraire_value = tariff, tau, float(numeraire_value)
-        self.t_b = tariff[..., use]
-        self.tau_b = tau[..., use]
+        self.source = inst
+        self.numeraire_value = inst.numeraire_value
+        self.t_b = inst.tariff[..., use]
+        self.tau_b = inst.iceberg[..., use]
         kappa = self.tau_b * (1.0 + self.t_b) / (1.0 + layout.params.tariff_0)
         self.kappa = kappa
         self.lnkappa = np.log(kappa)
         if layout.common:
             self.kappa_c = kappa[..., 0]  # the same for every buyer under common sourcing
+        self.to = np.where(layout.prod, inst.output_tax, 0.0)  # output tax (R, S)
+        self.markup = 1.0 + self.to
 
 
 class System:
@@ -213,7 +216,7 @@ class System:
         st.U = inst.tau_b * st.Zb / L.x_0[:, :, None, None]
         st.T = inst.t_b * st.p[:, :, None, None] * inst.tau_b * st.Zb / P.income_0[None, None, :, None]
         res = np.empty(L.n)
-        res[L.row_zp : L.row_zp + L.N] = (st.p - st.c).ravel()[L.prod_idx]
+        res[L.row_zp : L.row_zp + L.N] = (st.p - inst.markup * st.c).ravel()[L.prod_idx]
         excess = (st.y - st.U.sum(axis=(2, 3))).ravel()[L.prod_idx]
         st.walras_excess = float(excess[L.walras_pos])
         excess[L.walras_pos] = self.numeraire_residual(st, inst)
@@ -226,7 +229,9 @@ class System:
         res[L.row_fm : L.row_fm + L.K] = demand - supply
         factor_income = np.bincount(L.use_s, weights=st.w[L.use_k] * st.FD, minlength=R)
         st.revenue = st.T.sum(axis=(0, 1, 3)) * P.income_0
-        res[L.row_ib : L.row_ib + R] = st.inc - (factor_income + st.revenue + P.transfer_0 * inst.numeraire_value) / P.income_0
+        st.output_tax_revenue = (inst.to * st.c * st.y * P.x_0).sum(axis=1)
+        income = factor_income + st.revenue + st.output_tax_revenue + P.transfer_0 * inst.numeraire_value
+        res[L.row_ib : L.row_ib + R] = st.inc - income / P.income_0
         if L.L:
             res[L.row_ls : L.row_ls + L.L] = self._labour_residual(st)
         return res
@@ -275,9 +280,10 @@ class System:
         jc_w = c_pva.ravel()[prod][:, None] * pva_w
 
         idx = np.arange(N)
+        markup = st.inst.markup.ravel()[prod][:, None]
         J[zp + idx, cp + idx] = 1.0
-        J[zp : zp + N, cp : cp + N] -= jc_p
-        J[zp : zp + N, cw : cw + K] = -jc_w
+        J[zp : zp + N, cp : cp + N] -= markup * jc_p
+        J[zp : zp + N, cw : cw + K] = -markup * jc_w
 
         # ---- goods markets
         U = st.U
@@ -314,6 +320,17 @@ class System:
         J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
         # factor income: the direct term w -> w * FD (the FD terms follow with the factor markets)
         np.add.at(J, (ib + L.use_s, cw + L.use_k), -st.FD / P.income_0[L.use_s])
+
+        # output-tax revenue t^o c Y X0 / I0 in income balance
+        to = st.inst.to.ravel()[prod]
+        if to.any():
+            reg = prod // S
+            base = to * P.x_0.ravel()[prod] / P.income_0[reg]
+            J[ib + reg, cy + idx] -= base * st.c.ravel()[prod]
+            G = np.zeros((R, N))
+            G[reg, idx] = base * y_prod
+            J[ib : ib + R, cp : cp + N] -= G @ jc_p
+            J[ib : ib + R, cw : cw + K] -= G @ jc_w
 
         # ---- buyer-level terms (price index and unit cost of each buyer)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -10,7 +10,9 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .armington import add_armington
-from .closure import Closure, ClosureError, add_closure, factor_market_of, labour_regions
+from ..closure import Closure, ClosureError, factor_market_of, labour_regions
+from ..equations import check_blocks
+from .closure import add_closure
 from .demand import add_demand
 from .markets import add_markets
 from .production import add_production
@@ -32,6 +34,7 @@ def build_model(params, closure: Closure) -> pyo.ConcreteModel:
     add_demand(m, params)
     add_closure(m, params, closure)
     m.objective = pyo.Objective(expr=0.0)
+    check_blocks([c.local_name for c in m.component_objects(pyo.Constraint, active=True)], "pyomo")
     return m
 
 
@@ -94,6 +97,7 @@ def _add_parameters(m, params, closure) -> None:
         doc="ad-valorem tariff",
     )
     m.tau = pyo.Param(m.ROUTES, mutable=True, initialize=1.0, doc="iceberg trade cost (benchmark 1)")
+    m.output_tax = pyo.Param(m.PRODUCERS, mutable=True, initialize=0.0, doc="ad-valorem output tax at cost (benchmark 0)")
     m.numeraire_value = pyo.Param(mutable=True, initialize=1.0, doc="value of the numeraire")
 
     endowment = {}

@@ -1,6 +1,6 @@
 """Final demand: the regional household, its income, and its three final-demand agents.
 
-The regional household receives factor income, tariff revenue and a fixed net transfer from abroad
+The regional household receives factor income, tariff and output-tax revenue and a fixed net transfer from abroad
 (the benchmark trade balance, held in units of the numeraire) and spends it in fixed shares
 (Cobb-Douglas) on household consumption, government and investment; each agent buys commodities
 through a CES (``sigma_fd``) of Armington composites.
@@ -24,7 +24,7 @@ def add_demand(m, params) -> None:
     Income balance (determines ``INC``):
 
     .. math:: I_s = \sum_{j, f} w_{sjf} FD_{sjf} + \sum_{r \ne s, i, b} t_{risb}\, p_{ri} \tau_{risb}\, z_{risb}
-              + \bar B_s \cdot \text{numeraire}
+              + \sum_j t^o_{sj} c_{sj} Y_{sj} X^0_{sj} + \bar B_s \cdot \text{numeraire}
 
     Utility of the regional household: :math:`U_s = I_s / \prod_a (P^{fd}_{sa})^{\alpha_{sa}}` (relative).
     """
@@ -54,9 +54,13 @@ def add_demand(m, params) -> None:
 
     m.final_demand = pyo.Constraint(m.FINAL_COMPOSITES, rule=final_demand, doc="final composite demand ⟂ QA")
 
+    x_0 = params.x_0
+    producers_in = {s: [j for s2, j in m.PRODUCERS if s2 == s] for s in m.REGIONS}
+
     def income_balance(m, s):
         factor_income = sum(m.w[m.factor_market[u]] * m.factor_demand[u] for u in uses_in[s])
         revenue = sum(m.tariff_revenue_terms[s])
+        revenue += sum(m.output_tax[s, j] * m.unit_cost[s, j] * m.Y[s, j] * x_0[s, j] for j in producers_in[s])
         return m.INC[s] - (factor_income + revenue + transfer_0[s] * m.numeraire_value) / income_0[s] == 0
 
     m.income_balance = pyo.Constraint(m.REGIONS, rule=income_balance, doc="income balance ⟂ INC")

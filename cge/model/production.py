@@ -17,7 +17,7 @@ def add_production(m, params) -> None:
 
     Zero profit (determines activity ``Y[s, j]``):
 
-    .. math:: p_{sj} = c_{sj} = \mathrm{CES}_{\sigma^{top}_j}\big(\theta^{va}_{sj}: P^{va}_{sj},\;
+    .. math:: p_{sj} = (1 + t^o_{sj})\, c_{sj}, \qquad c_{sj} = \mathrm{CES}_{\sigma^{top}_j}\big(\theta^{va}_{sj}: P^{va}_{sj},\;
               \theta^{int}_{sj}: P^{int}_{sj}\big)
 
     Value-added price (determines ``PVA``):
@@ -43,7 +43,7 @@ def add_production(m, params) -> None:
 
     m.unit_cost = pyo.Expression(m.PRODUCERS, rule=unit_cost)
     m.zero_profit = pyo.Constraint(
-        m.PRODUCERS, rule=lambda m, s, j: m.p[s, j] - m.unit_cost[s, j] == 0, doc="zero profit ⟂ Y"
+        m.PRODUCERS, rule=lambda m, s, j: m.p[s, j] - (1.0 + m.output_tax[s, j]) * m.unit_cost[s, j] == 0, doc="zero profit ⟂ Y"
     )
     m.VAQ = pyo.Expression(
         m.VA_PRODUCERS, rule=lambda m, s, j: m.Y[s, j] * ces_demand(sig_top[j], m.unit_cost[s, j], m.PVA[s, j])

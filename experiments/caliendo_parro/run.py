@@ -268,7 +268,7 @@ def run(out: Path | str | None = OUT, decompose_steps: int = 8, with_variants: b
     res = solve(bench, cp.nafta_tariffs(raw))
     measures = cp_measures(res)
     growth, bilateral = import_growth(res)
-    decomposition = res.welfare_decomposition(steps=decompose_steps).join(res.welfare(decompose=False)[["income_0"]]) if decompose_steps else None
+    decomposition = res.model.solve(res.scenario, decompose=decompose_steps).welfare_decomposition().join(res.welfare(decompose=False)[["income_0"]]) if decompose_steps else None
     t2 = table2(measures, growth, decomposition)
     var = variants(raw, measures) if with_variants else None
     meta = {

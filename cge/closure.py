@@ -1,0 +1,92 @@
+"""Closures: how labour supply, capital mobility and the numeraire are fixed.
+
+A :class:`Closure` is chosen once, when a model is built; both backends read the factor markets
+and labour-supply regions it implies from :func:`factor_market_of` and :func:`labour_regions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LABOUR_CLOSURES = ("full_employment", "fixed_real_wage", "elastic")
+CAPITAL_CLOSURES = ("mobile", "sector_specific")
+
+
+class ClosureError(ValueError):
+    """A closure option is not allowed or does not fit the benchmark."""
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Model closure.
+
+    ``labour``: ``"full_employment"`` (total persons fixed, the wage adjusts; default),
+    ``"fixed_real_wage"`` (the wage is indexed to the household consumer price index and employment
+    adjusts) or ``"elastic"`` (labour supply :math:`L = (w / P^{hh})^{\\eta}` with
+    ``labour_supply_elasticity`` :math:`\\eta`).
+    ``capital``: ``"mobile"`` across a region's sectors (default) or ``"sector_specific"``.
+    ``numeraire``: ``"world_factor_prices"`` (default: the benchmark-weighted world index of factor
+    prices), ``("factor", region, factor)`` or ``("output", region, sector)``.
+    """
+
+    labour: str = "full_employment"
+    capital: str = "mobile"
+    labour_supply_elasticity: float = 0.0
+    numeraire: str | tuple = "world_factor_prices"
+
+    def __post_init__(self):
+        for key in ("labour", "capital"):
+            if not isinstance(getattr(self, key), str):
+                raise ClosureError(f"Closure({key}={getattr(self, key)!r}); must be a string")
+        eta = self.labour_supply_elasticity
+        if isinstance(eta, bool) or not isinstance(eta, (int, float)) or eta != eta or eta < 0 or eta == float("inf"):
+            raise ClosureError(f"Closure(labour_supply_elasticity={eta!r}); must be a finite number >= 0")
+        if self.labour not in LABOUR_CLOSURES:
+            raise ClosureError(f"Closure(labour={self.labour!r}); allowed: {list(LABOUR_CLOSURES)}")
+        if self.capital not in CAPITAL_CLOSURES:
+            raise ClosureError(f"Closure(capital={self.capital!r}); allowed: {list(CAPITAL_CLOSURES)}")
+        if self.labour == "elastic" and not self.labour_supply_elasticity > 0:
+            raise ClosureError("Closure(labour='elastic') needs labour_supply_elasticity > 0")
+        num = self.numeraire
+        ok = num == "world_factor_prices" or (isinstance(num, tuple) and len(num) == 3 and num[0] in ("factor", "output"))
+        if not ok:
+            raise ClosureError(
+                f"Closure(numeraire={num!r}); allowed: 'world_factor_prices', ('factor', region, factor), ('output', region, sector)"
+            )
+
+    def describe(self) -> dict:
+        return {
+            "labour": self.labour,
+            "capital": self.capital,
+            "labour_supply_elasticity": self.labour_supply_elasticity,
+            "numeraire": self.numeraire if isinstance(self.numeraire, str) else list(self.numeraire),
+        }
+
+
+def factor_market_of(params, closure: Closure) -> dict:
+    """Map each factor use ``(s, j, f)`` to its market: ``(s, f, -1)`` if mobile, ``(s, f, j)`` if specific."""
+    specific = {params.factors.index("capital")} if closure.capital == "sector_specific" and "capital" in params.factors else set()
+    out = {}
+    R, S, F = params.fp_0.shape
+    for s in range(R):
+        for j in range(S):
+            for f in range(F):
+                if params.fp_0[s, j, f] > 0:
+                    out[(s, j, f)] = (s, f, j) if f in specific else (s, f, -1)
+    return out
+
+
+def labour_regions(params, closure: Closure) -> list[int]:
+    """Regions whose labour supply is endogenous under the closure."""
+    if closure.labour == "full_employment":
+        return []
+    if "labour" not in params.factors:
+        raise ClosureError(f"Closure(labour={closure.labour!r}) needs a factor named 'labour'; factors: {params.factors}")
+    f = params.factors.index("labour")
+    return [s for s in range(params.n_regions) if params.fp_0[s, :, f].sum() > 0]
+
+
+def position(labels, label, what):
+    if label not in labels:
+        raise ClosureError(f"numeraire: unknown {what} {label!r}")
+    return labels.index(label)

@@ -1,0 +1,182 @@
+"""Policy instruments: one typed object that scenarios build, homotopy interpolates, backends read.
+
+Each instrument is declared once in :data:`SPECS` with its array axes, its benchmark value and the
+values it may take. :class:`Instruments` holds one level of every instrument (levels, not changes)
+plus the value of the numeraire. Adding an instrument means adding its :class:`Spec` here and
+writing the economics it changes (its equations in both backends, its welfare term); the tests in
+``tests/test_instruments.py`` check every declared instrument against both backends.
+
+=================  =======================================  =========  =====================================
+instrument         axes                                     benchmark  enters
+=================  =======================================  =========  =====================================
+``tariff``         (exporter, commodity, importer, use)     data       delivered price ``p tau (1 + t)``
+``iceberg``        (exporter, commodity, importer, use)     1          delivered price; ``tau`` units shipped
+``output_tax``     (region, sector)                         0          zero profit ``p = (1 + t^o) c``
+=================  =======================================  =========  =====================================
+
+A negative ``output_tax`` is a production subsidy (GTAP's ``to`` below one). Its revenue, the
+rate times the value of output at cost, goes to the region's household, as tariff revenue does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .benchmark import USES
+
+ROUTE_AXES = ("exporter", "commodity", "importer", "use")
+PRODUCER_AXES = ("region", "sector")
+
+
+class InstrumentError(ValueError):
+    """An instrument's values do not fit the benchmark or are not allowed."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Declaration of one instrument: axes, benchmark value, allowed range, meaning."""
+
+    name: str
+    axes: tuple
+    benchmark: float | None  # None: the benchmark's own data (tariffs)
+    lower: float  # values must exceed this
+    description: str
+    domestic_zero: bool = False  # routes only: must be zero on domestic flows (exporter == importer)
+
+    def shape(self, bench) -> tuple:
+        sizes = {"exporter": bench.n_regions, "importer": bench.n_regions, "region": bench.n_regions,
+                 "commodity": bench.n_sectors, "sector": bench.n_sectors, "use": len(USES)}
+        return tuple(sizes[a] for a in self.axes)
+
+    def labels(self, bench) -> list:
+        names = {"exporter": bench.regions, "importer": bench.regions, "region": bench.regions,
+                 "commodity": bench.sectors, "sector": bench.sectors, "use": list(USES)}
+        return [list(names[a]) for a in self.axes]
+
+    def benchmark_value(self, bench) -> np.ndarray:
+        if self.benchmark is None:
+            return np.array(getattr(bench, f"{self.name}_0"), dtype=float)
+        return np.full(self.shape(bench), float(self.benchmark))
+
+
+SPECS = (
+    Spec("tariff", ROUTE_AXES, None, -1.0, "ad-valorem import tariff on the value at the border (incl. trade cost)", domestic_zero=True),
+    Spec("iceberg", ROUTE_AXES, 1.0, 0.0, "iceberg trade cost: units shipped per unit delivered"),
+    Spec("output_tax", PRODUCER_AXES, 0.0, -1.0, "ad-valorem tax on output at cost (negative: subsidy)"),
+)
+"""Every policy instrument of the model, in a fixed order."""
+
+NAMES = tuple(s.name for s in SPECS)
+SPEC = {s.name: s for s in SPECS}
+
+
+@dataclass(frozen=True)
+class Instruments:
+    """Levels of every policy instrument, and the value of the numeraire.
+
+    Build with :meth:`benchmark` or :meth:`from_arrays`; arrays are read-only copies so that an
+    ``Instruments`` never changes after it is made.
+    """
+
+    tariff: np.ndarray
+    iceberg: np.ndarray
+    output_tax: np.ndarray
+    numeraire_value: float = 1.0
+
+    def __post_init__(self):
+        for name in NAMES:
+            arr = np.array(getattr(self, name), dtype=float)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "numeraire_value", float(self.numeraire_value))
+
+    @classmethod
+    def benchmark(cls, bench) -> "Instruments":
+        """Every instrument at its benchmark level."""
+        return cls(**{s.name: s.benchmark_value(bench) for s in SPECS}, numeraire_value=1.0)
+
+    @classmethod
+    def from_arrays(cls, bench, where: str = "scenario", numeraire_value: float = 1.0, **arrays) -> "Instruments":
+        """Instruments from arrays by name; missing ones keep their benchmark levels; checked.
+
+        Route instruments take ``(R, S, R)`` (same for both uses), ``(R, S, R, 2)`` or a scalar;
+        producer instruments ``(R, S)`` or a scalar.
+        """
+        unknown = sorted(set(arrays) - set(NAMES))
+        if unknown:
+            raise InstrumentError(f"{where}: unknown instrument {unknown[0]!r}; available: {list(NAMES)}")
+        values = {}
+        for spec in SPECS:
+            given = arrays.get(spec.name)
+            values[spec.name] = spec.benchmark_value(bench) if given is None else _fit(spec, given, bench, where)
+        out = cls(**values, numeraire_value=numeraire_value)
+        out.check(bench, where)
+        return out
+
+    def check(self, bench, where: str = "scenario") -> None:
+        """Raise :class:`InstrumentError` naming the first cell that is not allowed."""
+        for spec in SPECS:
+            arr = getattr(self, spec.name)
+            if arr.shape != spec.shape(bench):
+                raise InstrumentError(f"{where}: {spec.name} has shape {arr.shape}, expected {spec.shape(bench)} ({', '.join(spec.axes)})")
+            bad = ~np.isfinite(arr) | (arr <= spec.lower)
+            if bad.any():
+                k = tuple(np.argwhere(bad)[0])
+                raise InstrumentError(f"{where}: {spec.name} {_cell(spec, bench, k)} = {arr[k]!r} is not allowed (must be finite and > {spec.lower:g})")
+            if spec.domestic_zero:
+                dom = np.zeros(arr.shape, dtype=bool)
+                R = bench.n_regions
+                dom[np.arange(R), :, np.arange(R)] = True
+                bad = dom & (arr != 0)
+                if bad.any():
+                    k = tuple(np.argwhere(bad)[0])
+                    raise InstrumentError(f"{where}: {spec.name} on a domestic flow {_cell(spec, bench, k)} must be 0")
+        if not np.isfinite(self.numeraire_value) or self.numeraire_value <= 0:
+            raise InstrumentError(f"{where}: numeraire_value = {self.numeraire_value!r}; must be positive")
+
+    def toward(self, target: "Instruments", weight: float) -> "Instruments":
+        """The point a share ``weight`` of the way from these instruments to ``target`` (homotopy)."""
+        return Instruments(
+            **{n: getattr(self, n) + weight * (getattr(target, n) - getattr(self, n)) for n in NAMES},
+            numeraire_value=self.numeraire_value + weight * (target.numeraire_value - self.numeraire_value),
+        )
+
+    def changed(self, other: "Instruments") -> list[str]:
+        """Names of the instruments that differ from ``other``."""
+        out = [n for n in NAMES if not np.array_equal(getattr(self, n), getattr(other, n))]
+        if self.numeraire_value != other.numeraire_value:
+            out.append("numeraire_value")
+        return out
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Instruments) and not self.changed(other)
+
+    __hash__ = None
+
+
+def _fit(spec: Spec, value, bench, where: str) -> np.ndarray:
+    """Bring a user array to the instrument's full shape; errors name the instrument and shapes."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InstrumentError(f"{where}: {spec.name} must be numbers, got {type(value).__name__}") from None
+    shape = spec.shape(bench)
+    if spec.axes == ROUTE_AXES and arr.ndim == 3:
+        arr = np.repeat(arr[..., None], len(USES), axis=3)
+    if arr.ndim not in (0, len(shape)):
+        raise InstrumentError(f"{where}: {spec.name} has shape {np.shape(value)}; expected {shape} ({', '.join(spec.axes)})"
+                              + (" or without the use axis" if spec.axes == ROUTE_AXES else "") + " or a scalar")
+    try:
+        return np.broadcast_to(arr, shape).copy()
+    except ValueError:
+        raise InstrumentError(f"{where}: {spec.name} has shape {np.shape(value)}; expected {shape} ({', '.join(spec.axes)})") from None
+
+
+def _cell(spec: Spec, bench, k: tuple) -> str:
+    labels = spec.labels(bench)
+    return "(" + ", ".join(labels[n][k[n]] for n in range(len(k))) + ")"
+
+
+assert tuple(f.name for f in fields(Instruments))[: len(NAMES)] == NAMES, "Instruments fields must follow SPECS"
