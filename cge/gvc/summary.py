@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from ..mrio import MRIOTable
 from .positions import border_crossings, upstreamness
 from .tables import MRIO, _ratio
 from .tiva import intermediate_share, intra_regional_trade_share, tiva, wwyz_participation
@@ -50,7 +51,7 @@ def _headline(t: MRIO) -> dict[str, pd.Series]:
 
 def summary(
     Z,
-    Y,
+    Y=None,
     x=None,
     va=None,
     regions: Sequence | None = None,
@@ -74,10 +75,17 @@ def summary(
     ``intra_group_trade_share`` (IMF Direction of Trade definition, computed from members' gross
     trade). Ratios are ``share`` (0-1). Intended for benchmark and counterfactual tables side by
     side.
+
+    ``Z`` is either a table (:class:`cge.mrio.MRIOTable`, e.g. from :meth:`cge.Benchmark.to_mrio`;
+    its own groups are ignored) or the intermediate flows, given with ``Y``, ``x``, ``va`` and the
+    labels as for :class:`MRIO`.
     """
-    if regions is None or sectors is None:
+    if isinstance(Z, MRIOTable):
+        t = MRIO.of(Z)
+    elif regions is None or sectors is None:
         raise ValueError("summary needs the regions and sectors labels")
-    t = MRIO(Z, Y, x, va, regions=regions, sectors=sectors, row_regions=row_regions, row_sectors=row_sectors)
+    else:
+        t = MRIO(Z, Y, x, va, regions=regions, sectors=sectors, row_regions=row_regions, row_sectors=row_sectors)
     frames = []
 
     def add(name: str, series: pd.Series, unit: str) -> None:

@@ -14,6 +14,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..mrio import MRIOTable
+
 AGGREGATIONS = ("country", "sector", "bilateral", "sector_bilateral")
 
 
@@ -100,24 +102,14 @@ def _memo(fn):
     return wrapper
 
 
-class MRIO:
+class MRIO(MRIOTable):
     r"""An MRIO table arranged for GVC accounting, with its Leontief algebra computed once.
 
     Parameters
     ----------
-    Z : array (n, n) or (G, S, G, S)
-        Intermediate flows, rows sell, columns buy; country-major row order.
-    Y : array (n, G) or (G, S, G)
-        Final demand by destination region (final-demand categories already summed).
-    x : array (n,), optional
-        Gross output; default :math:`Zu + Yu`.
-    va : array (n,), optional
-        Value added; default :math:`x - u'Z`.
-    regions, sectors : sequences of labels
-        ``regions`` label the columns of ``Y`` (length G); ``sectors`` the sector codes.
-    row_regions, row_sectors : sequences of labels (length n), optional
-        Region and sector of each table row, for tables whose rows are not the regular
-        ``regions x sectors`` grid (OECD ICIO split China/Mexico rows).
+    Z, Y, x, va, regions, sectors, row_regions, row_sectors
+        The table, as for :class:`cge.mrio.MRIOTable` (``x`` defaults to the row sums
+        :math:`Zu + Yu`, ``va`` to :math:`x - u'Z`).
     groups : mapping group label -> member regions, optional
         Regions treated as one economy (trade inside the group counts as domestic).
 
@@ -144,53 +136,13 @@ class MRIO:
         row_sectors: Sequence | None = None,
         groups: Mapping[str, Sequence] | None = None,
     ):
-        regions, sectors = tuple(regions), tuple(sectors)
+        super().__init__(
+            Z, Y, x, va, regions=regions, sectors=sectors, row_regions=row_regions, row_sectors=row_sectors
+        )
+        regions, sectors, n = self.regions, self.sectors, self.n
         n_reg, n_sec = len(regions), len(sectors)
-        if n_reg == 0 or n_sec == 0:
-            raise ValueError("regions and sectors must be given")
-        if len(set(regions)) != n_reg or len(set(sectors)) != n_sec:
-            raise ValueError("region and sector labels must be unique")
-        Z = np.array(Z, dtype=float)
-        Y = np.array(Y, dtype=float)
-        if Z.ndim == 4:
-            if Z.shape != (n_reg, n_sec, n_reg, n_sec):
-                raise ValueError(f"4-d Z must have shape (G, S, G, S) = {(n_reg, n_sec, n_reg, n_sec)}")
-            Z = Z.reshape(n_reg * n_sec, n_reg * n_sec)
-        if Y.ndim == 3:
-            if Y.shape != (n_reg, n_sec, n_reg):
-                raise ValueError(f"3-d Y must have shape (G, S, G) = {(n_reg, n_sec, n_reg)}")
-            Y = Y.reshape(n_reg * n_sec, n_reg)
-        n = Z.shape[0]
-        if Z.ndim != 2 or Z.shape != (n, n):
-            raise ValueError("Z must be square (n, n) or (G, S, G, S)")
-        if Y.shape != (n, n_reg):
-            raise ValueError(f"Y must have shape (n, G) = {(n, n_reg)}, got {Y.shape}")
-        if row_regions is None:
-            if n != n_reg * n_sec:
-                raise ValueError("without row_regions the table must have len(regions) * len(sectors) rows")
-            row_region = np.repeat(np.arange(n_reg), n_sec)
-            row_sector = np.tile(np.arange(n_sec), n_reg)
-        else:
-            if row_sectors is None or len(row_regions) != n or len(row_sectors) != n:
-                raise ValueError("row_regions and row_sectors must both be given, one label per row")
-            reg_pos = {r: i for i, r in enumerate(regions)}
-            sec_pos = {s: i for i, s in enumerate(sectors)}
-            row_region = np.array([reg_pos[r] for r in row_regions], dtype=int)
-            row_sector = np.array([sec_pos[s] for s in row_sectors], dtype=int)
-        x = Z.sum(axis=1) + Y.sum(axis=1) if x is None else np.array(x, dtype=float).reshape(-1)
-        va = x - Z.sum(axis=0) if va is None else np.array(va, dtype=float).reshape(-1)
-        if x.shape != (n,) or va.shape != (n,):
-            raise ValueError("x and va must have one value per row")
-        for name, arr in (("Z", Z), ("Y", Y), ("x", x), ("va", va)):
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} has non-finite values")
-            arr.setflags(write=False)
-
-        self.Z, self.Y, self.x, self.va = Z, Y, x, va
-        self.regions, self.sectors = regions, sectors
-        self.row_region, self.row_sector = row_region, row_sector
+        row_region, row_sector, Y = self.row_region, self.row_sector, self.Y
         self.groups = {str(g): tuple(m) for g, m in (groups or {}).items()}
-        self._explicit_rows = row_regions is not None
         self._memo: dict = {}
 
         # economies: a group replaces its members, at the position of its first member
@@ -215,7 +167,7 @@ class MRIO:
             econ_of_region[i] = economies.index(label)
         self.economies = tuple(economies)
         self.econ_of_region = econ_of_region
-        self.n, self.G = n, len(economies)
+        self.G = len(economies)
         self.econ = econ_of_region[row_region]
         self.blocks = [np.flatnonzero(self.econ == g) for g in range(self.G)]
         sizes = np.array([len(b) for b in self.blocks])
@@ -235,21 +187,29 @@ class MRIO:
         self._key_econ, self._key_sector = keys // n_sec, keys % n_sec
 
     # ------------------------------------------------------------------ construction helpers
+    @classmethod
+    def of(cls, table: MRIOTable, groups: Mapping[str, Sequence] | None = None) -> MRIO:
+        """``table`` arranged for GVC accounting, with ``groups`` (``None``: every region is its own
+        economy).
+
+        The global Leontief inverse does not depend on groups: an :class:`MRIO`'s is reused.
+        """
+        row_regions, row_sectors = table.row_labels
+        new = cls(
+            table.Z, table.Y, table.x, table.va, regions=table.regions, sectors=table.sectors,
+            row_regions=row_regions, row_sectors=row_sectors, groups=groups,
+        )  # fmt: skip
+        for name in ("A", "B", "v"):
+            if name in table.__dict__:
+                new.__dict__[name] = table.__dict__[name]
+        return new
+
     def regroup(self, groups: Mapping[str, Sequence] | None) -> MRIO:
         """The same table with other ``groups`` (``None``: every region is its own economy).
 
         The global Leontief inverse does not depend on groups and is reused.
         """
-        new = MRIO(
-            self.Z, self.Y, self.x, self.va, regions=self.regions, sectors=self.sectors,
-            row_regions=[self.regions[i] for i in self.row_region] if self._explicit_rows else None,
-            row_sectors=[self.sectors[i] for i in self.row_sector] if self._explicit_rows else None,
-            groups=groups,
-        )  # fmt: skip
-        for name in ("A", "B", "v"):
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name]
-        return new
+        return MRIO.of(self, groups)
 
     # ------------------------------------------------------------------ Leontief algebra (cached)
     @cached_property
