@@ -123,22 +123,8 @@ class MRIO(MRIOTable):
     and drop out. Instances are immutable; the arrays they expose are read-only by convention.
     """
 
-    def __init__(
-        self,
-        Z,
-        Y,
-        x=None,
-        va=None,
-        *,
-        regions: Sequence,
-        sectors: Sequence,
-        row_regions: Sequence | None = None,
-        row_sectors: Sequence | None = None,
-        groups: Mapping[str, Sequence] | None = None,
-    ):
-        super().__init__(
-            Z, Y, x, va, regions=regions, sectors=sectors, row_regions=row_regions, row_sectors=row_sectors
-        )
+    def __init__(self, *table, groups: Mapping[str, Sequence] | None = None, **labels):
+        super().__init__(*table, **labels)
         regions, sectors, n = self.regions, self.sectors, self.n
         n_reg, n_sec = len(regions), len(sectors)
         row_region, row_sector, Y = self.row_region, self.row_sector, self.Y
