@@ -6,7 +6,8 @@ long-format :func:`summary` of headline indicators for the results layer.
 
 One module per family of indicators, each citing its own papers:
 
-- :mod:`~cge.gvc.tables`: the :class:`MRIO` table and its Leontief algebra, aggregation, :func:`to_long`;
+- :mod:`~cge.gvc.tables`: :class:`MRIO`, the package's table (:class:`cge.mrio.MRIOTable`) with its
+  Leontief algebra, aggregation, :func:`to_long`;
 - :mod:`~cge.gvc.leontief`: Leontief value-added origin, vertical specialisation, VAX, NRCA;
 - :mod:`~cge.gvc.kww_wwz`: Koopman-Wang-Wei and Wang-Wei-Zhu decompositions of gross exports;
 - :mod:`~cge.gvc.borin_mancini`: Borin-Mancini exports and imports, their tripartite GVC measures,

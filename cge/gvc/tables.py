@@ -1,9 +1,10 @@
 """The MRIO table arranged for GVC accounting, and the helpers every indicator family shares.
 
-:class:`MRIO` holds the table and its Leontief algebra (computed once, on demand); :class:`BlockDiag`
-keeps block-diagonal matrices as stacks of per-economy blocks; :meth:`MRIO.frame` and
-:meth:`MRIO.aggregate` label results at the four aggregation levels of :data:`AGGREGATIONS`;
-:func:`to_long` turns a wide result into a tidy one. Notation: :mod:`cge.gvc`.
+:class:`MRIO` is the package's table (:class:`cge.mrio.MRIOTable`) with its Leontief algebra
+(computed once, on demand); :class:`BlockDiag` keeps block-diagonal matrices as stacks of
+per-economy blocks; :meth:`MRIO.frame` and :meth:`MRIO.aggregate` label results at the four
+aggregation levels of :data:`AGGREGATIONS`; :func:`to_long` turns a wide result into a tidy one.
+Notation: :mod:`cge.gvc`.
 """
 
 from __future__ import annotations
