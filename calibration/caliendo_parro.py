@@ -89,6 +89,7 @@ import numpy as np
 from scipy import optimize
 
 import cge
+from cge.mrio import sales
 from cge.sources import shared_data_dir
 
 DATASET = "caliendo_parro_2015"
@@ -209,7 +210,7 @@ class Equilibrium:
 
     @property
     def gross_output(self) -> np.ndarray:
-        return self.flows.sum(axis=2)
+        return sales(self.flows)
 
     @property
     def tariff_revenue(self) -> np.ndarray:

@@ -28,10 +28,16 @@ import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import tomli_w
+
+from .mrio import sales
+
+if TYPE_CHECKING:
+    from .gvc import MRIO
 
 USES = ("intermediate", "final")
 AGENTS = ("household", "government", "investment")
@@ -175,7 +181,7 @@ class Benchmark:
     @property
     def output(self) -> np.ndarray:
         """Gross output by (region, sector) from the sales side: ``sum_{s,j} Z + sum_{s,a} F``."""
-        return self.z_0.sum(axis=(2, 3)) + self.f_0.sum(axis=(2, 3))
+        return sales(self.z_0, self.f_0)
 
     @property
     def costs(self) -> np.ndarray:
@@ -409,18 +415,17 @@ class Benchmark:
         )
 
     # ------------------------------------------------------------------ views
-    def to_mrio(self) -> dict:
-        """The table in the flat MRIO layout used by :mod:`cge.gvc`.
+    def to_mrio(self, groups: dict[str, list[str]] | None = None) -> MRIO:
+        """The table as a :class:`cge.gvc.MRIO` (a :class:`cge.mrio.MRIOTable`), ready for GVC accounting.
 
-        Returns ``Z`` (N x N, N = regions x sectors), ``Y`` (N x regions, final demand of all agents
-        by destination), ``x`` (output) and ``va`` (output minus intermediate inputs at basic prices:
-        factor payments plus tariffs paid on intermediates).
+        ``Z`` (N x N, N = regions x sectors) and ``Y`` (N x regions, final demand of all agents by
+        destination) at basic prices; ``x`` is :attr:`output` (the row sums) and ``va`` output minus
+        intermediate inputs (factor payments plus tariffs paid on intermediates). ``groups`` (region
+        groups treated as one economy) default to none.
         """
-        R, S = self.n_regions, self.n_sectors
-        Z = self.z_0.reshape(R * S, R * S)
-        Y = self.f_0.sum(axis=3).reshape(R * S, R)
-        x = self.output.reshape(R * S)
-        return {"Z": Z, "Y": Y, "x": x, "va": x - Z.sum(axis=0), "regions": list(self.regions), "sectors": list(self.sectors)}
+        from .gvc import MRIO
+
+        return MRIO(self.z_0, self.f_0.sum(axis=3), regions=self.regions, sectors=self.sectors, groups=groups)
 
     def summary(self) -> pd.DataFrame:
         """One row per region: GDP (value added + tariffs), output, exports, imports, mean tariff."""

@@ -427,8 +427,7 @@ class Results:
 def _gvc_summary(bench: Benchmark, groups: dict, unit: str) -> pd.DataFrame:
     from .gvc import summary
 
-    t = bench.to_mrio()
-    return summary(t["Z"], t["Y"], t["x"], t["va"], regions=t["regions"], sectors=t["sectors"], groups=groups, value_unit=unit)
+    return summary(bench.to_mrio(), groups=groups, value_unit=unit)
 
 
 def _frame(variable: str, region, sector, partner, values, unit) -> pd.DataFrame:

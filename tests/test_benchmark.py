@@ -193,7 +193,7 @@ def test_summary_and_mrio_views(toy):
     # income side (value added + tariffs) equals expenditure side (final demand + exports - imports)
     np.testing.assert_allclose(s["gdp"], toy.income + s["exports"] - s["imports"], rtol=1e-12)
     mr = toy.to_mrio()
-    np.testing.assert_allclose(mr["Z"].sum(axis=1) + mr["Y"].sum(axis=1), mr["x"], rtol=1e-12)
+    np.testing.assert_allclose(mr.Z.sum(axis=1) + mr.Y.sum(axis=1), mr.x, rtol=1e-12)
 
 
 def test_world_is_reserved_for_totals(toy):

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import cge
 from cge import gvc
+from cge.mrio import MRIOTable, sales
 
 pytestmark = pytest.mark.unit
 
@@ -553,6 +555,43 @@ def test_four_d_input_equals_flat_input():
     pd.testing.assert_frame_equal(gvc.wwz(flat), gvc.wwz(four))
     np.testing.assert_allclose(four.x, Z4.sum(axis=(2, 3)).ravel() + Y3.sum(axis=2).ravel())
 
+
+
+# =============================================================================== one table container
+def test_output_is_row_sums_and_benchmark_table_keeps_its_totals():
+    """Output is the row sums of Z plus Y in every table; :meth:`Benchmark.to_mrio` keeps the totals."""
+    rng = np.random.default_rng(3)
+    Z, Y = rng.uniform(0, 10, (6, 6)), rng.uniform(5, 20, (6, 3))
+    table = MRIOTable(Z, Y, regions="abc", sectors="xy")
+    np.testing.assert_allclose(table.x, Z.sum(axis=1) + Y.sum(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(table.sales, table.x, rtol=1e-14)
+    np.testing.assert_allclose(table.va, table.x - Z.sum(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(sales(Z.reshape(3, 2, 3, 2), Y.reshape(3, 2, 3)).ravel(), table.x, rtol=1e-14)
+    # a published output (here 1% above the row sums, as in WIOD's rounding) is kept as given
+    published = gvc.MRIO(Z, Y, 1.01 * table.x, regions="abc", sectors="xy")
+    np.testing.assert_allclose(published.x, 1.01 * published.sales, rtol=1e-14)
+
+    toy = cge.Benchmark.read(Path(__file__).resolve().parent / "data" / "toy")
+    m = toy.to_mrio()
+    R, S = toy.n_regions, toy.n_sectors
+    assert isinstance(m, MRIOTable) and m.regions == tuple(toy.regions) and m.sectors == tuple(toy.sectors)
+    np.testing.assert_array_equal(m.Z.reshape(R, S, R, S), toy.z_0)
+    np.testing.assert_allclose(m.Y.reshape(R, S, R), toy.f_0.sum(axis=3), rtol=1e-14)
+    np.testing.assert_allclose(m.x.reshape(R, S), toy.output, rtol=1e-14)
+    # a balanced benchmark: output = sales = costs; value added at basic prices holds the factor
+    # payments and the tariffs paid on intermediates
+    np.testing.assert_allclose(m.sales.reshape(R, S), toy.costs, rtol=1e-9)
+    tariffs = np.einsum("risj,ris->sj", toy.z_0, toy.tariff_0[..., 0])
+    np.testing.assert_allclose(m.va.reshape(R, S), toy.value_added + tariffs, rtol=1e-9)
+    totals = toy.summary()
+    np.testing.assert_allclose(m.x.reshape(R, S).sum(axis=1), totals["output"], rtol=1e-14)
+    np.testing.assert_allclose(m.by_economy(m.e), totals["exports"], rtol=1e-12)
+    np.testing.assert_allclose(m.esr.sum(axis=0), totals["imports"], rtol=1e-12)
+    # GVC indicators of the table equal those of its arrays, groups included
+    groups = {"Asia": toy.regions[:2]}
+    arrays = gvc.summary(m.Z, m.Y, m.x, m.va, regions=toy.regions, sectors=toy.sectors, groups=groups)
+    pd.testing.assert_frame_equal(gvc.summary(toy.to_mrio(groups), groups=groups), arrays)
+    assert toy.to_mrio(groups).economies == ("Asia", *toy.regions[2:])
 
 # =============================================================================== closed-form case
 @pytest.fixture(scope="module")

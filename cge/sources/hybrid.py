@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import mrio
 from . import concordance
 from .icio_cubes import TradeCube
 from .ras import FitInfo, Margin, _ratio, ipf, ras
@@ -94,7 +95,7 @@ class Table:
 
     @property
     def sales(self) -> np.ndarray:
-        return self.Z.sum(axis=(2, 3)) + self.F.sum(axis=(2, 3))
+        return mrio.sales(self.Z, self.F)
 
     @property
     def costs(self) -> np.ndarray:
@@ -179,7 +180,7 @@ def prepare_table(regions, sectors, Z, F_by_category, categories, final_demand_m
         cells = ", ".join(f"{regions[r]} {sectors[i]}" for r, i in np.argwhere(short))
         notes.append(f"rows with negative total sales set to zero output: {cells} ({dropped:,.3g} dropped)")
 
-    sales = Z.sum(axis=(2, 3)) + F.sum(axis=(2, 3))
+    sales = mrio.sales(Z, F)
     inputs = Z.sum(axis=(0, 1))
     va = sales - inputs
     bad = va < 0
@@ -193,7 +194,7 @@ def prepare_table(regions, sectors, Z, F_by_category, categories, final_demand_m
             F[:, :, s, hh] += removed
             cells.append(f"{regions[s]} {sectors[j]} ({va[s, j]:.3g})")
         notes.append("negative residual value added set to zero by moving inputs to household final demand in " + ", ".join(cells))
-        sales = Z.sum(axis=(2, 3)) + F.sum(axis=(2, 3))
+        sales = mrio.sales(Z, F)
         va = np.maximum(sales - Z.sum(axis=(0, 1)), 0.0)
     return Table(regions, sectors, agents, Z, F, va, notes)
 
@@ -402,7 +403,7 @@ def split_rest_of_world(
     Fh[P:, :, :P, :] = E[..., S:]
     va = np.zeros((H, S))
     va[:P] = table.va[w]
-    sales_new = Zh[P:].sum(axis=(2, 3)) + Fh[P:].sum(axis=(2, 3))
+    sales_new = mrio.sales(Zh[P:], Fh[P:])
     va[P:] = sales_new - Zh[:, :, P:, :].sum(axis=(0, 1))
     closing = float(np.max(np.abs(va[P:] - V)))
     if (va[P:] < 0).any():
@@ -477,7 +478,7 @@ def _margins(arrays, w_to_row, t5, row_to_w, t6, row_to_row, x_new, va_row, Gw, 
         ar["E"] *= np.einsum("lgp,sg->lsp", f, Gw)[:, :, :, None]
 
     def total_rows(ar):
-        return ar["A"][P:].sum(axis=(2, 3)) + ar["E"].sum(axis=(2, 3))
+        return mrio.sales(ar["A"][P:], ar["E"])
 
     def scale_rows(ar, f):  # (L, S)
         ar["A"][P:] *= f[:, :, None, None]
@@ -507,7 +508,7 @@ def _margins(arrays, w_to_row, t5, row_to_w, t6, row_to_row, x_new, va_row, Gw, 
 
 def _balance_cells(arrays, x_new, new, sectors, P, S) -> pd.DataFrame:
     A, E, V = arrays["A"], arrays["E"], arrays["V"]
-    sales = A[P:].sum(axis=(2, 3)) + E.sum(axis=(2, 3))
+    sales = mrio.sales(A[P:], E)
     costs = A[..., :S].sum(axis=(0, 1)) + V
     rows = []
     for n, r in enumerate(new):

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import mrio
 from . import source_file
 
 FOLDER = ("icio2023_trade_tariffs", "original_mat")
@@ -70,7 +71,7 @@ class TradeCube:
     @property
     def output(self) -> np.ndarray:
         """Gross output by (country, sector): sales to all importers incl. the domestic diagonal."""
-        return self.trade.sum(axis=2)
+        return mrio.sales(self.trade)
 
     def index(self, code: str) -> int:
         return self.countries.index(code)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import mrio
 from . import source_file
 
 FOLDER = "wiod2013"
@@ -57,7 +58,7 @@ class WIOT:
     @property
     def sales(self) -> np.ndarray:
         """Row sums: intermediate plus final sales of each (region, sector), (R, S)."""
-        return self.Z.sum(axis=(2, 3)) + self.F.sum(axis=(2, 3))
+        return mrio.sales(self.Z, self.F)
 
     @property
     def value_added(self) -> np.ndarray:
