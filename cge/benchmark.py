@@ -268,6 +268,8 @@ class Benchmark:
             if bad.any():
                 raise BenchmarkError(f"{name}: non-finite values at {_cells(bad, labels)}")
             bad = arr < 0
+            if name == "factors":  # net taxes (counterfactual tables with output subsidies) may be negative
+                bad &= ~np.isin(self.factors, self.metadata.get("net_tax_factors", []))[None, None, :]
             if bad.any():
                 raise BenchmarkError(f"{name}: negative values at {_cells(bad, labels, arr)}")
         t = self.tariff_0

@@ -84,6 +84,11 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     if sourcing not in SOURCING:
         raise CalibrationError(f"sourcing={sourcing!r}; allowed: {list(SOURCING)}")
     R, S, A = bench.n_regions, bench.n_sectors, len(bench.agents)
+    if bench.metadata.get("net_tax_factors"):
+        raise CalibrationError(
+            f"factors {bench.metadata['net_tax_factors']} are net output taxes (a counterfactual table with output taxes): "
+            "such a table is for accounting (GVC indicators); a model is calibrated on benchmarks whose factors are factors"
+        )
     overlap = set(bench.sectors) & set(bench.agents)
     if overlap:
         raise CalibrationError(f"sector and agent labels overlap: {sorted(overlap)}")

@@ -124,7 +124,7 @@ class Instruments:
             bad = ~np.isfinite(arr) | (arr <= spec.lower)
             if bad.any():
                 k = tuple(np.argwhere(bad)[0])
-                raise InstrumentError(f"{where}: {spec.name} {_cell(spec, bench, k)} = {arr[k]!r} is not allowed (must be finite and > {spec.lower:g})")
+                raise InstrumentError(f"{where}: {spec.name} {_cell(spec, bench, k)} = {float(arr[k])!r} is not allowed (must be finite and > {spec.lower:g})")
             if spec.domestic_zero:
                 dom = np.zeros(arr.shape, dtype=bool)
                 R = bench.n_regions

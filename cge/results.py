@@ -323,6 +323,7 @@ class Results:
         factors, payments = list(b.factors), sol.w * sol.factor_demand
         if np.any(sol.output_tax != 0):  # output sold at p = (1 + t^o) c: the tax is part of value added
             factors.append("output_tax")
+            meta["net_tax_factors"] = ["output_tax"]
             tax = sol.output_tax * sol.unit_cost * sol.y * par.x_0
             payments = np.concatenate([payments, tax[..., None]], axis=2)
         return Benchmark(
