@@ -50,7 +50,7 @@ class Parameters:
     transfer_0: np.ndarray  # (R,) net transfer from abroad
     alpha: np.ndarray  # (R, A) Cobb-Douglas shares of agents in income
     employment_0: np.ndarray | None
-    factor_weight: np.ndarray | None = None  # (R, S, F) units in which each factor market clears
+    persons_weight: np.ndarray | None = None  # (R, S, F) persons for labour where the benchmark has them, value otherwise
     household: int = 0
     sigma_fd: float = 1.0
     notes: list[str] = field(default_factory=list)
@@ -138,7 +138,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         raise CalibrationError(f"household final demand is zero in {bad}; the consumer price index needs it")
     alpha = fd_0 / income_0[:, None]
     transfer_0 = income_0 - va_0.sum(axis=1) - bench.tariff_revenue
-    factor_weight, notes = _factor_weights(bench, fp_0)
+    persons_weight, notes = _persons_weights(bench, fp_0)
     return Parameters(
         regions=list(bench.regions),
         sectors=list(bench.sectors),
@@ -164,18 +164,19 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         employment_0=None if bench.employment is None else bench.employment.copy(),
         household=household,
         sigma_fd=float(sigma["sigma_fd"][0]),
-        factor_weight=factor_weight,
+        persons_weight=persons_weight,
         notes=notes,
     )
 
 
-def _factor_weights(bench: Benchmark, fp_0: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Units in which factor markets clear: persons for labour, benchmark value otherwise.
+def _persons_weights(bench: Benchmark, fp_0: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Units in which factor markets clear under fixed wage premia (``Closure(labour_market="premia")``).
 
     Labour is counted in persons where the benchmark has employment for every sector of a region
     that pays labour: benchmark wage differences between sectors are then fixed premia, and full
-    employment holds total persons fixed (CONVENTIONS.md). Elsewhere labour is counted in
-    benchmark-value (efficiency) units, like the other factors.
+    employment holds total persons fixed. Elsewhere labour is counted in benchmark-value
+    (efficiency) units, like the other factors. The default closure counts labour in efficiency
+    units everywhere (:func:`cge.closure.factor_weights`).
     """
     weight = fp_0.copy()
     notes = []

@@ -109,8 +109,12 @@ class Results:
             - \underbrace{\sum_{r, i, b} p_{ri} z_{risb}\, d\tau}_{\text{trade costs}}
             + \underbrace{\sum_{j, f} w\, dFD_{sjf}}_{\text{employment}} + \underbrace{\bar B_s\, d n}_{\text{transfer}}\Big]
 
-        where :math:`P^u_s` is the utility price index. Each term is integrated by the trapezoid
-        rule along the path the solve stored (``Model.solve(scenario, decompose=steps)``: the
+        where :math:`P^u_s` is the utility price index. Under fixed wage premia
+        (``Closure(labour_market="premia")``) the labour part of the employment term is split: workers
+        moving between sectors whose benchmark pay per person differs from the region's average,
+        :math:`\sum_j w_s (\pi_{sj} - \bar\pi_s)\, dL_{sj}` (persons :math:`L`, pay per person
+        :math:`\pi`), is ``labour_reallocation``; it is zero under the other labour markets. Each term
+        is integrated by the trapezoid rule along the path the solve stored (``Model.solve(scenario, decompose=steps)``: the
         equilibria at ``steps`` evenly spaced points of the shock); ``residual`` is ``ev`` minus the
         sum of the terms (it shrinks with the square of the step).
         """
@@ -124,7 +128,14 @@ class Results:
         R = par.n_regions
         use = par.use_of_buyer
         off = ~np.eye(R, dtype=bool)
-        names = ("terms_of_trade", "tariff_efficiency", "output_tax_efficiency", "trade_costs", "employment", "transfer")
+        names = ("terms_of_trade", "tariff_efficiency", "output_tax_efficiency", "trade_costs", "employment", "labour_reallocation", "transfer")
+        premia = self.model.closure.labour_market == "premia" and par.employment_0 is not None and "labour" in par.factors
+        if premia:  # value per person of each sector's labour relative to the region's average
+            lab = par.factors.index("labour")
+            fd0, e0 = par.fp_0[..., lab], par.employment_0
+            per_person = np.divide(fd0, e0, out=np.zeros_like(fd0), where=(e0 > 0) & (fd0 > 0))
+            average = np.divide(fd0.sum(axis=1), e0.sum(axis=1, where=fd0 > 0), out=np.zeros(R), where=fd0.sum(axis=1) > 0)
+            premium = np.where(per_person > 0, per_person - average[:, None], 0.0)
         terms = {k: np.zeros(R) for k in names}
 
         def pu(sol):
@@ -157,6 +168,11 @@ class Results:
             wa = (a.w * inv_a[:, None, None])
             wb = (b.w * inv_b[:, None, None])
             terms["employment"] += (0.5 * (wa + wb) * (b.factor_demand - a.factor_demand)).sum(axis=(1, 2))
+            if premia:  # workers moving to sectors with higher benchmark pay per person: its own term
+                persons = np.divide(e0 * (b.factor_demand[..., lab] - a.factor_demand[..., lab]), fd0, out=np.zeros_like(fd0), where=fd0 > 0)
+                moved = (0.5 * (wa[..., lab] + wb[..., lab]) * premium * persons).sum(axis=1)
+                terms["labour_reallocation"] += moved
+                terms["employment"] -= moved
             terms["transfer"] += 0.5 * (inv_a + inv_b) * par.transfer_0 * (b.numeraire_value - a.numeraire_value)
 
         df = pd.DataFrame(terms, index=self._regions())
@@ -196,17 +212,25 @@ class Results:
         )
 
     def employment(self) -> pd.DataFrame:
-        """Persons employed by (region, sector): benchmark, counterfactual, change and % change.
+        """Persons employed by (region, sector), with wages.
 
-        Persons = benchmark persons x (labour demand / benchmark labour demand). Regions whose
-        benchmark persons come from a proxy are flagged in column ``proxy``.
+        Persons = benchmark persons x (labour demand / benchmark labour demand), the same rule under
+        every labour market (CONVENTIONS.md): in one market per region (efficiency units) or under a
+        CET the sector's labour demand moves its persons in proportion; under fixed premia persons
+        clear. ``wage`` is the price of the sector's labour relative to the benchmark (one value per
+        region unless labour markets are sector-specific), ``real_wage`` the wage deflated by the
+        household consumer price index. Regions whose benchmark persons come from a proxy are
+        flagged in column ``proxy``.
         """
         par, sol = self.params, self.solution
         if par.employment_0 is None or "labour" not in par.factors:
             raise ValueError("the benchmark has no employment data (persons) or no 'labour' factor")
         f = par.factors.index("labour")
-        ratio = np.divide(sol.factor_demand[..., f], par.fp_0[..., f], out=np.ones_like(par.x_0), where=par.fp_0[..., f] > 0)
+        paid = par.fp_0[..., f] > 0
+        ratio = np.divide(sol.factor_demand[..., f], par.fp_0[..., f], out=np.ones_like(par.x_0), where=paid)
         persons = par.employment_0 * ratio
+        wage = np.where(paid, sol.w[..., f], np.nan)
+        cpi = sol.pfd[:, par.household]
         proxy = np.isin(np.repeat(par.regions, par.n_sectors), self.bench.employment_proxy)
         return pd.DataFrame(
             {
@@ -214,16 +238,29 @@ class Results:
                 "persons": persons.reshape(-1),
                 "change": (persons - par.employment_0).reshape(-1),
                 "pct_change": 100.0 * (ratio.reshape(-1) - 1.0),
+                "wage": wage.reshape(-1),
+                "real_wage": (wage / cpi[:, None]).reshape(-1),
                 "proxy": proxy,
             },
             index=self._pair_index(),
         )
 
     def employment_by_region(self) -> pd.DataFrame:
-        """Total persons employed by region (changes only under labour-supply closures)."""
+        """Persons employed by region, and the gross number of jobs that moved between sectors.
+
+        ``jobs_moved`` = (sum of absolute changes by sector - absolute change of the total) / 2:
+        the workers who left one sector for another. ``wage`` and ``real_wage`` are averages over
+        sectors weighted by benchmark wage bills.
+        """
         e = self.employment()
         g = e.groupby(level="region", sort=False)[["persons_0", "persons", "change"]].sum()
         g["pct_change"] = 100.0 * g["change"] / g["persons_0"]
+        moved = e["change"].abs().groupby(level="region", sort=False).sum()
+        g["jobs_moved"] = 0.5 * (moved - g["change"].abs())
+        par = self.params
+        bill = pd.Series(par.fp_0[..., par.factors.index("labour")].reshape(-1), index=e.index)
+        for col in ("wage", "real_wage"):
+            g[col] = (e[col].fillna(0.0) * bill).groupby(level="region", sort=False).sum() / bill.groupby(level="region", sort=False).sum()
         g["proxy"] = e.groupby(level="region", sort=False)["proxy"].any()
         return g
 

@@ -255,7 +255,7 @@ def _keys(table: dict, allowed: set, where: str) -> None:
 
 
 def _model_options(table: dict, where: str) -> None:
-    from .closure import CAPITAL_CLOSURES, LABOUR_CLOSURES, Closure, ClosureError
+    from .closure import CAPITAL_CLOSURES, LABOUR_CLOSURES, LABOUR_MARKETS, Closure, ClosureError
 
     src = table.get("sourcing")
     if src is not None and src not in ("agent", "common"):
@@ -266,10 +266,10 @@ def _model_options(table: dict, where: str) -> None:
     closure = table.get("closure", {})
     if not isinstance(closure, dict):
         raise ScenarioError(f"{where}: closure must be a table such as {{ labour = 'full_employment' }}")
-    allowed = {"labour", "capital", "labour_supply_elasticity", "numeraire"}
+    allowed = {"labour", "capital", "labour_supply_elasticity", "numeraire", "labour_market", "labour_cet_elasticity"}
     unknown = sorted(set(closure) - allowed)
     if unknown:
-        raise ScenarioError(f"{where}: closure key {unknown[0]!r} unknown; allowed: {sorted(allowed)} (labour in {list(LABOUR_CLOSURES)}, capital in {list(CAPITAL_CLOSURES)})")
+        raise ScenarioError(f"{where}: closure key {unknown[0]!r} unknown; allowed: {sorted(allowed)} (labour in {list(LABOUR_CLOSURES)}, labour_market in {list(LABOUR_MARKETS)}, capital in {list(CAPITAL_CLOSURES)})")
     try:
         Closure(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in closure.items()})
     except ClosureError as exc:

@@ -93,6 +93,12 @@ CASES = {
     "3x3 common other elasticities elastic labour, iceberg cut": (
         lambda: common_benchmark(3, 3, seed=6), "common", OTHER, ELASTIC, lambda b: iceberg_cut(b, 0.1),
     ),
+    "3x3 agent other elasticities labour CET, tariff cut": (
+        lambda: random_benchmark(3, 3, seed=12), "agent", OTHER, cge.Closure(labour_market="cet", labour_cet_elasticity=0.8), lambda b: tariff_cut(b, 0.9),
+    ),
+    "3x3 agent fixed wage premia, iceberg cut": (
+        lambda: random_benchmark(3, 3, seed=13), "agent", None, cge.Closure(labour_market="premia"), lambda b: iceberg_cut(b, 0.2),
+    ),
     "3x3 common Leontief, tariffs raised": (
         lambda: random_benchmark(3, 3, seed=7, tariffs=False), "common", LEONTIEF, cge.Closure(), lambda b: iceberg_cut(b, 0.0, tariff_to=0.2),
     ),
@@ -137,8 +143,11 @@ def pyomo_values(model, layout) -> dict:
     for s in m.LABOUR_REGIONS:
         LS[s] = m.LS[s].value
     w = np.array([m.w[k].value for k in layout.markets])
+    WL = np.ones(R)
+    for s in m.CET_REGIONS:
+        WL[s] = m.WL[s].value
     INC = np.array([m.INC[s].value for s in range(R)])
-    return out | dict(p=p, Y=Y, PVA=PVA, PINT=PINT, w=w, QA=QA, PA=PA, PM=PM, PFD=PFD, INC=INC, LS=LS)
+    return out | dict(p=p, Y=Y, PVA=PVA, PINT=PINT, w=w, QA=QA, PA=PA, PM=PM, PFD=PFD, INC=INC, LS=LS, WL=WL)
 
 
 # ---------------------------------------------------------------- 1. the same equations
@@ -177,7 +186,8 @@ def test_every_equation_matches_the_reference_at_any_point(name):
                                   "3x3 agent other elasticities specific capital, final iceberg cut and new tariffs",
                                   "4x3 agent Cobb-Douglas one-level nests elastic labour, intermediate iceberg cut",
                                   "3x3 common other elasticities elastic labour, iceberg cut",
-                                  "4x3 common defaults fixed wage, specific capital, tariff cut"])
+                                  "4x3 common defaults fixed wage, specific capital, tariff cut",
+                                  "3x3 agent other elasticities labour CET, tariff cut"])
 def test_jacobian_matches_finite_differences(name):
     make, sourcing, el, closure, scenario = CASES[name]
     bench = make()

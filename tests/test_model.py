@@ -178,8 +178,15 @@ def test_fixed_real_wage_employment_responds(toy):
     assert (emp["pct_change"].abs() > 0.1).all()
     w = res.welfare()
     assert (w["employment"].iloc[:-1].abs() > 0).all()
-    full = cge.Model(toy).solve(cge.Scenario(tariff=toy.tariff_0 * 0.5)).employment_by_region()
-    np.testing.assert_allclose(full["persons"], full["persons_0"], rtol=1e-9)
+    # full employment, one market per region: total efficiency units are fixed, persons move a little
+    full = cge.Model(toy).solve(cge.Scenario(tariff=toy.tariff_0 * 0.5))
+    np.testing.assert_allclose(full.solution.factor_demand[..., lab].sum(axis=1), toy.fp_0[..., lab].sum(axis=1), rtol=1e-9)
+    by_region = full.employment_by_region()
+    assert 0 < (by_region["persons"] / by_region["persons_0"] - 1).abs().max() < 0.01
+    assert (by_region["jobs_moved"] > 0).all()
+    # with fixed sector wage premia, total persons are fixed instead
+    premia = cge.Model(toy, closure=cge.Closure(labour_market="premia")).solve(cge.Scenario(tariff=toy.tariff_0 * 0.5))
+    np.testing.assert_allclose(premia.employment_by_region()["persons"], by_region["persons_0"], rtol=1e-9)
 
 
 # ---------------------------------------------------------------- closed form
@@ -319,15 +326,17 @@ def test_gvc_indicators_side_by_side(toy):
 
 
 def test_full_employment_holds_persons_fixed_with_sector_wage_premia():
-    """Labour markets clear in persons (benchmark wage differences are fixed premia), so under full
-    employment total persons stay fixed while labour moves between sectors (CONVENTIONS.md)."""
+    """With ``labour_market="premia"`` labour markets clear in persons (benchmark wage differences
+    are fixed premia), so under full employment total persons stay fixed while labour moves between
+    sectors, and the gain from moving workers to high-pay sectors is its own welfare term."""
     bench = cge.Benchmark.load("eastasia-small")
     lab = bench.factors.index("labour")
     wage = bench.fp_0[..., lab] / bench.employment
     assert (wage.max(axis=1) / wage.min(axis=1)).min() > 1.5  # real sector premia
     t = bench.tariff_0 * 0.0
-    ref = cge.Model(bench, backend="pyomo").solve(cge.Scenario(tariff=t), decompose=True)
-    fast = cge.Model(bench, backend="fast").solve(cge.Scenario(tariff=t))
+    premia = cge.Closure(labour_market="premia")
+    ref = cge.Model(bench, closure=premia, backend="pyomo").solve(cge.Scenario(tariff=t), decompose=True)
+    fast = cge.Model(bench, closure=premia, backend="fast").solve(cge.Scenario(tariff=t))
     emp = ref.employment_by_region()
     np.testing.assert_allclose(emp["persons"], emp["persons_0"], rtol=1e-9)
     assert ref.employment()["pct_change"].abs().max() > 0.5  # sectors reallocate
@@ -340,3 +349,9 @@ def test_full_employment_holds_persons_fixed_with_sector_wage_premia():
     w = ref.welfare()
     assert (w["residual"].abs() <= 0.01 * w["ev"].abs() + 1e-6 * w["income_0"]).all()
     assert sol.max_residual <= 1e-8
+    assert w["labour_reallocation"].abs().max() > 1e-3 * w["ev"].abs().max()
+    # the default (one market per region in efficiency units): no reallocation term, still adds up
+    single = cge.Model(bench, backend="fast").solve(cge.Scenario(tariff=t), decompose=True).welfare()
+    assert (single["labour_reallocation"] == 0).all()
+    assert (single["residual"].abs() <= 0.01 * single["ev"].abs() + 1e-6 * single["income_0"]).all()
+    assert abs(single.loc["World", "ev"] - w.loc["World", "ev"]) > 0.01 * abs(w.loc["World", "ev"])  # the treatment matters

@@ -22,7 +22,12 @@ pytestmark = pytest.mark.solver
 OTHER = dict(sigma_top=0.5, sigma_va=0.8, sigma_int=0.3, sigma_fd=0.7, sigma_dm=2.5, sigma_mm=5.0)
 CONFIGS = {
     "agent, other elasticities, fixed real wage": (lambda: random_benchmark(3, 3, seed=21), "agent", OTHER, cge.Closure(labour="fixed_real_wage")),
-    "agent, defaults, specific capital": (lambda: random_benchmark(3, 2, seed=22), "agent", None, cge.Closure(capital="sector_specific")),
+    "agent, defaults, specific capital, labour CET": (
+        lambda: random_benchmark(3, 2, seed=22), "agent", None, cge.Closure(capital="sector_specific", labour_market="cet", labour_cet_elasticity=1.5),
+    ),
+    "agent, fixed wage premia, elastic labour": (
+        lambda: random_benchmark(3, 3, seed=26), "agent", None, cge.Closure(labour="elastic", labour_supply_elasticity=0.3, labour_market="premia"),
+    ),
     "common, other elasticities, elastic labour": (
         lambda: common_benchmark(3, 3, seed=23), "common", OTHER,
         cge.Closure(labour="elastic", labour_supply_elasticity=0.5, numeraire=("output", "R1", "S1")),
@@ -96,33 +101,40 @@ def test_an_undeclared_or_misordered_block_is_refused():
         check_blocks(["income_balance", "zero_profit"], "fast")
 
 
+NAN_CASES = (
+    (lambda: common_benchmark(3, 2, seed=24), "common", cge.Closure(labour="fixed_real_wage")),
+    (lambda: random_benchmark(3, 2, seed=27), "agent", cge.Closure(labour_market="cet")),
+)
+
+
 @pytest.mark.parametrize("backend", ["pyomo", "fast"])
 def test_a_nan_in_any_block_is_not_an_equilibrium(backend, monkeypatch):
-    bench = common_benchmark(3, 2, seed=24)
-    closure = cge.Closure(labour="fixed_real_wage")
-    model = cge.Model(bench, closure=closure, sourcing="common", backend=backend)
-    blocks, _ = model.residual_blocks()
-    assert set(blocks) == set(NAMES)  # common sourcing and a labour closure: every block
-    original = model.engine.residual_blocks
-    for block in list(blocks) + ["walras"]:
+    covered = set()
+    for make, sourcing, closure in NAN_CASES:
+        model = cge.Model(make(), closure=closure, sourcing=sourcing, backend=backend)
+        blocks, _ = model.residual_blocks()
+        covered |= set(blocks)
+        original = model.engine.residual_blocks
+        for block in list(blocks) + ["walras"]:
 
-        def poisoned(block=block):
-            b, w = original()
-            if block == "walras":
-                return b, float("nan")
-            b = dict(b)
-            b[block] = b[block].copy()
-            b[block][-1] = np.nan
-            return b, w
+            def poisoned(block=block):
+                b, w = original()
+                if block == "walras":
+                    return b, float("nan")
+                b = dict(b)
+                b[block] = b[block].copy()
+                b[block][-1] = np.nan
+                return b, w
 
-        monkeypatch.setattr(model.engine, "residual_blocks", poisoned)
-        with pytest.raises(cge.SolveError, match="worst equations:\n  .*: nan") as err:
-            model.solve(homotopy=False)
-        first = err.value.args[0].split("worst equations:\n  ")[1].split(":")[0]
-        expected = "market clearing, left out by Walras' law" if block == "walras" else next(b.label for b in BLOCKS if b.name == block)
-        assert first.startswith(expected), (block, first)
-    monkeypatch.setattr(model.engine, "residual_blocks", original)
-    assert model.solve().solution.max_residual <= 1e-9
+            monkeypatch.setattr(model.engine, "residual_blocks", poisoned)
+            with pytest.raises(cge.SolveError, match="worst equations:\n  .*: nan") as err:
+                model.solve(homotopy=False)
+            first = err.value.args[0].split("worst equations:\n  ")[1].split(":")[0]
+            expected = "market clearing, left out by Walras' law" if block == "walras" else next(b.label for b in BLOCKS if b.name == block)
+            assert first.startswith(expected), (block, first)
+        monkeypatch.setattr(model.engine, "residual_blocks", original)
+        assert model.solve().solution.max_residual <= 1e-9
+    assert covered == set(NAMES)
 
 
 def test_a_programming_error_is_not_a_convergence_failure(monkeypatch):

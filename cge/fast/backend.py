@@ -169,5 +169,5 @@ class FastBackend:
         n_comp = int(L.comp.sum())
         n_pm = int(L.nest_c.sum()) if L.common else int(L.nest.sum())
         n_qm = n_pm if L.common else 0
-        full = 2 * L.N + int(L.has_va.sum()) + int(L.has_int.sum()) + L.K + 2 * n_comp + n_pm + n_qm + int(L.agent_exists.sum()) + L.R + L.L
+        full = 2 * L.N + int(L.has_va.sum()) + int(L.has_int.sum()) + L.K + 2 * n_comp + n_pm + n_qm + int(L.agent_exists.sum()) + L.R + L.L + len(L.cet_regions)
         return {"variables": full, "equations": full, "reduced": L.n}

@@ -33,6 +33,7 @@ def variables_of(st, layout) -> dict:
         "PFD": st.PB[:, S:],
         "INC": st.inc,
         "LS": st.ls,
+        "WL": st.WL,
     }
 
 
@@ -91,6 +92,10 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     supply = np.ones(L.K)
     for s in L.labour_regions:
         supply[L.labour_market[s]] = LS[s]
+    WL = v["WL"]
+    if len(L.cet_k):
+        k = L.cet_k
+        supply[k] *= np.power(w[k] / WL[L.cet_region[k]], L.cet_eta)
     ratio_va = np.where(L.has_va, c / PVA, 1.0)
     vaq = Y * np.power(ratio_va, L.sig_top)
     fd = L.use_fp0 * vaq[L.use_s, L.use_j] * np.power(PVA[L.use_s, L.use_j] / w[L.use_k], L.sig_va[L.use_s, L.use_j])
@@ -106,6 +111,8 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     else:
         num = L.numeraire_weights @ w[L.numeraire_keys]
     out["numeraire"] = np.array([num - inst.numeraire_value])
+    if len(L.cet_k):
+        out["cet_wage"] = (WL - L.cet_wage(w))[L.cet_regions]
     if L.L:
         s = np.array(L.labour_regions)
         wl = w[L.labour_market[s]]
@@ -150,6 +157,8 @@ def equation_indices(layout) -> dict:
         "income_balance": [(s,) for s in range(L.R)],
         "numeraire": [None],
     }
+    if len(L.cet_k):
+        out["cet_wage"] = [(int(s),) for s in L.cet_regions]
     if L.L:
         out["labour_supply"] = [(s,) for s in L.labour_regions]
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..closure import ClosureError, factor_market_of, labour_regions, position
+from ..closure import ClosureError, cet_markets, factor_market_of, factor_weights, labour_regions, position
 
 
 def to_sbi(composite: np.ndarray) -> np.ndarray:
@@ -122,7 +122,7 @@ class Layout:
         self.use_fp0 = fp0
         self.endowment = np.bincount(self.use_k, weights=fp0, minlength=self.K)
         # markets clear in their own units (persons for labour where the benchmark has them)
-        weight = fp0 if P.factor_weight is None else P.factor_weight[self.use_s, self.use_j, self.use_f]
+        weight = factor_weights(P, closure)[self.use_s, self.use_j, self.use_f]
         self.fm_coef = weight / fp0 / np.bincount(self.use_k, weights=weight, minlength=self.K)[self.use_k]
         self.use_theta = fp0 / P.va_0[self.use_s, self.use_j]
         self.th_F = np.zeros((R, S, F))
@@ -140,6 +140,18 @@ class Layout:
             for n, s in enumerate(self.labour_regions):
                 self.ls_pos[s] = n
                 self.labour_market[s] = kpos[(s, lab, -1)]
+        # labour CET: each region's sector labour markets, their benchmark shares and the elasticity
+        self.cet = cet_markets(P, closure)
+        self.cet_eta = float(closure.labour_cet_elasticity)
+        self.cet_region = np.full(self.K, -1)  # region of each CET labour market, -1 for other markets
+        self.cet_theta = np.zeros(self.K)
+        for s, sectors in self.cet.items():
+            lab = P.factors.index("labour")
+            for j, th in sectors:
+                self.cet_region[kpos[(s, lab, j)]] = s
+                self.cet_theta[kpos[(s, lab, j)]] = th
+        self.cet_k = np.flatnonzero(self.cet_region >= 0)
+        self.cet_regions = np.array(sorted(self.cet), dtype=int)
         # supply index of each market: position of the region's labour-supply unknown, -1 when fixed at 1
         self.supply_ls = np.full(self.K, -1)
         for s in self.labour_regions:
@@ -173,6 +185,16 @@ class Layout:
         self.n = 2 * N + K + R + self.L
         self.row_zp, self.row_mk, self.row_fm = 0, N, 2 * N
         self.row_ib, self.row_ls = 2 * N + K, 2 * N + K + R
+
+    def cet_wage(self, w: np.ndarray) -> np.ndarray:
+        """CET wage index ``W[s]`` of each region's labour (1 where there is no CET), from market prices ``w``."""
+        out = np.ones(self.R)
+        if len(self.cet_k):
+            k = self.cet_k
+            rho = 1.0 + self.cet_eta
+            acc = np.bincount(self.cet_region[k], weights=self.cet_theta[k] * np.power(w[k], rho), minlength=self.R)
+            out[self.cet_regions] = np.power(acc[self.cet_regions], 1.0 / rho)
+        return out
 
     def unknown_names(self) -> list[str]:
         """Labels of the reduced unknowns, in the order of the unknown vector."""

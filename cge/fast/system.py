@@ -224,6 +224,10 @@ class System:
         supply = np.ones(L.K)  # supply index of each factor market: 1, or the region's labour supply
         endogenous = L.supply_ls >= 0
         supply[endogenous] = st.ls[np.array(L.labour_regions, dtype=int)][L.supply_ls[endogenous]]
+        st.WL = L.cet_wage(st.w)
+        if len(L.cet_k):  # sector labour supplies of the CET: (w / W)^eta
+            k = L.cet_k
+            supply[k] *= np.power(st.w[k] / st.WL[L.cet_region[k]], L.cet_eta)
         st.supply = supply
         demand = np.bincount(L.use_k, weights=st.FD * L.fm_coef, minlength=L.K)
         res[L.row_fm : L.row_fm + L.K] = demand - supply
@@ -385,6 +389,15 @@ class System:
         J[ib : ib + R, cw : cw + K] -= jw
         for k in np.flatnonzero(L.supply_ls >= 0):
             J[fm + k, cl + L.supply_ls[k]] = -1.0
+        if len(L.cet_k):  # d supply_k / d w: own price and, through W, every market of the region
+            k = L.cet_k
+            eta, region = L.cet_eta, L.cet_region[k]
+            wk, W = st.w[k], st.WL[region]
+            share = np.power(wk / W, eta)
+            J[fm + k, cw + k] -= eta * share / wk
+            dW = L.cet_theta[k] * np.power(wk / W, eta)  # dW[s] / dw_m for the markets m of region s
+            same = region[:, None] == region[None, :]
+            J[np.ix_(fm + k, cw + k)] += np.where(same, (eta * share / W)[:, None] * dW[None, :], 0.0)
 
         # ---- numeraire (in the row of the goods market left out)
         row = mk + L.walras_pos

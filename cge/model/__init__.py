@@ -10,7 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .armington import add_armington
-from ..closure import Closure, ClosureError, factor_market_of, labour_regions
+from ..closure import Closure, ClosureError, cet_markets, factor_market_of, factor_weights, labour_regions
 from ..equations import check_blocks
 from .closure import add_closure
 from .demand import add_demand
@@ -27,7 +27,7 @@ def build_model(params, closure: Closure) -> pyo.ConcreteModel:
     _add_sets(m, params, closure)
     _add_parameters(m, params, closure)
     add_variables(m, params, closure)
-    _add_factor_supply(m, params)
+    _add_factor_supply(m, params, closure)
     add_production(m, params)
     add_armington(m, params)
     add_markets(m, params)
@@ -83,6 +83,8 @@ def _add_sets(m, params, closure) -> None:
     m.FACTOR_MARKETS = pyo.Set(initialize=sorted(set(market_of.values())), dimen=3)
     lab = labour_regions(params, closure)
     m.LABOUR_REGIONS = pyo.Set(initialize=lab)
+    m.cet = cet_markets(params, closure)
+    m.CET_REGIONS = pyo.Set(initialize=sorted(m.cet))
     if lab:
         f = params.factors.index("labour")
         m.labour_market = {s: (s, f, -1) for s in lab}
@@ -104,7 +106,8 @@ def _add_parameters(m, params, closure) -> None:
     for (s, j, f), k in m.factor_market.items():
         endowment[k] = endowment.get(k, 0.0) + float(params.fp_0[s, j, f])
     m.endowment_0 = endowment
-    weight = {u: float(params.factor_weight[u]) for u in m.factor_market}
+    units = factor_weights(params, closure)
+    weight = {u: float(units[u]) for u in m.factor_market}
     m.factor_weight = weight
     total = {}
     for u, k in m.factor_market.items():
@@ -112,10 +115,16 @@ def _add_parameters(m, params, closure) -> None:
     m.market_weight_0 = total
 
 
-def _add_factor_supply(m, params) -> None:
-    """Supply index of each factor market (the labour-supply variable where the closure frees it)."""
+def _add_factor_supply(m, params, closure) -> None:
+    r"""Supply index of each factor market: 1, the region's labour supply ``LS`` where the closure
+    frees it, or under a labour CET the sector's supply :math:`(w_{sj} / W_s)^{\eta}` (relative)."""
     labour = params.factors.index("labour") if "labour" in params.factors else None
     endogenous = set(m.LABOUR_REGIONS)
-    m.factor_supply = {
-        k: (m.LS[k[0]] if k[1] == labour and k[0] in endogenous else 1.0) for k in m.endowment_0
-    }
+    eta = closure.labour_cet_elasticity
+    supply = {}
+    for k in m.endowment_0:
+        if k[1] == labour and k[0] in m.cet:
+            supply[k] = (m.w[k] / m.WL[k[0]]) ** eta
+        else:
+            supply[k] = m.LS[k[0]] if k[1] == labour and k[0] in endogenous else 1.0
+    m.factor_supply = supply

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..closure import Closure, ClosureError, position
+from .ces import ces_price
 
 
 def add_closure(m, params, closure: Closure) -> None:
@@ -14,6 +15,8 @@ def add_closure(m, params, closure: Closure) -> None:
     :math:`\sum_k w_k E^0_k / \sum_k E^0_k = \bar n`.
     Fixed real wage (determines ``LS[s]``): :math:`w_{s,L} = P^{fd}_{s,hh}`.
     Elastic labour (determines ``LS[s]``): :math:`L_s = (w_{s,L}/P^{fd}_{s,hh})^{\eta}`.
+    Labour CET (determines ``WL[s]``): :math:`W_s = (\sum_j \theta_{sj} w_{sj}^{1+\eta})^{1/(1+\eta)}`,
+    the revenue index of the region's labour over its sector markets.
     """
     num = closure.numeraire
     if num == "world_factor_prices":
@@ -36,6 +39,17 @@ def add_closure(m, params, closure: Closure) -> None:
         if (r, i) not in m.PRODUCERS:
             raise ClosureError(f"numeraire {num}: {num[1]} has no output of {num[2]}")
         m.numeraire = pyo.Constraint(expr=m.p[r, i] - m.numeraire_value == 0, doc="numeraire (replaces one goods market)")
+
+    if m.cet:
+        lab = params.factors.index("labour")
+        eta = closure.labour_cet_elasticity
+
+        def cet_wage(m, s):
+            sectors = m.cet[s]
+            index = ces_price(-eta, [th for _, th in sectors], [m.w[(s, lab, j)] for j, _ in sectors])
+            return m.WL[s] - index == 0
+
+        m.cet_wage = pyo.Constraint(m.CET_REGIONS, rule=cet_wage, doc="CET wage index ⟂ WL")
 
     hh = params.household
     if closure.labour == "fixed_real_wage":

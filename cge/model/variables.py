@@ -14,6 +14,7 @@ variable   index                         determined by
 ``QM``     (s, i) common sourcing        common import composite demand
 ``PFD``    (s, a) final agents           final-demand price index of agent a
 ``INC``    s                             income balance of the regional household
+``WL``     s (labour CET)                CET wage index of the region's labour
 ``LS``     s (labour closures)           labour supply rule of the closure
 =========  ============================  =====================================================
 """
@@ -40,4 +41,5 @@ def add_variables(m, params, closure) -> None:
         m.QM = pyo.Var(m.IMPORT_COMPOSITES, initialize=1.0, bounds=pos, doc="common import composite")
     m.PFD = pyo.Var(m.AGENTS, initialize=1.0, bounds=pos, doc="final-demand price index")
     m.INC = pyo.Var(m.REGIONS, initialize=1.0, bounds=pos, doc="regional household income / benchmark")
+    m.WL = pyo.Var(m.CET_REGIONS, initialize=1.0, bounds=pos, doc="CET wage index of a region's labour")
     m.LS = pyo.Var(m.LABOUR_REGIONS, initialize=1.0, bounds=pos, doc="labour supply / benchmark")
