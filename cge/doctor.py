@@ -68,7 +68,7 @@ def _solve_check() -> Check:
         from .synthetic import random_benchmark
 
         bench = random_benchmark(2, 2, seed=0)
-        res = Model(bench).solve(Scenario(tariff=bench.tariff_0 * 0.5))
+        res = Model(bench, backend="pyomo").solve(Scenario(tariff=bench.tariff_0 * 0.5))
         return Check("test_solve", True, f"2x2 tariff cut solved, max residual {res.solution.max_residual:.1e}")
     except Exception as exc:
         return Check("test_solve", False, f"{type(exc).__name__}: {exc}", FIX)
