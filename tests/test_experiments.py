@@ -45,6 +45,41 @@ def test_us_tariff_file_is_what_its_script_writes(tmp_path):
     assert 0.10 <= rates["XSE"] <= 0.49  # trade-weighted mean of Brunei, Cambodia, Lao PDR, Myanmar
 
 
+def _script(name):
+    import importlib.util
+
+    mod_spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f"{name}.py")
+    mod = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.unit
+def test_facilitation_file_is_what_its_script_writes(tmp_path):
+    """Days from the LPI lead times, halving the gap to East Asia's best; Hummels-Schaur cost per day."""
+    if not (SHARED / "wdi_fx_lpi").is_dir():
+        pytest.skip(f"raw data absent: {SHARED / 'wdi_fx_lpi'}")
+    mod = _script("make_facilitation")
+    out = mod.write_spec(tmp_path / "facilitation.toml")
+    assert out.read_text() == (EXPERIMENTS / "facilitation.toml").read_text()
+    times = mod.lead_times()
+    assert times.loc["CHN", "import"] == pytest.approx((2.56 + 4) / 2)  # LPI 2010 and 2012 editions
+    saved = mod.days_saved(times)
+    assert (saved["import_best"] == "JPN").all() and saved.loc["JPN", "import"] == 0
+    assert saved.loc["IDN", "import"] == pytest.approx((times.loc["IDN", "import"] - 1.0) / 2)
+    assert saved.loc["TWN", "import"] == 0  # Taiwan is not in WDI
+    for rates in mod.PER_DAY.values():  # parts never less time-sensitive; all within Hummels-Schaur's range
+        assert 0.006 <= rates["other"] <= rates["parts"] <= 0.021
+    spec = load_spec(out)
+    bench = spec.load_benchmark()
+    central = next(s for s in spec.scenarios if s.name == "asean_halve_gap_central")
+    _, tau = central.build(bench, spec.region_groups, spec.sector_groups).instruments(bench)
+    chn, idn, mach = bench.regions.index("CHN"), bench.regions.index("IDN"), bench.sectors.index("machinery")
+    assert tau[chn, mach, idn, 0] == pytest.approx(1 - 0.021 * saved.loc["IDN", "import"], abs=1e-6)
+    assert tau[chn, mach, idn, 1] == pytest.approx(1 - 0.006 * saved.loc["IDN", "import"], abs=1e-6)
+    assert (tau[:, [bench.sectors.index(s) for s in bench.sectors if s not in spec.sector_groups["goods"]]] == 1).all()
+
+
 @pytest.mark.solver
 def test_headline_reproduces_its_committed_welfare_table(tmp_path):
     import importlib.util
