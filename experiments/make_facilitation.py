@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from staged import HERE, SHARED, benchmark, goods_sectors, toml_list  # noqa: E402
+from staged import HERE, SHARED, benchmark, goods_sectors, spec_header  # noqa: E402
 
 LPI = SHARED / "wdi_fx_lpi" / "wdi_target_economies_long.csv"
 INDICATORS = {"import": "LP.IMP.DURS.MD", "export": "LP.EXP.DURS.MD"}
@@ -133,25 +133,18 @@ def write_spec(path: Path = HERE / "facilitation.toml") -> Path:
         f"# best performers: imports {saved['import_best'].iloc[0]}, exports {saved['export_best'].iloc[0]}",
         "# cost per day (Hummels and Schaur 2013, AER 103(7), abstract p. 2935: 0.6 to 2.1% a day, parts and components",
         "# the most time-sensitive): " + "; ".join(f"{v} other goods {100 * p['other']:.2f}%, parts {100 * p['parts']:.2f}%" for v, p in PER_DAY.items()),
-        'title = "Trade facilitation: halving the gap to East Asia\'s fastest borders"',
-        'description = """',
-        "Trade facilitation measured, not assumed: each economy halves the gap between its LPI lead times to",
-        "import and to export (World Bank LPI survey, 2010 and 2012 editions) and those of East Asia's best",
-        "performer, and each day saved is valued with Hummels and Schaur (2013): 0.6 to 2.1% of the value of",
-        "goods a day, parts and components at the higher end. Low, central and high variants carry the range.",
-        "Iceberg costs fall on the economy's imports (import gap) and exports (export gap) of goods.",
-        '"""',
-        'benchmark = "eastasia-2011"',
-        "",
-        "[model]",
-        'sourcing = "agent"',
-        'backend = "auto"',
-        "",
-        "[sector_groups]",
-        f"goods = {toml_list(goods)}",
-        f"parts = {toml_list(PARTS)}",
-        f"other_goods = {toml_list(other)}",
     ]
+    lines += spec_header(
+        "Trade facilitation: halving the gap to East Asia's fastest borders",
+        [
+            "Trade facilitation measured, not assumed: each economy halves the gap between its LPI lead times to",
+            "import and to export (World Bank LPI survey, 2010 and 2012 editions) and those of East Asia's best",
+            "performer, and each day saved is valued with Hummels and Schaur (2013): 0.6 to 2.1% of the value of",
+            "goods a day, parts and components at the higher end. Low, central and high variants carry the range.",
+            "Iceberg costs fall on the economy's imports (import gap) and exports (export gap) of goods.",
+        ],
+        {"goods": goods, "parts": PARTS, "other_goods": other},
+    )
     scenarios = [("asean", v) for v in PER_DAY] + [("eastasia", "central")]
     for who, variant in scenarios:
         rates = PER_DAY[variant]

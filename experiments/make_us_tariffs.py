@@ -42,7 +42,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import annex_ii  # noqa: E402
-from staged import HERE, ROOT, SHARED, benchmark, goods_sectors, toml_list  # noqa: E402
+from staged import HERE, ROOT, SHARED, benchmark, goods_sectors, spec_header  # noqa: E402
 
 SOURCE = SHARED / "us_reciprocal_tariffs_2025"
 AUGUST = SOURCE / "annex_ii_and_aug2025_rates" / "reciprocal_rates_9903_02_headings_htsus2026rev6.csv"
@@ -167,25 +167,20 @@ def write_spec(path: Path = HERE / "us_tariffs_2025.toml") -> Path:
         "# Annex II exempt share of US imports by sector (all partners, frequency ratio within ICIO sectors weighted by",
         "# ICIO 2022 US imports; see experiments/annex_ii.py): "
         + ", ".join(f"{s} {v:.3f}" for s, v in annex_ii.exempt_shares(bench, bench.metadata["members"]).loc["World"].items()),
-        'title = "United States tariffs of 2025: April and August partner rates, net of Annex II"',
-        'description = """',
-        "The additional US tariffs of 2025 on imports of goods, from the legal texts: the 'reciprocal' rates of",
-        "2 April 2025 (Executive Order 14257) and those in force from 7 August 2025 (EO 14326; HTSUS chapter 99,",
-        "headings 9903.02.02-.71, the EU's 15% all-in rate, a 10% baseline elsewhere), plus China's 20% fentanyl",
-        "duty. Products exempted by Annex II (energy, pharmaceuticals, semiconductors, certain minerals...)",
-        "are taken out sector by sector: the added tariff is (1 - exempt share) x rate. Rates are trade-weighted",
-        "within aggregate regions. What do they do to East Asia and ASEAN: welfare, jobs, and the value chains",
-        "that run through China and ASEAN to the United States? No retaliation is modelled.",
-        '"""',
-        'benchmark = "eastasia-2011"',
-        "",
-        "[model]",
-        'sourcing = "agent"',
-        'backend = "auto"',
-        "",
-        "[sector_groups]",
-        f"goods = {toml_list(goods_sectors(bench))}",
     ]
+    lines += spec_header(
+        "United States tariffs of 2025: April and August partner rates, net of Annex II",
+        [
+            "The additional US tariffs of 2025 on imports of goods, from the legal texts: the 'reciprocal' rates of",
+            "2 April 2025 (Executive Order 14257) and those in force from 7 August 2025 (EO 14326; HTSUS chapter 99,",
+            "headings 9903.02.02-.71, the EU's 15% all-in rate, a 10% baseline elsewhere), plus China's 20% fentanyl",
+            "duty. Products exempted by Annex II (energy, pharmaceuticals, semiconductors, certain minerals...)",
+            "are taken out sector by sector: the added tariff is (1 - exempt share) x rate. Rates are trade-weighted",
+            "within aggregate regions. What do they do to East Asia and ASEAN: welfare, jobs, and the value chains",
+            "that run through China and ASEAN to the United States? No retaliation is modelled.",
+        ],
+        {"goods": goods_sectors(bench)},
+    )
     for which, (name, description) in SCENARIOS.items():
         lines += ["", "[[scenario]]", f'name = "{name}"', f'description = "{description}"']
         for s in shocks(which):

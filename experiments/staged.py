@@ -36,3 +36,10 @@ def goods_sectors(bench=None) -> list[str]:
 def toml_list(names) -> str:
     """A TOML array of strings."""
     return "[" + ", ".join(f'"{n}"' for n in names) + "]"
+
+
+def spec_header(title: str, description: list[str], sector_groups: dict[str, list[str]]) -> list[str]:
+    """The lines of a scenario file before its scenarios: title, description, benchmark, model, sector groups."""
+    lines = [f'title = "{title}"', 'description = """', *description, '"""', f'benchmark = "{BENCHMARK}"', "",
+             "[model]", 'sourcing = "agent"', 'backend = "auto"', "", "[sector_groups]"]
+    return lines + [f"{name} = {toml_list(members)}" for name, members in sector_groups.items()]
