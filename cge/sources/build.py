@@ -309,6 +309,11 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
     unions = {u: groups_iso[u] for u in recipe.customs_unions}
     t, tariff_notes = model_tariffs(inputs, rmap, regions, MK, unions, recipe.cap_tariff_sectors)
     members = {m: [r for r in h.regions if rmap[r] == m] for m in regions}
+    if inputs.collected is None and recipe.tariff_collection != "applied":
+        raise SourceDataMissing(
+            f"{recipe.name}: tariff_collection = {recipe.tariff_collection!r} needs the customs duties and exchange rates "
+            f"({', '.join('/'.join(f) for f in customs.FILES)}) under {shared_data_dir()}; or set tariff_collection = 'applied'"
+        )
     t, collection = customs.treat_tariffs(t, Z, F, regions, members, inputs.collected, recipe.tariff_collection)
     tariff_notes += collection.notes
     paid = np.einsum("risj,ris->sj", Z, t[..., 0])
@@ -342,7 +347,7 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
         "tariffs": (
             f"Teti applied tariffs {inputs.year} (ICIO cube), trade-weighted; zero on services and inside "
             f"{list(recipe.customs_unions)}; {list(recipe.cap_tariff_sectors)} capped at the pair's highest other goods tariff; "
-            f"revenue matched to customs duties collected: {customs.TREATMENTS[recipe.tariff_collection]}"
+            f"tariff collection '{recipe.tariff_collection}': {customs.TREATMENTS[recipe.tariff_collection]}"
         ),
         "tariff_collection": collection.as_metadata(),
         "employment": "persons engaged; SEA for the WIOD countries, proxies for the rest (see employment_proxy)",
