@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: python calibration/build_all.p
 
 import cge  # noqa: E402
 from cge.datasets import DATA_DIR  # noqa: E402
-from cge.sources import build  # noqa: E402
+from cge.sources import build, customs  # noqa: E402
 
 from calibration import checks, recipes  # noqa: E402
 
@@ -129,7 +129,8 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "   and output = sales = costs everywhere.",
         "3. Value added split into labour and capital by SEA labour shares (proxies for economies without SEA data).",
         "4. Aggregation; Teti 2011 applied tariffs, trade-weighted, zero on services and inside the EU; the tariff",
-        "   paid on intermediates is taken out of the buyer's value added (WIOD's residual value added contains it).",
+        "   paid on intermediates is taken out of the buyer's value added (WIOD's residual value added contains it);",
+        "   tariff revenue brought to the customs duties collected where data exist (below).",
         "",
         "## Checks",
         "",
@@ -150,6 +151,7 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
     }
     for _, row in shares.iterrows():
         lines.append(f"- {names[row['indicator']]} ({row['table']}): {row['value']:.3f}.")
+    lines += revenue_lines(report)
     lines += [
         "",
         "## Employment (persons engaged, millions)",
@@ -166,6 +168,41 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "",
     ]
     return "\n".join(lines)
+
+
+def revenue_table(report: build.BuildReport) -> str:
+    """Markdown table: benchmark tariff revenue against customs duties collected, before and after the treatment."""
+    rows = ["| region | implied revenue | collected | ratio before | duty drawback | collection rate | revenue after | ratio after |",
+            "|---|---|---|---|---|---|---|---|"]
+    for r, row in report.collection.table.iterrows():
+        rows.append(
+            f"| {r} | {_fmt(row['implied'] / 1e3)} | {_fmt(row['collected'] / 1e3)} | {row['ratio_before']:.2f} | "
+            f"{_fmt(row['drawback'] / 1e3)} | {row['collection_rate']:.3f} | {_fmt(row['revenue_after'] / 1e3)} | {row['ratio_after']:.2f} |"
+        )
+    return "\n".join(rows)
+
+
+def revenue_lines(report: build.BuildReport) -> list[str]:
+    """The SOURCE.md section on tariff revenue and customs duties collected."""
+    col = report.collection
+    if col is None or col.table.empty:
+        return ["", "## Tariff revenue and customs duties collected", "",
+                "No region of this benchmark has collected-duty data for all its members; applied tariffs are kept.", ""]
+    return [
+        "",
+        "## Tariff revenue and customs duties collected",
+        "",
+        f"Treatment `{col.treatment}`: {customs.TREATMENTS[col.treatment]} (`cge.sources.customs`). Collected: customs and",
+        "other import duties (WDI GC.TAX.IMPT.CN, from IMF GFS; secondary copy from indexmundi), converted with the WDI",
+        "official exchange rate of the base year. US$ billion; ratio = benchmark revenue / collected. Regions not listed",
+        "have no collected-duty data (for all members) and keep the applied rates.",
+        "",
+        revenue_table(report),
+        "",
+        "- " + customs.CITATIONS["WDI"],
+        "- " + customs.CITATIONS["IMH"],
+        "- " + customs.CITATIONS["PS"],
+    ]
 
 
 def write(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inputs, out_dir: Path) -> Path:

@@ -141,7 +141,7 @@ print("committed benchmark:", "identical" if not diffs else diffs)
 checks.balance(bench)
 
 # %% [markdown]
-# Tariffs: trade-weighted applied tariffs by importer on goods (intermediate use), %.
+# Tariffs: trade-weighted tariffs by importer on goods (intermediate use, after the revenue treatment), %.
 
 # %%
 flows = bench.z_0.sum(axis=3) + bench.f_0.sum(axis=3)
@@ -161,10 +161,18 @@ ax.set_xticks(range(bench.n_regions), bench.regions, rotation=90)
 ax.set_yticks(range(bench.n_regions), bench.regions)
 ax.set_xlabel("importer")
 ax.set_ylabel("exporter")
-ax.set_title("Applied tariff on goods, 2011 (%)")
+ax.set_title("Tariff on goods (intermediate use), 2011 (%)")
 fig.colorbar(im, ax=ax, shrink=0.8)
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Tariff revenue against the customs duties collected in 2011 (US$ million; WDI GC.TAX.IMPT.CN at the
+# official exchange rate): duty drawback on inputs of exporters, then effective collection rates
+# (section 3b of the README). The rates above are after this treatment.
+
+# %%
+report.collection.table.drop(columns="members").round(3)
 
 # %% [markdown]
 # Elasticities (sigma_mm from Fontagné, Guimbard and Orefice 2022 via the cube; sigma_dm = sigma_mm / 2),

@@ -84,7 +84,11 @@ def test_eastasia_2011_regions_groups_and_tariffs():
     assert len(services) == 4
     assert (bench.tariff_0[:, services] == 0).all()
     assert (bench.tariff_0[:, :, bench.regions.index("SGP")] == 0).all()  # Singapore's applied tariffs are zero
-    assert (bench.tariff_0[..., 0] == bench.tariff_0[..., 1]).all()
+    # same rate for both uses except where duty drawback exempted inputs of exporters (intermediates lower)
+    collected = bench.metadata["tariff_collection"]["regions"]
+    kept = [k for k, r in enumerate(bench.regions) if r not in collected]
+    assert (bench.tariff_0[:, :, kept, 0] == bench.tariff_0[:, :, kept, 1]).all()
+    assert (bench.tariff_0[..., 0] <= bench.tariff_0[..., 1]).all()
     assert 0.0 < bench.tariff_0.max() < 0.6
     # employment in persons: China 2011 from the SEA
     assert bench.employment[bench.regions.index("CHN")].sum() / 1e6 == pytest.approx(808.565, rel=1e-6)
@@ -228,3 +232,70 @@ def test_published_elasticity_sets_are_stored_and_selectable():
     assert (params.sigma["sigma_va"] == 0.5).all()
     with pytest.raises(cge.CalibrationError, match=r"elasticity set 'XYZ' is not stored with this benchmark; available: \['BSY'"):
         cge.calibrate.calibrate(bench, elasticities="XYZ")
+
+
+# ------------------------------------------------------------------------------------------ tariff revenue vs customs
+needs_customs = pytest.mark.skipif(
+    not (has_shared_data("customs_duty_revenue") and has_shared_data("wdi_fx_lpi")),
+    reason=f"customs duties (customs_duty_revenue/) or exchange rates (wdi_fx_lpi/) not found under {shared_data_dir()}",
+)
+
+
+@pytest.mark.unit
+@needs_customs
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_tariff_revenue_matches_customs_duties_collected(name):
+    """Each region with customs data for all its members collects within 25% of the duties collected in 2011.
+
+    Recomputed from the raw WDI files (duties in local currency / official exchange rate), not from the build.
+    """
+    bench = cge.Benchmark.load(name)
+    raw = Path(shared_data_dir())
+    duties = pd.read_csv(raw / "customs_duty_revenue" / "customs_duties_indexmundi_long.csv")
+    duties = duties[(duties["indicator"] == "GC.TAX.IMPT.CN") & (duties["year"] == 2011)].set_index("iso3")["value"]
+    fx = pd.read_csv(raw / "wdi_fx_lpi" / "wdi_target_economies_long.csv")
+    fx = fx[(fx["indicator"] == "PA.NUS.FCRF") & (fx["year"] == 2011)].set_index("iso3")["value"]
+    usd = (duties / fx).dropna() / 1e6
+    assert usd["CHN"] == pytest.approx(40066.5, rel=1e-4)  # CNY 258.9bn at 6.4615 CNY/US$ (the data's PROVENANCE check)
+    members = bench.metadata["members"]
+    revenue = pd.Series(bench.tariff_revenue, index=bench.regions)
+    compared = [r for r in bench.regions if all(m in usd.index for m in members[r])]
+    assert {"CHN", "USA"} <= set(compared)
+    table = bench.metadata["tariff_collection"]["regions"]
+    assert sorted(table) == sorted(compared)
+    for r in compared:
+        ratio = revenue[r] / usd[members[r]].sum()
+        print(f"{name} {r}: revenue {revenue[r]:,.0f}, collected {usd[members[r]].sum():,.0f}, ratio {ratio:.3f}")
+        assert abs(ratio - 1) <= 0.25, f"{r}: benchmark tariff revenue is {ratio:.2f} x the duties collected"
+        assert ratio == pytest.approx(table[r]["ratio_after"], abs=1e-3)
+    assert table["CHN"]["ratio_before"] > 2  # applied tariffs x imports: about 2.4 x what China collected
+
+
+@pytest.mark.unit
+@needs_raw
+@needs_customs
+def test_tariff_collection_treatment_switches_off_to_applied_tariffs(inputs, built):
+    """``tariff_collection = "applied"`` gives back the applied (Teti) rates; the treatment only lowers rates."""
+    import dataclasses
+
+    from calibration import recipes
+    from cge.aggregate import country_groups
+    from cge.sources import build
+
+    recipe = recipes.recipe("eastasia-2011")
+    applied, report = build.build_benchmark(dataclasses.replace(recipe, tariff_collection="applied"), inputs)
+    treated = built["eastasia-2011"][0]
+    rmap = {h: m for m, hs in applied.metadata["members"].items() for h in hs}
+    MK = build.icio_to_model(inputs.cube, inputs.hybrid.sectors, {w: s for s, ws in applied.metadata["sector_members"].items() for w in ws}, applied.sectors)
+    unions = {"EU": country_groups(2011)["EU"]}
+    teti, _ = build.model_tariffs(inputs, rmap, applied.regions, MK, unions, recipe.cap_tariff_sectors)
+    np.testing.assert_array_equal(applied.tariff_0[..., 0], teti)
+    np.testing.assert_array_equal(applied.tariff_0[..., 1], teti)
+    assert report.collection.table["collection_rate"].eq(1).all() and report.collection.table["drawback"].eq(0).all()
+    # treated rates never exceed the applied ones; regions without data keep them exactly
+    assert (treated.tariff_0 <= applied.tariff_0 + 1e-15).all()
+    untouched = [k for k, r in enumerate(treated.regions) if r not in treated.metadata["tariff_collection"]["regions"]]
+    np.testing.assert_array_equal(treated.tariff_0[:, :, untouched], applied.tariff_0[:, :, untouched])
+    # costs still equal output: the duty no longer paid on intermediates returns to the buyers' factor payments
+    paid = [np.einsum("risj,ris->sj", b.z_0, b.tariff_0[..., 0]) for b in (applied, treated)]
+    np.testing.assert_allclose(treated.fp_0.sum(axis=2) - applied.fp_0.sum(axis=2), paid[0] - paid[1], atol=1e-6)

@@ -1,5 +1,5 @@
-"""The experiment library: every scenario file builds, the US tariff file is what its script makes,
-and the headline experiment reproduces its committed welfare table."""
+"""The experiment library: every scenario file builds, the US tariff and facilitation files are what
+their scripts make, and the headline experiment reproduces its committed welfare table."""
 
 import os
 from pathlib import Path
@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 import cge
-
 from cge.scenario import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,30 +29,71 @@ def test_every_experiment_builds_on_its_benchmark(path):
         assert sc.description, f"{path.name}: scenario {sc.name!r} has no description"
 
 
-@pytest.mark.unit
-def test_us_tariff_file_is_what_its_script_writes(tmp_path):
-    if not (SHARED / "us_reciprocal_tariffs_2025").is_dir():
-        pytest.skip(f"raw data absent: {SHARED / 'us_reciprocal_tariffs_2025'}")
+def _script(name):
     import importlib.util
 
-    mod_spec = importlib.util.spec_from_file_location("make_us_tariffs", EXPERIMENTS / "make_us_tariffs.py")
+    mod_spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f"{name}.py")
     mod = importlib.util.module_from_spec(mod_spec)
     mod_spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.unit
+def test_us_tariff_file_is_what_its_script_writes(tmp_path):
+    """April and August partner rates from the legal texts, net of the Annex II exemptions."""
+    if not (SHARED / "us_reciprocal_tariffs_2025" / "annex_ii_and_aug2025_rates").is_dir():
+        pytest.skip(f"raw data absent: {SHARED / 'us_reciprocal_tariffs_2025'}")
+    mod = _script("make_us_tariffs")
     out = mod.write_spec(tmp_path / "us.toml")
     assert out.read_text() == (EXPERIMENTS / "us_tariffs_2025.toml").read_text()
-    rates = mod.regional_rates()
-    assert rates["CHN"] == pytest.approx(0.54) and rates["VNM"] == pytest.approx(0.46)
-    assert 0.10 <= rates["XSE"] <= 0.49  # trade-weighted mean of Brunei, Cambodia, Lao PDR, Myanmar
+    april, august = mod.regional_rates("april"), mod.regional_rates("august")
+    assert april.loc["CHN", "reciprocal"] + april.loc["CHN", "other"] == pytest.approx(0.54)  # 34% + 20% fentanyl
+    assert april.loc["VNM", "reciprocal"] == pytest.approx(0.46) and august.loc["VNM", "reciprocal"] == pytest.approx(0.20)
+    assert august.loc["TWN", "reciprocal"] == pytest.approx(0.20) and august.loc["JPN", "reciprocal"] == pytest.approx(0.15)
+    assert 0.10 <= april.loc["XSE", "reciprocal"] <= 0.49  # trade-weighted mean of Brunei, Cambodia, Lao PDR, Myanmar
+    assert august.loc["EU", "all_in"] > 0.8  # EU members of 2025 under the 15% all-in rate; the UK at 10%
+    # Annex II: energy mining almost wholly exempt, textiles and vehicles not at all; added duty = (1 - e) x rate
+    bench = cge.Benchmark.load("eastasia-2011")
+    exempt = _script("annex_ii").exempt_shares(bench, bench.metadata["members"])
+    assert exempt.loc["World", "mining"] > 0.9 and exempt.loc["World", "chemicals"] > 0.4
+    assert exempt.loc["World", "textiles_apparel"] == 0 and exempt.loc["World", "transport_equipment"] == 0
+    spec = load_spec(out)
+    assert [s.name for s in spec.scenarios] == ["us_april_2025", "us_august_2025"]
+    t, _ = spec.scenarios[0].build(bench, spec.region_groups, spec.sector_groups).instruments(bench)
+    vnm, usa, chem = bench.regions.index("VNM"), bench.regions.index("USA"), bench.sectors.index("chemicals")
+    added = t[vnm, chem, usa] - bench.tariff_0[vnm, chem, usa]
+    np.testing.assert_allclose(added, round((1 - exempt.loc["VNM", "chemicals"]) * 0.46, 4), atol=1e-12)
+
+
+@pytest.mark.unit
+def test_facilitation_file_is_what_its_script_writes(tmp_path):
+    """Days from the LPI lead times, halving the gap to East Asia's best; Hummels-Schaur cost per day."""
+    if not (SHARED / "wdi_fx_lpi").is_dir():
+        pytest.skip(f"raw data absent: {SHARED / 'wdi_fx_lpi'}")
+    mod = _script("make_facilitation")
+    out = mod.write_spec(tmp_path / "facilitation.toml")
+    assert out.read_text() == (EXPERIMENTS / "facilitation.toml").read_text()
+    times = mod.lead_times()
+    assert times.loc["CHN", "import"] == pytest.approx((2.56 + 4) / 2)  # LPI 2010 and 2012 editions
+    saved = mod.days_saved(times)
+    assert (saved["import_best"] == "JPN").all() and saved.loc["JPN", "import"] == 0
+    assert saved.loc["IDN", "import"] == pytest.approx((times.loc["IDN", "import"] - 1.0) / 2)
+    assert saved.loc["TWN", "import"] == 0  # Taiwan is not in WDI
+    for rates in mod.PER_DAY.values():  # parts never less time-sensitive; all within Hummels-Schaur's range
+        assert 0.006 <= rates["other"] <= rates["parts"] <= 0.021
+    spec = load_spec(out)
+    bench = spec.load_benchmark()
+    central = next(s for s in spec.scenarios if s.name == "asean_halve_gap_central")
+    _, tau = central.build(bench, spec.region_groups, spec.sector_groups).instruments(bench)
+    chn, idn, mach = bench.regions.index("CHN"), bench.regions.index("IDN"), bench.sectors.index("machinery")
+    assert tau[chn, mach, idn, 0] == pytest.approx(1 - 0.021 * saved.loc["IDN", "import"], abs=1e-6)
+    assert tau[chn, mach, idn, 1] == pytest.approx(1 - 0.006 * saved.loc["IDN", "import"], abs=1e-6)
+    assert (tau[:, [bench.sectors.index(s) for s in bench.sectors if s not in spec.sector_groups["goods"]]] == 1).all()
 
 
 @pytest.mark.solver
 def test_headline_reproduces_its_committed_welfare_table(tmp_path):
-    import importlib.util
-
-    mod_spec = importlib.util.spec_from_file_location("regenerate_expected", EXPERIMENTS / "regenerate_expected.py")
-    mod = importlib.util.module_from_spec(mod_spec)
-    mod_spec.loader.exec_module(mod)
-    got = mod.headline_welfare(tmp_path)
+    got = _script("regenerate_expected").headline_welfare(tmp_path)
     expected = pd.read_csv(ROOT / "tests" / "data" / "headline_welfare.csv")
     assert list(got["scenario"]) == list(expected["scenario"]) and list(got["region"]) == list(expected["region"])
     np.testing.assert_allclose(got["ev"], expected["ev"], rtol=1e-6, atol=1e-3)

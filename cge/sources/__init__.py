@@ -18,6 +18,7 @@ module                 source
 :mod:`.ras`            RAS, GRAS and iterative proportional fitting used to balance tables
 :mod:`.hybrid`         the hybrid WIOD-ICIO world table with ASEAN economies split out of RoW
 :mod:`.build`          hybrid table + satellites + aggregation + tariffs -> a benchmark
+:mod:`.customs`        customs duties collected (WDI, IMF GFS); tariffs matched to them
 =====================  ===================================================================
 """
 

@@ -21,6 +21,11 @@
    net taxes on products paid by each using sector, import duties included, so the tariff a sector
    pays on its intermediate inputs is taken out of its value added: factor payments = residual
    value added - tariffs on intermediates, which keeps costs equal to output.
+   **Collected duties.** Applied rates times imports overstate the duties customs collect; with
+   ``Recipe.tariff_collection`` (default ``"drawback"``) each importing region's tariffs are brought
+   down to the customs duties it collected in the base year, where data exist, by duty drawback on
+   the inputs of exporters and effective collection rates (:mod:`cge.sources.customs`);
+   ``"applied"`` keeps the applied rates.
 5. **Elasticities.** ``sigma_mm`` from one of the eight published sets in the cube
    (:data:`cge.sources.icio_cubes.ELASTICITY_SOURCES`), averaged over the ICIO sectors of a model
    sector with world trade as weights; ``sigma_dm = sigma_dm_ratio * sigma_mm`` (default 1/2, the
@@ -39,7 +44,7 @@ import numpy as np
 from .. import __version__
 from ..aggregate import aggregate_array, country_groups, groups_on, mapping_from_spec, mapping_matrix, targets_of
 from ..benchmark import Benchmark
-from . import concordance, shared_data_dir, source_file
+from . import SourceDataMissing, concordance, customs, shared_data_dir, source_file
 from .hybrid import SPLIT_ECONOMIES, SplitReport, Table, prepare_wiod, split_rest_of_world
 from .icio_cubes import ELASTICITY_SOURCES, TradeCube, cap_to_other_goods, read_cube
 from .sea import SEA, employment, labour_shares, read_sea
@@ -67,6 +72,9 @@ class Inputs:
     split: SplitReport
     seconds: float
     files: dict[str, str] = field(default_factory=dict)
+    collected: object = None
+    """Customs duties collected in ``year`` (:func:`cge.sources.customs.collected_duties`), or None."""
+    collected_files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +98,7 @@ class Recipe:
     sigma_dm_ratio: float = 0.5
     customs_unions: tuple[str, ...] = ("EU",)
     cap_tariff_sectors: tuple[str, ...] = ("C10T12",)
+    tariff_collection: str = "drawback"
     description: str = ""
     sector_labels: dict[str, str] = field(default_factory=dict)
     region_labels: dict[str, str] = field(default_factory=dict)
@@ -122,7 +131,12 @@ def load_inputs(
         "wiod2013_sea/wiod_sea_2013release_wide.csv.gz": _sha(source_file("wiod2013_sea", "wiod_sea_2013release_wide.csv.gz", root=root)),
         f"icio2023_trade_tariffs/original_mat/ICIO{year}.mat": _sha(source_file("icio2023_trade_tariffs", "original_mat", f"ICIO{year}.mat", root=root)),
     }
-    return Inputs(year, wiot, cube, sea, table, hybrid, report, time.perf_counter() - start, files)
+    try:
+        collected = customs.collected_duties(year, root=root)
+        collected_files = {"/".join(f): _sha(source_file(*f, root=root)) for f in customs.FILES}
+    except SourceDataMissing:
+        collected, collected_files = None, {}
+    return Inputs(year, wiot, cube, sea, table, hybrid, report, time.perf_counter() - start, files, collected, collected_files)
 
 
 # ------------------------------------------------------------------------------------------ satellites
@@ -268,6 +282,7 @@ class BuildReport:
     employment_source: dict[str, str]
     partial_groups: dict[str, list[str]]
     notes: list[str]
+    collection: customs.Collection | None = None
 
 
 def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildReport]:
@@ -293,7 +308,15 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
     MK = icio_to_model(inputs.cube, h.sectors, smap, sectors)
     unions = {u: groups_iso[u] for u in recipe.customs_unions}
     t, tariff_notes = model_tariffs(inputs, rmap, regions, MK, unions, recipe.cap_tariff_sectors)
-    paid = np.einsum("risj,ris->sj", Z, t)
+    members = {m: [r for r in h.regions if rmap[r] == m] for m in regions}
+    if inputs.collected is None and recipe.tariff_collection != "applied":
+        raise SourceDataMissing(
+            f"{recipe.name}: tariff_collection = {recipe.tariff_collection!r} needs the customs duties and exchange rates "
+            f"({', '.join('/'.join(f) for f in customs.FILES)}) under {shared_data_dir()}; or set tariff_collection = 'applied'"
+        )
+    t, collection = customs.treat_tariffs(t, Z, F, regions, members, inputs.collected, recipe.tariff_collection)
+    tariff_notes += collection.notes
+    paid = np.einsum("risj,ris->sj", Z, t[..., 0])
     fp = va - paid
     if (fp < 0).any():
         bad = [(regions[s], sectors[j]) for s, j in np.argwhere(fp < 0)]
@@ -323,16 +346,18 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
         },
         "tariffs": (
             f"Teti applied tariffs {inputs.year} (ICIO cube), trade-weighted; zero on services and inside "
-            f"{list(recipe.customs_unions)}; {list(recipe.cap_tariff_sectors)} capped at the pair's highest other goods tariff"
+            f"{list(recipe.customs_unions)}; {list(recipe.cap_tariff_sectors)} capped at the pair's highest other goods tariff; "
+            f"tariff collection '{recipe.tariff_collection}': {customs.TREATMENTS[recipe.tariff_collection]}"
         ),
+        "tariff_collection": collection.as_metadata(),
         "employment": "persons engaged; SEA for the WIOD countries, proxies for the rest (see employment_proxy)",
-        "members": {m: [r for r in h.regions if rmap[r] == m] for m in regions},
+        "members": members,
         "sector_members": {m: [s for s in h.sectors if smap[s] == m] for m in sectors},
         "region_labels": dict(recipe.region_labels),
         "sector_labels": dict(recipe.sector_labels),
         "partial_groups": partial,
         "built_with": f"cge {__version__} (cge.sources.build)",
-        "raw_files_sha256": dict(inputs.files),
+        "raw_files_sha256": dict(inputs.files) | (dict(inputs.collected_files) if recipe.tariff_collection != "applied" else {}),
     }
     bench = Benchmark.from_arrays(
         regions,
@@ -359,6 +384,7 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
         employment_source=sat["source"],
         partial_groups=partial,
         notes=list(h.notes) + tariff_notes,
+        collection=collection,
     )
     return bench, report
 

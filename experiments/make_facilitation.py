@@ -1,0 +1,171 @@
+"""Trade-facilitation scenarios from measured border times: writes experiments/facilitation.toml.
+
+    python experiments/make_facilitation.py
+
+**Days.** Lead times of the World Bank's Logistics Performance Index survey, WDI series
+LP.IMP.DURS.MD (lead time to import: median days from port of discharge to the consignee) and
+LP.EXP.DURS.MD (lead time to export: median days from the seller's premises to the port of loading),
+``../shared/data/wdi_fx_lpi`` (see its PROVENANCE.txt). For the 2011 benchmark each economy takes the
+mean of the two survey editions either side of the base year (2010 and 2012), or, where it was not
+surveyed then, the mean of its editions 2007-2018; an aggregate region (rest of ASEAN) takes the
+simple mean of its members. Taiwan is not in WDI and keeps its costs.
+
+**Benchmark.** Each moving economy halves the gap between its lead time and that of East Asia's
+best performer (the lowest lead time among the East Asian regions of the benchmark, imports and
+exports separately); the best performer itself does not move. The import gap lowers the costs of
+the economy's imports from every partner, the export gap those of its exports to every partner;
+on a route both apply (factors multiply).
+
+**Cost per day.** Hummels and Schaur (2013, "Time as a trade barrier", American Economic Review
+103(7), 2935-2959; abstract, p. 2935): "each day in transit is equivalent to an ad-valorem tariff of
+0.6 to 2.1 percent", and "the most time-sensitive trade flows involve parts and components trade".
+Their estimates by product group are not among the staged sources, so the variants use only the
+published range's ends and its midpoint, with parts and components never less time-sensitive than
+other goods and not the top of the range for everything in the central case:
+
+=========  ===========  ======================
+variant    other goods  parts and components
+=========  ===========  ======================
+low        0.6%         1.35% (midpoint)
+central    0.6%         2.1%
+high       1.35%        2.1%
+=========  ===========  ======================
+
+Parts and components are the intermediate use of machinery, electrical and optical equipment and
+transport equipment; their final use (capital and consumer goods) and every other goods sector take
+the "other goods" rate; services are not shipped and keep their costs. A day saved lowers the
+iceberg factor by the rate (``tau = 1 - rate x days``), as in the package's earlier facilitation runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from staged import HERE, SHARED, benchmark, goods_sectors, spec_header  # noqa: E402
+
+LPI = SHARED / "wdi_fx_lpi" / "wdi_target_economies_long.csv"
+INDICATORS = {"import": "LP.IMP.DURS.MD", "export": "LP.EXP.DURS.MD"}
+YEARS = (2010, 2012)  # LPI survey editions either side of the 2011 base year
+GAP_SHARE = 0.5  # halve the gap to the best performer
+PER_DAY = {
+    # ad-valorem equivalent of one day (fraction of value): Hummels and Schaur (2013, AER 103(7)), abstract
+    # p. 2935, range 0.6 to 2.1 percent a day, parts and components the most time-sensitive; midpoint 1.35
+    "low": {"other": 0.006, "parts": 0.0135},
+    "central": {"other": 0.006, "parts": 0.021},
+    "high": {"other": 0.0135, "parts": 0.021},
+}
+PARTS = ["machinery", "electrical_optical", "transport_equipment"]
+
+
+def lead_times(bench=None) -> pd.DataFrame:
+    """Import and export lead times (days) by East Asian model region, with the survey years used."""
+    bench = bench or benchmark()
+    data = pd.read_csv(LPI)
+    rows = []
+    for region in bench.group("EastAsia"):
+        row = {"region": region}
+        for side, code in INDICATORS.items():
+            values, years = [], set()
+            for iso in bench.metadata["members"][region]:
+                series = data[(data["indicator"] == code) & (data["iso3"] == iso)].set_index("year")["value"]
+                near = series.reindex(YEARS).dropna()
+                use = near if len(near) else series
+                if len(use):
+                    values.append(float(use.mean()))
+                    years |= set(use.index)
+            row[side] = sum(values) / len(values) if values else float("nan")
+            row[f"{side}_years"] = " ".join(str(y) for y in sorted(years))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("region")
+
+
+def days_saved(times: pd.DataFrame) -> pd.DataFrame:
+    """Days saved on each side when every region halves the gap to East Asia's best performer."""
+    out = pd.DataFrame(index=times.index)
+    for side in INDICATORS:
+        best = times[side].min()
+        out[side] = (GAP_SHARE * (times[side] - best)).fillna(0.0)
+        out[f"{side}_best"] = times[side].idxmin()
+    return out
+
+
+def _shocks(region: str, side: str, days: float, rates: dict) -> list[str]:
+    key = "importers" if side == "import" else "exporters"
+    lines = []
+    for sectors, use, rate in (("parts", "intermediate", rates["parts"]), ("parts", "final", rates["other"]),
+                               ("other_goods", "all", rates["other"])):
+        lines += [
+            "[[scenario.shock]]",
+            'instrument = "iceberg"',
+            f'{key} = "{region}"',
+            f'sectors = "{sectors}"',
+            f'use = "{use}"',
+            'op = "scale"',
+            f"value = {round(1 - rate * days, 6)}  # {days:.3f} days x {100 * rate:.2f}% a day",
+        ]
+    return lines
+
+
+def write_spec(path: Path = HERE / "facilitation.toml") -> Path:
+    bench = benchmark()
+    times = lead_times(bench)
+    saved = days_saved(times)
+    goods = goods_sectors(bench)
+    other = [s for s in goods if s not in PARTS]
+    asean = bench.group("ASEAN")
+    moving = {"asean": asean, "eastasia": [r for r in bench.group("EastAsia") if times.loc[r].notna()[["import", "export"]].all()]}
+    lines = [
+        "# Generated by experiments/make_facilitation.py from ../shared/data/wdi_fx_lpi; do not edit.",
+        "# LPI lead times (days; WDI LP.IMP.DURS.MD / LP.EXP.DURS.MD, mean of the 2010 and 2012 editions unless noted)",
+        "# and days saved by halving the gap to East Asia's best performer:",
+        "#   region  import  (years)  export  (years)  saved on imports  saved on exports",
+    ]
+    for r, row in times.iterrows():
+        lines.append(
+            f"#   {r:<6}  {row['import']:5.2f}  ({row['import_years'] or 'no data'})  {row['export']:5.2f}  "
+            f"({row['export_years'] or 'no data'})  {saved.loc[r, 'import']:.3f}  {saved.loc[r, 'export']:.3f}"
+        )
+    lines += [
+        f"# best performers: imports {saved['import_best'].iloc[0]}, exports {saved['export_best'].iloc[0]}",
+        "# cost per day (Hummels and Schaur 2013, AER 103(7), abstract p. 2935: 0.6 to 2.1% a day, parts and components",
+        "# the most time-sensitive): " + "; ".join(f"{v} other goods {100 * p['other']:.2f}%, parts {100 * p['parts']:.2f}%" for v, p in PER_DAY.items()),
+    ]
+    lines += spec_header(
+        "Trade facilitation: halving the gap to East Asia's fastest borders",
+        [
+            "Trade facilitation measured, not assumed: each economy halves the gap between its LPI lead times to",
+            "import and to export (World Bank LPI survey, 2010 and 2012 editions) and those of East Asia's best",
+            "performer, and each day saved is valued with Hummels and Schaur (2013): 0.6 to 2.1% of the value of",
+            "goods a day, parts and components at the higher end. Low, central and high variants carry the range.",
+            "Iceberg costs fall on the economy's imports (import gap) and exports (export gap) of goods.",
+        ],
+        {"goods": goods, "parts": PARTS, "other_goods": other},
+    )
+    scenarios = [("asean", v) for v in PER_DAY] + [("eastasia", "central")]
+    for who, variant in scenarios:
+        rates = PER_DAY[variant]
+        where = "ASEAN members" if who == "asean" else "East Asian economies (Taiwan: no LPI data)"
+        lines += [
+            "",
+            "[[scenario]]",
+            f'name = "{who}_halve_gap_{variant}"',
+            f'description = "{where} halve the gap to East Asia\'s best import and export lead times; '
+            f'{100 * rates["other"]:.2f}% a day for goods, {100 * rates["parts"]:.2f}% for parts and components ({variant})."',
+        ]
+        for region in moving[who]:
+            for side in INDICATORS:
+                days = float(saved.loc[region, side])
+                if days > 0:
+                    lines += _shocks(region, side, days, rates)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    times = lead_times()
+    print(pd.concat([times, days_saved(times).add_prefix("saved_")], axis=1).round(3).to_string())
+    print("wrote", write_spec())
