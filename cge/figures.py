@@ -13,6 +13,7 @@ on zero with robust limits; a sweep over a shock's size is drawn in an ordered c
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,11 @@ from .tables import Names, label
 _SWEEP = re.compile(r"^(?P<base>.+)\[(?P<value>[-+0-9.eE]+)\]$")
 PROXY_MARK = "\u2020"
 """Appended to the names of regions whose employment comes from a proxy."""
+
+
+def wrap(text: str, width: int = 28) -> str:
+    """A long display name on several lines, so that it does not squeeze the plot."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def scenario_colours(names: list) -> dict:
@@ -102,7 +108,7 @@ def welfare_figure(welfare: dict, names: Names | None = None):
                     bar.set_linewidth(0.6)
                     if n == 1:
                         bar.set_facecolor(figstyle.WORLD)
-        ax.set_yticks(y, [names.region(r) for r in order])
+        ax.set_yticks(y, [wrap(names.region(r)) for r in order])
         _set_apart(ax, y, len(regions), len(totals))
         ax.set_xlabel(label("ev_pct"))
         if n > 1:
@@ -133,11 +139,12 @@ def employment_figure(employment: pd.DataFrame, names: Names | None = None):
         proxy |= set(employment.index.get_level_values("region")[employment["proxy"].to_numpy(dtype=bool)])
     beyond = np.nanmax(np.abs(values)) > lim * (1 + 1e-12) if np.isfinite(values).any() else False
     with figstyle.style():
-        fig = figstyle.figure(min(figstyle.DOUBLE, 2.2 + 0.3 * len(sectors)), 1.9 + 0.22 * len(regions))
+        longest = max(len(names.sector(s)) for s in sectors)  # tick labels below the map, at an angle
+        fig = figstyle.figure(min(figstyle.DOUBLE, 2.2 + 0.3 * len(sectors)), 1.2 + 0.26 * len(regions) + 0.055 * longest)
         ax = fig.add_subplot()
         im = ax.imshow(values, cmap=figstyle.DIVERGING, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
-        ax.set_xticks(range(len(sectors)), [names.sector(s) for s in sectors], rotation=50, ha="right", rotation_mode="anchor")
-        ax.set_yticks(range(len(regions)), [names.region(r) + (PROXY_MARK if r in proxy else "") for r in regions])
+        ax.set_xticks(range(len(sectors)), [names.sector(s) for s in sectors], rotation=55, ha="right", rotation_mode="anchor", fontsize="small")
+        ax.set_yticks(range(len(regions)), [wrap(names.region(r) + (PROXY_MARK if r in proxy else ""), 40) for r in regions])
         for tick, r in zip(ax.get_yticklabels(), regions):
             if r in proxy:
                 tick.set_fontstyle("italic")
@@ -171,7 +178,7 @@ def gvc_change_figure(gvc: pd.DataFrame, indicator: str, names: Names | None = N
         ax = fig.add_subplot()
         colours = [figstyle.QUALITATIVE[0]] * len(regions) + [figstyle.WORLD] * len(totals)
         ax.barh(y, change, 0.7, color=colours)
-        ax.set_yticks(y, [names.region(r) for r in order])
+        ax.set_yticks(y, [wrap(names.region(r)) for r in order])
         _set_apart(ax, y, len(regions), len(totals))
         ax.set_xlabel(f"{label(indicator)}, change ({'percentage points' if unit == 'pp' else unit or 'change'})")
     return fig

@@ -101,7 +101,7 @@ def test_tables_of_a_run_have_one_header_labels_and_fixed_precision(toy_run):
     w = pd.read_csv(out / "welfare.csv", index_col=[0, 1])
     np.testing.assert_allclose(w.loc["asia_fta", "ev"].to_numpy(), done["welfare"]["asia_fta"]["ev"].to_numpy(), rtol=1e-12)
     md = (out / "employment_asia_fta.md").read_text()
-    assert "persons_0" not in md and "pct_change" not in md and "Employment, benchmark (persons)" in md
+    assert "persons_0" not in md and "pct_change" not in md and "Persons, benchmark" in md
     rows = [line.split("|")[1:-1] for line in md.splitlines()[4:] if line.startswith("|")]
     assert rows and all(re.fullmatch(r"-?[\d,]+", cell.strip()) for row in rows for cell in row[2:5])  # persons as integers
     assert all(re.fullmatch(r"-?\d+\.\d\d", row[5].strip()) for row in rows)  # % change, two decimals
