@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent set-up: Debian packages, virtual environment, the package with its test and notebook extras, and
+# Idempotent set-up: Debian packages, virtual environment, the package with its test, notebook and docs extras, and
 # Pyomo's PyNumero ASL library built offline against Debian's ASL (needed by Pyomo's cyipopt solver).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,9 +27,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 stamp="$venv/.cge-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "setup: installing cge with test and notebook extras"
+    echo "setup: installing cge with test, notebook and docs extras"
     "$venv/bin/pip" install -q --upgrade pip >/dev/null
-    "$venv/bin/pip" install -q -e ".[test,notebooks]"
+    "$venv/bin/pip" install -q -e ".[test,notebooks,docs]"
     touch "$stamp"
 fi
 

@@ -283,3 +283,17 @@ def test_licence_citation_and_changelog():
     assert all(a.get("name") or a.get("family-names") for a in cff["authors"])
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", cff["date-released"])
     assert f"## [{cge.__version__}]" in (ROOT / "CHANGELOG.md").read_text()
+
+
+@pytest.mark.unit
+def test_documentation_builds_without_warnings(tmp_path):
+    """The docs site (mkdocs-material, API reference from the docstrings) builds with --strict."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    api = (tmp_path / "site" / "api" / "model" / "index.html").read_text()
+    assert "welfare_decomposition" in api and "Huff and Hertel" in api  # rendered from the docstrings
+    assert "Unreleased" in (tmp_path / "site" / "changelog" / "index.html").read_text()
