@@ -96,12 +96,12 @@ def welfare_figure(welfare: dict, names: Names | None = None):
             data = frame.loc[order].to_numpy()
             ax.hlines(y, data.min(axis=1), data.max(axis=1), color=figstyle.GRID, linewidth=1.0, zorder=1)
             for k, sc in enumerate(scenarios):
-                ax.scatter(data[:, k], y, s=14, color=colours[sc], label=sc, zorder=2)
+                ax.scatter(data[:, k], y, s=14, color=colours[sc], label=names.scenario(sc), zorder=2)
         else:
             height = 0.8 / n
             for k, sc in enumerate(scenarios):
                 offset = (k - (n - 1) / 2) * height
-                bars = ax.barh(y + offset, frame.loc[order, sc].to_numpy(), height, color=colours[sc], label=sc)
+                bars = ax.barh(y + offset, frame.loc[order, sc].to_numpy(), height, color=colours[sc], label=names.scenario(sc))
                 for bar in bars.patches[len(regions):]:
                     bar.set_edgecolor(figstyle.WORLD)
                     bar.set_hatch("////")
@@ -168,6 +168,8 @@ def gvc_change_figure(gvc: pd.DataFrame, indicator: str, names: Names | None = N
     names = names or Names()
     sel = gvc[gvc["indicator"] == indicator].set_index("region")
     groups = list(dict.fromkeys(gvc.loc[gvc["indicator"] == "intra_group_trade_share", "region"]))
+    if set(sel.index) <= set(groups):
+        groups = []  # an indicator of groups only: sort them like regions
     regions, totals = _rows(sel["change"], groups)
     order = regions + totals
     y = _positions(len(regions), len(totals))

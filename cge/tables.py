@@ -107,15 +107,18 @@ def humanise(name: str) -> str:
 
 @dataclass(frozen=True)
 class Names:
-    """Display names of a benchmark's regions and sectors, and its regions with proxy employment.
+    """Display names of a benchmark's regions and sectors, its regions with proxy employment, and
+    of scenarios.
 
     Regions keep their codes unless the benchmark's metadata has ``region_labels``; sectors use
-    ``sector_labels`` or their identifiers written as words.
+    ``sector_labels`` or their identifiers written as words; scenarios keep their names unless
+    ``scenarios`` maps them to labels.
     """
 
     regions: dict = field(default_factory=dict)
     sectors: dict = field(default_factory=dict)
     proxy: frozenset = frozenset()
+    scenarios: dict = field(default_factory=dict)
 
     @classmethod
     def from_benchmark(cls, bench) -> Names:
@@ -132,12 +135,17 @@ class Names:
     def sector(self, code: str) -> str:
         return str(self.sectors.get(code, humanise(code)))
 
+    def scenario(self, name: str) -> str:
+        return str(self.scenarios.get(name, name))
+
     def of(self, level: str | None, code) -> str:
         """Display name of ``code`` on an index level (``region``, ``sector``, or other)."""
         if level in ("region", "exporter", "importer"):
             return self.region(code)
         if level in ("sector", "commodity"):
             return self.sector(code)
+        if level == "scenario":
+            return self.scenario(code)
         return str(code)
 
 
@@ -244,7 +252,7 @@ def _cells(df: pd.DataFrame, digits: int, names: Names | None) -> _Cells:
         keys = [c[-1] for c in columns]
         groups = []
         for g in dict.fromkeys(c[0] for c in columns):
-            groups.append((str(g), sum(1 for c in columns if c[0] == g)))
+            groups.append((names.of(df.columns.names[0], g), sum(1 for c in columns if c[0] == g)))
     else:
         keys, groups = columns, []
     specs = [variable(str(k)) for k in keys]

@@ -171,7 +171,9 @@ def test_sweeps_get_an_ordered_colour_map_and_many_scenarios_stay_compact():
     viridis = [mcolors.to_hex(c) for c in figstyle.ordered_colours(5)]
     assert [mcolors.to_hex(colours[f"days[{v}]"]) for v in (0.895, 0.916, 0.937, 0.958, 0.979)] == viridis
     assert mcolors.to_hex(colours["other"]) not in viridis
-    fig = figures.welfare_figure(_welfare({"other": regions, **sweep}))
+    fig = figures.welfare_figure(_welfare({"other": regions, **sweep}), tables.Names(scenarios={"other": "Other policy"}))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[0] == "Other policy" and len(legend) == 6
     w, h = fig.get_size_inches()
     assert w <= figstyle.DOUBLE and h <= figstyle.MAX_HEIGHT
 
@@ -212,7 +214,11 @@ def test_gvc_figure_shows_changes_with_groups_set_apart():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["VNM", "CHN", "USA", "ASEAN"]
     assert [b.get_width() for b in ax.patches] == [1.4, 0.7, -0.1, 0.5]  # changes, not levels
+    assert ax.patches[-1].get_facecolor() != ax.patches[0].get_facecolor()
     assert "percentage points" in ax.get_xlabel()
+    two = pd.concat([gvc, gvc.iloc[[4]].assign(region="RCEP", change=2.0)])
+    ax = figures.gvc_change_figure(two, "intra_group_trade_share").axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["RCEP", "ASEAN"]  # groups only: sorted
 
 
 @pytest.mark.solver
