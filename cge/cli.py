@@ -9,8 +9,18 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Computable general equilibrium analysis of trade policy in global value chains.")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"cge {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
     """Computable general equilibrium analysis of trade policy in global value chains."""
 
 
@@ -55,7 +65,9 @@ def benchmarks() -> None:
 
     for name in available():
         b = load(name)
-        typer.echo(f"{name:20} {b.n_regions} regions x {b.n_sectors} sectors  {b.metadata.get('source', '')}")
+        meta = b.metadata
+        source = meta.get("source") or ", ".join(meta.get("sources", {})) or meta.get("title", "")
+        typer.echo(f"{name:20} {b.n_regions} regions x {b.n_sectors} sectors  {source}")
 
 
 @app.command()

@@ -125,11 +125,16 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
-def git_commit() -> str:
-    """The commit of the package's checkout, or 'unknown'."""
+def git_commit(cwd=None) -> str:
+    """The commit checked out where the run happens (``cwd``, default the current directory),
+    with ``-dirty`` appended when tracked files differ from it; 'unknown' outside a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10)
-        return out.stdout.strip() if out.returncode == 0 else "unknown"
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=cwd, timeout=10)
+        if head.returncode != 0:
+            return "unknown"
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=cwd, timeout=30)
+        dirty = status.returncode == 0 and status.stdout.strip() != ""
+        return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 

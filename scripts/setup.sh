@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent set-up: Debian packages, virtual environment, the package with its test extras, and
+# Idempotent set-up: Debian packages, virtual environment, the package with its test, notebook and docs extras, and
 # Pyomo's PyNumero ASL library built offline against Debian's ASL (needed by Pyomo's cyipopt solver).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -7,7 +7,8 @@ cd "$root"
 venv="$root/.venv"
 python="${PYTHON:-python3}"
 
-apt_packages=(libamplsolver-dev cmake g++ make pkg-config)
+# texlive: pdflatex and booktabs, to check in the tests that the LaTeX tables compile (about 30 s to install)
+apt_packages=(libamplsolver-dev cmake g++ make pkg-config texlive-latex-base texlive-latex-recommended)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -26,9 +27,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 stamp="$venv/.cge-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "setup: installing cge with test extras"
+    echo "setup: installing cge with test, notebook and docs extras"
     "$venv/bin/pip" install -q --upgrade pip >/dev/null
-    "$venv/bin/pip" install -q -e ".[test]"
+    "$venv/bin/pip" install -q -e ".[test,notebooks,docs]"
     touch "$stamp"
 fi
 
