@@ -168,8 +168,8 @@ plt.show()
 
 # %% [markdown]
 # Tariff revenue against the customs duties collected in 2011 (US$ million; WDI GC.TAX.IMPT.CN at the
-# official exchange rate): duty drawback on inputs of exporters, then effective collection rates
-# (section 3b of the README). The rates above are after this treatment.
+# official exchange rate): effective collection rates by region (section 3b of the README; duty
+# drawback on inputs of exporters is the build option `tariff_collection = "drawback"`). The rates above are after this treatment.
 
 # %%
 report.collection.table.drop(columns="members").round(3)

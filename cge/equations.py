@@ -113,3 +113,30 @@ def index_names(params) -> dict:
         "agent": params.agents,
         "factor": params.factors,
     }
+
+
+def markdown() -> str:
+    """The model's documentation page (``docs/model.md``), written from the registry and the instruments."""
+    from .instruments import SPECS
+
+    lines = [
+        "# The model",
+        "",
+        "<!-- written by cge.equations.markdown(); tests/test_registry.py checks that this file matches -->",
+        "",
+        "Every equation block of the model, in the order both backends declare them, with the variable",
+        "it determines (the pairing of a square system: one equation per variable, one goods market",
+        "replaced by the numeraire). Residual reports name equations by their label, e.g.",
+        '"market clearing (THA, electrical_optical): 3e-4". Conventions behind the equations are on',
+        "the [conventions](conventions.md) page.",
+        "",
+    ]
+    for b in BLOCKS:
+        index = ", ".join(b.index) if b.index else ("by sourcing mode" if b.index is None else "scalar")
+        lines += [f"## {b.label}", "", f"Block `{b.name}` determines `{b.determines}`; index: {index}; present: {b.when}.", "",
+                  "$$", b.latex, "$$", ""]
+    lines += ["## Policy instruments", "", "| instrument | axes | benchmark | meaning |", "|---|---|---|---|"]
+    for s in SPECS:
+        bench = "the benchmark's data" if s.benchmark is None else f"{s.benchmark:g}"
+        lines.append(f"| `{s.name}` | {', '.join(s.axes)} | {bench} | {s.description} |")
+    return "\n".join(lines) + "\n"

@@ -84,11 +84,9 @@ def test_eastasia_2011_regions_groups_and_tariffs():
     assert len(services) == 4
     assert (bench.tariff_0[:, services] == 0).all()
     assert (bench.tariff_0[:, :, bench.regions.index("SGP")] == 0).all()  # Singapore's applied tariffs are zero
-    # same rate for both uses except where duty drawback exempted inputs of exporters (intermediates lower)
-    collected = bench.metadata["tariff_collection"]["regions"]
-    kept = [k for k, r in enumerate(bench.regions) if r not in collected]
-    assert (bench.tariff_0[:, :, kept, 0] == bench.tariff_0[:, :, kept, 1]).all()
-    assert (bench.tariff_0[..., 0] <= bench.tariff_0[..., 1]).all()
+    # the same rate for both uses (collection rates scale both), as common sourcing needs
+    assert bench.metadata["tariff_collection"]["treatment"] == "collection"
+    assert (bench.tariff_0[..., 0] == bench.tariff_0[..., 1]).all()
     assert 0.0 < bench.tariff_0.max() < 0.6
     # employment in persons: China 2011 from the SEA
     assert bench.employment[bench.regions.index("CHN")].sum() / 1e6 == pytest.approx(808.565, rel=1e-6)
@@ -292,6 +290,12 @@ def test_tariff_collection_treatment_switches_off_to_applied_tariffs(inputs, bui
     np.testing.assert_array_equal(applied.tariff_0[..., 0], teti)
     np.testing.assert_array_equal(applied.tariff_0[..., 1], teti)
     assert report.collection.table["collection_rate"].eq(1).all() and report.collection.table["drawback"].eq(0).all()
+    # the duty-drawback variant exempts exporters' inputs first: intermediate rates fall below final ones
+    drawback, dreport = build.build_benchmark(dataclasses.replace(recipe, tariff_collection="drawback"), inputs)
+    assert (drawback.tariff_0[..., 0] <= drawback.tariff_0[..., 1] + 1e-15).all()
+    assert (drawback.tariff_0[..., 0] < drawback.tariff_0[..., 1] - 1e-6).any()
+    assert dreport.collection.table.loc["CHN", "drawback"] > 5000  # US$ m of duty exempted on China's exporters' inputs
+    assert (dreport.collection.table["ratio_after"] - 1).abs().max() <= 0.25
     # treated rates never exceed the applied ones; regions without data keep them exactly
     assert (treated.tariff_0 <= applied.tariff_0 + 1e-15).all()
     untouched = [k for k, r in enumerate(treated.regions) if r not in treated.metadata["tariff_collection"]["regions"]]

@@ -59,7 +59,7 @@ def test_us_tariff_file_is_what_its_script_writes(tmp_path):
     assert exempt.loc["World", "textiles_apparel"] == 0 and exempt.loc["World", "transport_equipment"] == 0
     spec = load_spec(out)
     assert [s.name for s in spec.scenarios] == ["us_april_2025", "us_august_2025"]
-    t, _ = spec.scenarios[0].build(bench, spec.region_groups, spec.sector_groups).instruments(bench)
+    t = spec.scenarios[0].build(bench, spec.region_groups, spec.sector_groups).instruments(bench).tariff
     vnm, usa, chem = bench.regions.index("VNM"), bench.regions.index("USA"), bench.sectors.index("chemicals")
     added = t[vnm, chem, usa] - bench.tariff_0[vnm, chem, usa]
     np.testing.assert_allclose(added, round((1 - exempt.loc["VNM", "chemicals"]) * 0.46, 4), atol=1e-12)
@@ -81,10 +81,15 @@ def test_facilitation_file_is_what_its_script_writes(tmp_path):
     assert saved.loc["TWN", "import"] == 0  # Taiwan is not in WDI
     for rates in mod.PER_DAY.values():  # parts never less time-sensitive; all within Hummels-Schaur's range
         assert 0.006 <= rates["other"] <= rates["parts"] <= 0.021
+    headline = mod.write_headline(tmp_path / "headline.toml")
+    assert headline.read_text() == (EXPERIMENTS / "headline.toml").read_text()
     spec = load_spec(out)
     bench = spec.load_benchmark()
     central = next(s for s in spec.scenarios if s.name == "asean_halve_gap_central")
-    _, tau = central.build(bench, spec.region_groups, spec.sector_groups).instruments(bench)
+    head = load_spec(headline)
+    got = head.scenarios[1].build(bench, head.region_groups, head.sector_groups).instruments(bench).iceberg
+    np.testing.assert_array_equal(got, central.build(bench, spec.region_groups, spec.sector_groups).instruments(bench).iceberg)
+    tau = central.build(bench, spec.region_groups, spec.sector_groups).instruments(bench).iceberg
     chn, idn, mach = bench.regions.index("CHN"), bench.regions.index("IDN"), bench.sectors.index("machinery")
     assert tau[chn, mach, idn, 0] == pytest.approx(1 - 0.021 * saved.loc["IDN", "import"], abs=1e-6)
     assert tau[chn, mach, idn, 1] == pytest.approx(1 - 0.006 * saved.loc["IDN", "import"], abs=1e-6)

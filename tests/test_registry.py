@@ -165,3 +165,15 @@ def test_bad_model_options_name_the_argument(toy):
         cge.Closure(labour="elastic", labour_supply_elasticity="high")
     with pytest.raises(cge.ScenarioError, match="needs a cge.Scenario"):
         cge.Model(toy).solve({"tariff": 0})
+
+
+@pytest.mark.unit
+def test_the_model_page_is_written_from_the_registry():
+    from pathlib import Path
+
+    from cge.equations import markdown
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "model.md"
+    assert page.read_text() == markdown(), "docs/model.md is stale: python -c 'import cge.equations as e; open(\"docs/model.md\", \"w\").write(e.markdown())'"
+    for b in BLOCKS:
+        assert f"Block `{b.name}` determines `{b.determines}`" in page.read_text()

@@ -108,11 +108,14 @@ class MRIO(MRIOTable):
 
     Parameters
     ----------
-    Z, Y, x, va, regions, sectors, row_regions, row_sectors
-        The table, as for :class:`cge.mrio.MRIOTable` (``x`` defaults to the row sums
+    *table
+        ``Z, Y, x, va`` as for :class:`cge.mrio.MRIOTable` (``x`` defaults to the row sums
         :math:`Zu + Yu`, ``va`` to :math:`x - u'Z`).
     groups : mapping group label -> member regions, optional
         Regions treated as one economy (trade inside the group counts as domestic).
+    **labels
+        ``regions``, ``sectors`` and optionally ``row_regions``, ``row_sectors``, as for
+        :class:`cge.mrio.MRIOTable`.
 
     Notes
     -----

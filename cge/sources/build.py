@@ -22,10 +22,10 @@
    pays on its intermediate inputs is taken out of its value added: factor payments = residual
    value added - tariffs on intermediates, which keeps costs equal to output.
    **Collected duties.** Applied rates times imports overstate the duties customs collect; with
-   ``Recipe.tariff_collection`` (default ``"drawback"``) each importing region's tariffs are brought
-   down to the customs duties it collected in the base year, where data exist, by duty drawback on
-   the inputs of exporters and effective collection rates (:mod:`cge.sources.customs`);
-   ``"applied"`` keeps the applied rates.
+   ``Recipe.tariff_collection`` (default ``"collection"``) each importing region's tariffs are brought
+   down to the customs duties it collected in the base year, where data exist, by effective
+   collection rates (``"drawback"``: duty drawback on the inputs of exporters first; see
+   :mod:`cge.sources.customs`); ``"applied"`` keeps the applied rates.
 5. **Elasticities.** ``sigma_mm`` from one of the eight published sets in the cube
    (:data:`cge.sources.icio_cubes.ELASTICITY_SOURCES`), averaged over the ICIO sectors of a model
    sector with world trade as weights; ``sigma_dm = sigma_dm_ratio * sigma_mm`` (default 1/2, the
@@ -98,7 +98,7 @@ class Recipe:
     sigma_dm_ratio: float = 0.5
     customs_unions: tuple[str, ...] = ("EU",)
     cap_tariff_sectors: tuple[str, ...] = ("C10T12",)
-    tariff_collection: str = "drawback"
+    tariff_collection: str = "collection"
     description: str = ""
     sector_labels: dict[str, str] = field(default_factory=dict)
     region_labels: dict[str, str] = field(default_factory=dict)

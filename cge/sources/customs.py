@@ -13,9 +13,10 @@ data exist, with one of the :data:`TREATMENTS`:
     Effective collection rates: every tariff of an importing region ``s`` (both uses) is scaled
     by ``c_s = min(1, collected_s / implied_s)``: the "collection rate" (collected duties over
     imports times official rates), whose shortfall below one Pritchett and Sethi (1994) document
-    for many developing economies and attribute to exemptions.
+    for many developing economies and attribute to exemptions. The default: it keeps one rate per
+    route for both uses, which the GTAP-style common sourcing (``sourcing="common"``) needs.
 ``drawback``
-    Duty drawback first, then collection rates (default). Imported intermediates are exempt from
+    Duty drawback first, then collection rates. Imported intermediates are exempt from
     duty in proportion to the share of exports in the output of the sector that buys them, the
     treatment of duty exemptions on inputs used in exports of Ianchovichina, McDougall and Hertel
     (2000) for China; since tariffs are by use and not by using sector, the exempt share of each
