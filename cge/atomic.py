@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,11 +27,12 @@ def replace_folder(target, carry: Callable[[Path], bool] | None = None) -> Itera
     swap (entries the new folder already holds are never overwritten). On an exception the temporary
     folder is removed, the target is untouched and the exception propagates.
     """
-    target = Path(target)
+    target = Path(os.path.abspath(target))  # "." and "x/.." have a name to put beside
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target}: exists and is not a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp = _fresh(target, "tmp")
+    tmp.mkdir()  # the usual permissions (umask), unlike tempfile.mkdtemp's 0o700
     try:
         yield tmp
         if carry is not None and target.is_dir():
@@ -49,8 +50,7 @@ def _swap(new: Path, target: Path) -> None:
     if not target.exists():
         os.rename(new, target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rmdir(old)
+    old = _fresh(target, "old")
     os.rename(target, old)
     try:
         os.rename(new, target)
@@ -60,7 +60,9 @@ def _swap(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def is_empty_folder(path) -> bool:
-    """Whether ``path`` is an existing folder with nothing in it."""
-    path = Path(path)
-    return path.is_dir() and next(path.iterdir(), None) is None
+def _fresh(target: Path, kind: str) -> Path:
+    """An unused hidden name ``.<name>.<kind>-<random>`` beside ``target``."""
+    while True:
+        candidate = target.parent / f".{target.name}.{kind}-{uuid.uuid4().hex[:12]}"
+        if not candidate.exists():
+            return candidate
