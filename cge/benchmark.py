@@ -172,7 +172,7 @@ class Benchmark:
             agents = list(AGENTS[: F.shape[3]]) if F.shape[3] <= 3 else [f"agent{k}" for k in range(F.shape[3])]
         agents = _label_list(agents, "agents")
         if len(agents) != F.shape[3]:
-            raise BenchmarkError(f"agents: {len(agents)} labels {agents} for the {F.shape[3]} agents on the last axis of F")
+            raise BenchmarkError(f"agents: {len(agents)} labels {agents}, but argument F has {F.shape[3]} agents on its last axis")
         if not isinstance(factors, dict) or not factors:
             raise BenchmarkError("factors must be a non-empty dict: factor name -> (R, S) array of payments")
         fnames = _label_list(list(factors), "factors")
@@ -293,7 +293,7 @@ class Benchmark:
         if WORLD in self.regions:
             raise BenchmarkError(f"regions: {WORLD!r} is reserved for world totals in results; rename that region (e.g. 'RoW')")
         if "household" not in self.agents:
-            raise BenchmarkError(f"agents {self.agents}: a 'household' agent is required")
+            raise BenchmarkError(f"agents: {self.agents} has no 'household'; a 'household' agent is required")
         shapes = {
             "z_0 (intermediate)": (self.z_0, (R, S, R, S)),
             "f_0 (final)": (self.f_0, (R, S, R, A)),
@@ -599,6 +599,9 @@ def _read_metadata(meta_file: Path) -> dict:
         value = meta[key]
         if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
             raise BenchmarkError(f"{meta_file}: key {key!r} must be a non-empty list of labels (strings), got {value!r}")
+        dup = sorted({x for x in value if value.count(x) > 1})
+        if dup:
+            raise BenchmarkError(f"{meta_file}: key {key!r} has duplicate labels {dup}")
     meta.setdefault("groups", {})
     meta.setdefault("employment_proxy", [])
     meta.setdefault("metadata", {})
@@ -644,7 +647,7 @@ def _read_csv(file: Path, cols: list[str]) -> pd.DataFrame:
         raise BenchmarkError(f"{file}: empty file; expected a header row with columns {expected}") from None
     except (ValueError, OSError, EOFError, zlib.error) as exc:  # ParserError, UnicodeDecodeError, gzip.BadGzipFile, truncated gzip
         kind = "damaged gzip file" if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)) else "cannot be read as CSV"
-        raise BenchmarkError(f"{file}: {kind} ({type(exc).__name__}: {exc})") from None
+        raise BenchmarkError(f"{file}: {kind} ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
     missing = [c for c in expected if c not in df.columns]
     if missing:
         raise BenchmarkError(f"{file}: missing columns {missing}; expected {expected}")
@@ -670,9 +673,8 @@ def _read_long(file: Path, cols: list[str], labels: dict) -> tuple[np.ndarray, n
         if codes.isna().any():
             unknown = sorted(set(df.loc[codes.isna(), c]))
             row = int(np.flatnonzero(codes.isna().to_numpy())[0])
-            raise BenchmarkError(
-                f"{file}: column {c!r} has labels not in metadata.toml: {unknown[:10]} (first at row {row + 2}; known: {labs[:10]}...)"
-            )
+            where = "the known parameters" if c == "parameter" else "metadata.toml"
+            raise BenchmarkError(f"{file}: column {c!r} has labels not in {where}: {unknown[:10]} (first at row {row + 2}; known: {labs[:10]})")
         shape.append(len(labs))
         index.append(codes.to_numpy(dtype=int))
     if df.duplicated(subset=cols).any():

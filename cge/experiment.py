@@ -35,7 +35,7 @@ import matplotlib
 from . import figures, tables
 from .atomic import replace_folder
 from .model.closure import Closure
-from .scenario import RunSpec, load_spec
+from .scenario import RunSpec, ScenarioError, load_spec
 from .solve import Model
 
 
@@ -77,6 +77,10 @@ def solve_spec(spec: RunSpec, progress: bool = True) -> tuple:
     """
     bench = spec.load_benchmark()
     built = [sc.build(bench, spec.region_groups, spec.sector_groups) for sc in spec.scenarios]
+    for sc in spec.scenarios:
+        for k, v in {**spec.model.get("elasticities", {}), **sc.elasticities}.items():
+            if isinstance(v, list) and len(v) != bench.n_sectors:
+                raise ScenarioError(f"{spec.path}: scenario {sc.name!r}: elasticities.{k} has {len(v)} values for the {bench.n_sectors} sectors {bench.sectors}")
     models: dict[tuple, Model] = {}
     for sc in spec.scenarios:
         key = _model_key(spec, sc)
