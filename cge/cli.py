@@ -83,15 +83,18 @@ def run(
     beside its target and moved into place when complete; an existing non-empty one is refused
     unless --overwrite.
     """
-    from .experiment import check_output, run_spec
+    from .experiment import check_output, check_spec, run_spec
     from .scenario import load_spec
 
     stems = [spec.stem for spec in specs]
     if len(set(stems)) < len(stems):
         raise typer.BadParameter(f"scenario files share a name {sorted({s for s in stems if stems.count(s) > 1})}; their results folders would clash")
     targets = [out if len(specs) == 1 else out / spec.stem for spec in specs]
-    for spec, target in zip(specs, targets):
-        check_output(target, overwrite, keep=(spec, load_spec(spec).benchmark_folder()))
+    if len(specs) > 1:  # check every file before the first solve (run_spec checks a single one itself)
+        for spec, target in zip(specs, targets):
+            parsed = load_spec(spec)
+            check_output(target, overwrite, keep=(spec, parsed.benchmark_folder()))
+            check_spec(parsed)
     for spec, target in zip(specs, targets):
         done = run_spec(spec, target, progress=not quiet, decompose_steps=steps or None, overwrite=overwrite)
         if not quiet:

@@ -69,18 +69,25 @@ def check_output(out, overwrite: bool = False, keep: tuple = ()) -> None:
         raise OutputError(f"{out}: not replacing it, it holds {inside[0]}")
 
 
-def solve_spec(spec: RunSpec, progress: bool = True) -> tuple:
-    """Solve every scenario of a spec; returns the benchmark and ``{scenario name: Results}``.
-
-    The benchmark, every scenario and every model are built before the first solve, so that a bad
-    selection or option stops the run before any work.
-    """
+def check_spec(spec: RunSpec) -> tuple:
+    """Read the benchmark of a spec and build its scenarios (checking every selection and option
+    that depends on the benchmark); returns the benchmark and the scenarios."""
     bench = spec.load_benchmark()
     built = [sc.build(bench, spec.region_groups, spec.sector_groups) for sc in spec.scenarios]
     for sc in spec.scenarios:
         for k, v in {**spec.model.get("elasticities", {}), **sc.elasticities}.items():
             if isinstance(v, list) and len(v) != bench.n_sectors:
                 raise ScenarioError(f"{spec.path}: scenario {sc.name!r}: elasticities.{k} has {len(v)} values for the {bench.n_sectors} sectors {bench.sectors}")
+    return bench, built
+
+
+def solve_spec(spec: RunSpec, progress: bool = True) -> tuple:
+    """Solve every scenario of a spec; returns the benchmark and ``{scenario name: Results}``.
+
+    The benchmark, every scenario and every model are built before the first solve, so that a bad
+    selection or option stops the run before any work.
+    """
+    bench, built = check_spec(spec)
     models: dict[tuple, Model] = {}
     for sc in spec.scenarios:
         key = _model_key(spec, sc)

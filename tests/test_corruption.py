@@ -557,6 +557,7 @@ CLI_CASES = [
     ("run_existing_folder", lambda t, f: ["run", f["ok"], "-o", f["full"]], ["full", "--overwrite"]),
     ("run_output_is_a_file", lambda t, f: ["run", f["ok"], "-o", t / "afile"], ["afile", "not a folder"]),
     ("run_overwrite_own_folder", lambda t, f: ["run", f["ok"], "-o", t, "--overwrite"], ["not replacing", "spec.toml"]),
+    ("run_second_file_bad", lambda t, f: ["run", f["ok"], _write_spec(t, "second.toml", f'benchmark = "{TOY}"\n' + SHOCK + 'sectors = "steel"\nvalue = 0\n'), "-o", t / "o"], ["'steel'"]),
     ("run_two_files_one_name", lambda t, f: ["run", f["ok"], _write_spec(t / "other", "spec.toml", "x"), "-o", t / "o"], ["share a name", "spec"]),
 ]
 
