@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import tomllib
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from .atomic import replace_folder
+from .files import read_toml, replace_folder
 
 USES = ("intermediate", "final")
 AGENTS = ("household", "government", "investment")
@@ -384,7 +383,7 @@ class Benchmark:
         the CSV files are gzipped (``*.csv.gz``, read the same way). ``metadata.toml`` lists the
         tables written (``files``), so that a reader notices a lost one.
 
-        The write is atomic (:mod:`cge.atomic`): every file goes into a temporary folder beside
+        The write is atomic (:mod:`cge.files`): every file goes into a temporary folder beside
         ``path``, which replaces ``path`` whole once complete; on any failure ``path`` keeps its old
         content, byte for byte (or stays absent). Files of an existing benchmark folder that are not
         benchmark tables (such as ``SOURCE.md``) are carried over. A non-empty folder that holds no
@@ -586,13 +585,7 @@ def _long_frame(arr: np.ndarray, labels: list[list[str]], columns: list[str]) ->
 
 def _read_metadata(meta_file: Path) -> dict:
     """``metadata.toml`` parsed and type-checked; errors name the file and the key."""
-    if not meta_file.is_file():
-        raise BenchmarkError(f"{meta_file}: missing metadata file")
-    try:
-        with open(meta_file, "rb") as fh:
-            meta = tomllib.load(fh)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BenchmarkError(f"{meta_file}: not valid TOML: {exc}") from None
+    meta = read_toml(meta_file, BenchmarkError, "missing metadata file")
     for key in ("regions", "sectors", "factors", "agents"):
         if key not in meta:
             raise BenchmarkError(f"{meta_file}: missing key {key!r}")

@@ -11,7 +11,7 @@ Output folder layout (one folder per scenario file):
 ``metadata.json``             package version, git commit, benchmark hash, options, solver statistics
 
 Everything is checked before any solve: the scenario file, the benchmark, every scenario's selections,
-the model options and the results folder. The folder is written atomically (:mod:`cge.atomic`): all
+the model options and the results folder. The folder is written atomically (:mod:`cge.files`): all
 files go into a temporary folder beside it, which replaces it whole once complete, so a failed or
 interrupted run leaves the previous results intact (or no folder). An existing non-empty results folder
 is refused unless ``overwrite`` is given. Reruns of the same file on the same benchmark write
@@ -33,7 +33,7 @@ import pandas as pd
 import matplotlib
 
 from . import figures, tables
-from .atomic import replace_folder
+from .files import replace_folder
 from .model.closure import Closure
 from .scenario import RunSpec, ScenarioError, load_spec
 from .solve import Model

@@ -179,17 +179,12 @@ class RunSpec:
 
 def load_spec(path) -> RunSpec:
     """Read and check a scenario file; errors name the file, the key, the value and what is allowed."""
-    import tomllib
     from pathlib import Path
 
+    from .files import read_toml
+
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    doc = read_toml(path, ScenarioError, "no such scenario file")
     _keys(doc, TOP_KEYS, f"{path}")
     for key in ("title", "description"):
         _string(doc, key, f"{path}")

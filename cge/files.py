@@ -1,4 +1,5 @@
-"""Folder writes that never leave a mix: write beside the target, then swap the folder in.
+"""Files read and written safely: TOML read with the file named in errors, and folder writes that
+never leave a mix (write beside the target, then swap the folder in).
 
 Both writers of the package (:meth:`cge.Benchmark.write` and ``cge run``) write every file into a
 fresh temporary folder ``.<name>.tmp-*`` beside the target and rename it into place only when all
@@ -13,10 +14,23 @@ from __future__ import annotations
 
 import os
 import shutil
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def read_toml(path, error: type[Exception], missing: str) -> dict:
+    """The TOML file ``path`` parsed; a missing, undecodable or invalid file raises ``error`` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: {missing}")
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
 
 
 @contextmanager
