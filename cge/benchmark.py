@@ -164,7 +164,7 @@ class Benchmark:
         sectors = _label_list(sectors, "sectors")
         R, S = len(regions), len(sectors)
         Z = _numeric(Z, "Z", "z_0 (intermediate)", [(R, S, R, S)])
-        F = _numeric(F, "F", "f_0 (final)", [(R, S, R)] + [(R, S, R, n) for n in range(1, 100)])
+        F = _numeric(F, "F", "f_0 (final)", [(R, S, R), (R, S, R, None)])
         if F.ndim == 3:
             F = F[..., None]
         if agents is None:
@@ -563,15 +563,16 @@ def _label_list(labels, name: str, empty_ok: bool = False) -> list[str]:
 
 
 def _numeric(value, arg: str, what: str, shapes: list[tuple]) -> np.ndarray:
-    """``value`` as a float array of one of ``shapes``; errors name the table and the argument."""
+    """``value`` as a float array of one of ``shapes`` (``None``: any length); errors name the table and the argument."""
     try:
         arr = np.asarray(value)
     except ValueError as exc:  # ragged nested lists
         raise BenchmarkError(f"{what}: argument {arg} is not a rectangular array ({exc})") from None
     if arr.dtype.kind not in "iuf":
         raise BenchmarkError(f"{what}: argument {arg} must hold numbers, got dtype {arr.dtype} (e.g. {arr.flat[0]!r})" if arr.size else f"{what}: argument {arg} must hold numbers, got dtype {arr.dtype}")
-    if arr.shape not in shapes:
-        expected = " or ".join(str(x) for x in shapes[:2]) + (" (any number of agents)" if len(shapes) > 2 else "")
+    fits = any(len(arr.shape) == len(shape) and all(n is None or n == m for n, m in zip(shape, arr.shape)) for shape in shapes)
+    if not fits:
+        expected = " or ".join(str(x).replace("None", "any") for x in shapes)
         raise BenchmarkError(f"{what}: shape {arr.shape}, expected {expected} from the labels (argument {arg})")
     return arr.astype(float)
 

@@ -27,10 +27,9 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
-
-import matplotlib
 
 from . import figures, tables
 from .files import replace_folder
