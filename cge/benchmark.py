@@ -19,13 +19,32 @@ attribute          shape                   meaning
 =================  ======================  ============================================
 
 On disk a benchmark is a folder of tidy CSV files (long format, one ``value`` column) plus
-``metadata.toml``; see :meth:`Benchmark.write` and the README.
+``metadata.toml``; see :meth:`Benchmark.write` and the README. :meth:`Benchmark.read` checks the
+folder before using it and raises :class:`BenchmarkError` naming the file, column and cells:
+
+- ``intermediate``, ``final`` and ``factors`` are required. ``metadata.toml`` lists the tables
+  the folder holds as ``files = ["intermediate.csv", ...]`` (:meth:`Benchmark.write` records it);
+  a listed file that is missing, or a data file present but not listed, is an error. A folder
+  without that list (written by hand or before the list existed) may omit ``tariffs`` (zero),
+  ``employment`` (none) or ``elasticities`` (:data:`DEFAULT_ELASTICITIES`): each default used
+  is logged as a :class:`BenchmarkWarning` and recorded in ``metadata["defaults_used"]``, which
+  results metadata carry.
+- ``x.csv`` beside ``x.csv.gz`` is an error (which one is meant is unknown); an empty, damaged
+  or unparsable file is an error naming it.
+- Every sector needs a row for each elasticity parameter the file gives (a missing row is an
+  error, never 0); a parameter the file does not give at all takes its default, recorded as above.
+- Tariffs above ``max_tariff`` (default :data:`MAX_TARIFF` = 2.0, i.e. 200% ad valorem; a
+  benchmark may state its own bound as ``max_tariff`` in ``[metadata]``) are rejected: they are
+  usually percentages entered as numbers.
+- Employment belongs to the ``labour`` factor: employment without a ``labour`` factor is an error.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-import tomllib
+import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +57,7 @@ from .mrio import sales
 
 if TYPE_CHECKING:
     from .gvc import MRIO
+from .files import read_toml, replace_folder
 
 USES = ("intermediate", "final")
 AGENTS = ("household", "government", "investment")
@@ -54,6 +74,9 @@ WORLD = "World"
 """Label of world totals in results tables; not allowed as a region label."""
 BALANCE_TOLERANCE = 1e-9
 """Relative tolerance of the output = sales = costs check, as a share of ``max(1, output)``."""
+MAX_TARIFF = 2.0
+"""Largest benchmark tariff accepted (2.0 = 200% ad valorem) unless ``metadata["max_tariff"]`` says
+otherwise: a larger rate is usually a percentage entered as a number (15 for 15%)."""
 
 FILES = {
     "intermediate": ("intermediate.csv", ["exporter", "commodity", "importer", "sector"]),
@@ -63,10 +86,16 @@ FILES = {
     "tariffs": ("tariffs.csv", ["exporter", "commodity", "importer", "use"]),
     "elasticities": ("elasticities.csv", ["parameter", "sector"]),
 }
+REQUIRED = ("intermediate", "final", "factors")
+"""Tables every benchmark folder holds; the others are optional unless ``metadata.toml`` lists them."""
 
 
 class BenchmarkError(ValueError):
     """A benchmark failed validation; the message names the offending file, label or cell."""
+
+
+class BenchmarkWarning(UserWarning):
+    """A benchmark folder omits an optional table and a default is used (recorded in its metadata)."""
 
 
 def _cells(mask: np.ndarray, labels: list[list[str]], values: np.ndarray | None = None, most: int = 5) -> str:
@@ -108,7 +137,7 @@ class Benchmark:
         self.agents = [str(a) for a in self.agents]
         full = dict(DEFAULT_ELASTICITIES)
         full.update(self.elasticities)
-        self.elasticities = {k: np.broadcast_to(np.asarray(v, float), (self.n_sectors,)).copy() for k, v in full.items()}
+        self.elasticities = {k: np.broadcast_to(_numeric(v, f"elasticities[{k!r}]", "elasticities", [(), (self.n_sectors,)]), (self.n_sectors,)).copy() for k, v in full.items()}
         self.validate(self.balance_tolerance)
 
     # ------------------------------------------------------------------ construction
@@ -132,38 +161,63 @@ class Benchmark:
 
         ``Z`` is (R, S, R, S); ``F`` is (R, S, R) for one final agent (the household) or
         (R, S, R, A); ``factors`` maps factor name to an (R, S) array of payments; ``tariffs`` is
-        (R, S, R) (same rate for both uses) or (R, S, R, 2) by use (intermediate, final).
+        (R, S, R) (same rate for both uses) or (R, S, R, 2) by use (intermediate, final);
+        ``employment`` is (R, S); each elasticity is a number or one value a sector. Every argument
+        is checked before use: an error names the argument and its shape, type or bad cells.
         """
-        regions, sectors = list(regions), list(sectors)
+        regions = _label_list(regions, "regions")
+        sectors = _label_list(sectors, "sectors")
         R, S = len(regions), len(sectors)
-        Z = np.asarray(Z, dtype=float)
-        F = np.asarray(F, dtype=float)
+        Z = _numeric(Z, "Z", "z_0 (intermediate)", [(R, S, R, S)])
+        F = _numeric(F, "F", "f_0 (final)", [(R, S, R), (R, S, R, None)])
         if F.ndim == 3:
             F = F[..., None]
         if agents is None:
             agents = list(AGENTS[: F.shape[3]]) if F.shape[3] <= 3 else [f"agent{k}" for k in range(F.shape[3])]
+        agents = _label_list(agents, "agents")
+        if len(agents) != F.shape[3]:
+            raise BenchmarkError(f"agents: {len(agents)} labels {agents}, but argument F has {F.shape[3]} agents on its last axis")
         if not isinstance(factors, dict) or not factors:
             raise BenchmarkError("factors must be a non-empty dict: factor name -> (R, S) array of payments")
-        fnames = list(factors)
-        fp = np.stack([np.asarray(factors[f], dtype=float) for f in fnames], axis=-1)
+        fnames = _label_list(list(factors), "factors")
+        fp = np.stack([_numeric(factors[f], f"factors[{f!r}]", "fp_0 (factors)", [(R, S)]) for f in factors], axis=-1)
         if tariffs is None:
             t = np.zeros((R, S, R, 2))
         else:
-            t = np.asarray(tariffs, dtype=float)
+            t = _numeric(tariffs, "tariffs", "tariff_0 (tariffs)", [(R, S, R), (R, S, R, 2)])
             if t.ndim == 3:
                 t = np.repeat(t[..., None], 2, axis=3)
-        emp = None if employment is None else np.asarray(employment, dtype=float)
+        emp = None if employment is None else _numeric(employment, "employment", "employment", [(R, S)])
+        checks = [("Z", "intermediate", Z, [regions, sectors, regions, sectors]), ("F", "final", F, [regions, sectors, regions, agents])]
+        checks += [(f"factors[{f!r}]", "factors", fp[..., n], [regions, sectors]) for n, f in enumerate(fnames)]
+        checks += [("tariffs", "tariffs", t, [regions, sectors, regions, list(USES)])]
+        checks += [] if emp is None else [("employment", "employment", emp, [regions, sectors])]
+        for arg, table, arr, labels in checks:
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                raise BenchmarkError(f"{table}: non-finite values at {_cells(bad, labels)} (argument {arg})")
+        el = {}
+        if elasticities is not None:
+            if not isinstance(elasticities, dict):
+                raise BenchmarkError(f"elasticities must be a dict: parameter -> number or one value a sector, got {type(elasticities).__name__}")
+            el = {k: _numeric(v, f"elasticities[{k!r}]", "elasticities", [(), (S,)]) for k, v in elasticities.items()}
+        if groups is not None and not (isinstance(groups, dict) and all(isinstance(v, (list, tuple)) for v in groups.values())):
+            raise BenchmarkError(f"groups must be a dict: group name -> list of regions, got {groups!r}")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise BenchmarkError(f"metadata must be a dict, got {type(metadata).__name__}")
+        if employment_proxy is not None:
+            employment_proxy = _label_list(employment_proxy, "employment_proxy", empty_ok=True)
         return cls(
             regions=regions,
             sectors=sectors,
             factors=fnames,
-            agents=list(agents),
+            agents=agents,
             z_0=Z,
             f_0=F,
             fp_0=fp,
             tariff_0=t,
             employment=emp,
-            elasticities=dict(elasticities or {}),
+            elasticities=el,
             groups={k: list(v) for k, v in (groups or {}).items()},
             metadata=dict(metadata or {}),
             employment_proxy=list(employment_proxy or []),
@@ -243,7 +297,7 @@ class Benchmark:
         if WORLD in self.regions:
             raise BenchmarkError(f"regions: {WORLD!r} is reserved for world totals in results; rename that region (e.g. 'RoW')")
         if "household" not in self.agents:
-            raise BenchmarkError(f"agents {self.agents}: a 'household' agent is required")
+            raise BenchmarkError(f"agents: {self.agents} has no 'household'; a 'household' agent is required")
         shapes = {
             "z_0 (intermediate)": (self.z_0, (R, S, R, S)),
             "f_0 (final)": (self.f_0, (R, S, R, A)),
@@ -279,6 +333,15 @@ class Benchmark:
         bad = t <= -1.0
         if bad.any():
             raise BenchmarkError(f"tariffs: rates must exceed -1, found {_cells(bad, lab_t, t)}")
+        bound = self.metadata.get("max_tariff", MAX_TARIFF)
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not bound > 0:
+            raise BenchmarkError(f"metadata: max_tariff = {bound!r}; must be a positive number (2.0 = 200% ad valorem)")
+        bad = t > bound
+        if bad.any():
+            raise BenchmarkError(
+                f"tariffs: rates above max_tariff = {bound:g} ({100 * bound:g}% ad valorem) at {_cells(bad, lab_t, t)}; "
+                "rates are fractions (0.15 for 15%); if such rates are meant, state the bound as max_tariff in the metadata"
+            )
         diag = np.zeros_like(t, dtype=bool)
         for r in range(R):
             diag[r, :, r, :] = t[r, :, r, :] != 0.0
@@ -296,7 +359,7 @@ class Benchmark:
                 raise BenchmarkError(f"groups: group {g!r} names unknown regions {unknown}")
         unknown = [m for m in self.employment_proxy if m not in self.regions]
         if unknown:
-            raise BenchmarkError(f"employment_proxy names unknown regions {unknown}")
+            raise BenchmarkError(f"employment_proxy: names unknown regions {unknown}")
         sales, costs = self.output, self.costs
         scale = np.maximum(1.0, sales)
         bad = np.abs(costs - sales) > tolerance * scale
@@ -306,6 +369,11 @@ class Benchmark:
                 "balance: output (sales) differs from costs (inputs + tariffs + factor payments) by more than "
                 f"{tolerance:g} x max(1, output) in (region, sector) {_cells(bad, [self.regions, self.sectors], gap)} "
                 "(value shown: costs - sales)"
+            )
+        if self.employment is not None and "labour" not in self.factors:
+            raise BenchmarkError(
+                f"employment: persons employed are given but no factor is named 'labour' (factors: {self.factors}); "
+                "employment belongs to the 'labour' factor: rename that factor to 'labour' or drop employment"
             )
         if "labour" in self.factors and self.employment is not None:
             li = self.factors.index("labour")
@@ -319,21 +387,24 @@ class Benchmark:
 
         Only non-zero cells are written; floats are written with the shortest representation that
         round-trips, so ``Benchmark.read(path)`` reproduces the arrays exactly. With ``compress``
-        the CSV files are gzipped (``*.csv.gz``, read the same way).
+        the CSV files are gzipped (``*.csv.gz``, read the same way). ``metadata.toml`` lists the
+        tables written (``files``), so that a reader notices a lost one.
+
+        The write is atomic (:mod:`cge.files`): every file goes into a temporary folder beside
+        ``path``, which replaces ``path`` whole once complete; on any failure ``path`` keeps its old
+        content, byte for byte (or stays absent). Files of an existing benchmark folder that are not
+        benchmark tables (such as ``SOURCE.md``) are carried over. A non-empty folder that holds no
+        benchmark (no ``metadata.toml``) is never replaced.
         """
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "format": "cge-benchmark/1",
-            "regions": self.regions,
-            "sectors": self.sectors,
-            "factors": self.factors,
-            "agents": self.agents,
-            "groups": self.groups,
-            "employment_proxy": self.employment_proxy,
-            "metadata": self.metadata,
-        }
-        (path / "metadata.toml").write_text(tomli_w.dumps(meta))
+        if path.is_dir() and any(path.iterdir()) and not (path / "metadata.toml").is_file():
+            raise BenchmarkError(f"{path}: not empty and holds no benchmark (metadata.toml); not replacing it")
+        own = {"metadata.toml"} | {f for name, _ in FILES.values() for f in (name, name + ".gz")}
+        with replace_folder(path, carry=lambda entry: entry.name not in own) as tmp:
+            self._write_files(tmp, compress)
+        return path
+
+    def _write_files(self, path: Path, compress: bool) -> None:
         labels = {
             "intermediate": [self.regions, self.sectors, self.regions, self.sectors],
             "final": [self.regions, self.sectors, self.regions, self.agents],
@@ -346,9 +417,6 @@ class Benchmark:
             arrays["employment"] = self.employment
         suffix = ".gz" if compress else ""
         compression = {"method": "gzip", "mtime": 0} if compress else None  # byte-identical rewrites
-        for key in FILES:
-            for old in (path / FILES[key][0], path / (FILES[key][0] + ".gz")):
-                old.unlink(missing_ok=True)
         for key, arr in arrays.items():
             fname, cols = FILES[key]
             _long_frame(arr, labels[key], cols).to_csv(path / (fname + suffix), index=False, compression=compression)
@@ -356,7 +424,18 @@ class Benchmark:
         pd.DataFrame(rows, columns=["parameter", "sector", "value"]).to_csv(
             path / (FILES["elasticities"][0] + suffix), index=False, compression=compression
         )
-        return path
+        meta = {
+            "format": "cge-benchmark/1",
+            "files": [FILES[k][0] for k in FILES if k in arrays or k == "elasticities"],
+            "regions": self.regions,
+            "sectors": self.sectors,
+            "factors": self.factors,
+            "agents": self.agents,
+            "groups": self.groups,
+            "employment_proxy": self.employment_proxy,
+            "metadata": self.metadata,
+        }
+        (path / "metadata.toml").write_text(tomli_w.dumps(meta))
 
     @classmethod
     def load(cls, name: str) -> "Benchmark":
@@ -367,17 +446,13 @@ class Benchmark:
 
     @classmethod
     def read(cls, path) -> "Benchmark":
-        """Read a benchmark folder written by :meth:`write` (validated on load)."""
+        """Read a benchmark folder written by :meth:`write`, checking it first (see the module docstring)."""
         path = Path(path)
         meta_file = path / "metadata.toml"
-        if not meta_file.is_file():
-            raise BenchmarkError(f"{meta_file}: missing metadata file")
-        with open(meta_file, "rb") as fh:
-            meta = tomllib.load(fh)
-        for key in ("regions", "sectors", "factors", "agents"):
-            if key not in meta:
-                raise BenchmarkError(f"{meta_file}: missing key {key!r}")
-        regions, sectors, factors, agents = (list(meta[k]) for k in ("regions", "sectors", "factors", "agents"))
+        if not path.is_dir():
+            raise BenchmarkError(f"{meta_file}: missing metadata file; {path} is not a benchmark folder")
+        meta = _read_metadata(meta_file)
+        regions, sectors, factors, agents = (meta[k] for k in ("regions", "sectors", "factors", "agents"))
         labels = {
             "exporter": regions,
             "importer": regions,
@@ -389,32 +464,57 @@ class Benchmark:
             "use": list(USES),
             "parameter": list(ELASTICITIES),
         }
-        z = _read_long(path, "intermediate", labels, required=True)
-        f = _read_long(path, "final", labels, required=True)
-        fp = _read_long(path, "factors", labels, required=True)
-        t = _read_long(path, "tariffs", labels, required=False)
-        emp = _read_long(path, "employment", labels, required=False)
-        el = _read_long(path, "elasticities", labels, required=False)
+        declared = meta.get("files")
+        tables, seen, files, notes = {}, {}, {}, []
+        for key, (fname, cols) in FILES.items():
+            file = _existing(path / fname)
+            if declared is not None and fname in declared and file is None:
+                raise BenchmarkError(f"{path / fname}: missing file (listed in {meta_file} files)")
+            if declared is not None and fname not in declared and file is not None:
+                raise BenchmarkError(f"{file}: not listed in {meta_file} files {declared}; add it there or remove the file")
+            if file is None:
+                if key in REQUIRED:
+                    raise BenchmarkError(f"{path / fname}: missing file")
+                if declared is None:
+                    notes.append(f"{fname} absent: " + {"tariffs": "no tariffs", "employment": "no employment", "elasticities": "default elasticities"}[key])
+                continue
+            files[key] = file
+            tables[key], seen[key] = _read_long(file, cols, labels)
         R, S = len(regions), len(sectors)
         elasticities = {}
-        if el is not None:
-            present = pd.read_csv(_existing(path / FILES["elasticities"][0]), usecols=["parameter"])["parameter"].unique()
-            elasticities = {k: el[ELASTICITIES.index(k)] for k in present}
-        return cls(
-            regions=regions,
-            sectors=sectors,
-            factors=factors,
-            agents=agents,
-            z_0=z,
-            f_0=f,
-            fp_0=fp,
-            tariff_0=t if t is not None else np.zeros((R, S, R, 2)),
-            employment=emp,
-            elasticities=elasticities,
-            groups={k: list(v) for k, v in meta.get("groups", {}).items()},
-            metadata=dict(meta.get("metadata", {})),
-            employment_proxy=list(meta.get("employment_proxy", [])),
-        )
+        if "elasticities" in tables:
+            for n, k in enumerate(ELASTICITIES):
+                if not seen["elasticities"][n].any():
+                    notes.append(f"{files['elasticities'].name} gives no {k}: default {DEFAULT_ELASTICITIES[k]:g} for every sector")
+                    continue
+                gap = ~seen["elasticities"][n]
+                if gap.any():
+                    missing = [sectors[j] for j in np.flatnonzero(gap)]
+                    raise BenchmarkError(f"{files['elasticities']}: parameter {k!r} has no row for sector(s) {missing}; every sector needs a value")
+                elasticities[k] = tables["elasticities"][n]
+        metadata = dict(meta["metadata"])
+        if notes:
+            for note in notes:
+                warnings.warn(f"{path}: {note}", BenchmarkWarning, stacklevel=2)
+            metadata["defaults_used"] = list(metadata.get("defaults_used", [])) + notes
+        try:
+            return cls(
+                regions=regions,
+                sectors=sectors,
+                factors=factors,
+                agents=agents,
+                z_0=tables["intermediate"],
+                f_0=tables["final"],
+                fp_0=tables["factors"],
+                tariff_0=tables["tariffs"] if "tariffs" in tables else np.zeros((R, S, R, 2)),
+                employment=tables.get("employment"),
+                elasticities=elasticities,
+                groups=meta["groups"],
+                metadata=metadata,
+                employment_proxy=meta["employment_proxy"],
+            )
+        except BenchmarkError as exc:
+            raise BenchmarkError(_in_file(str(exc), path, files)) from None
 
     # ------------------------------------------------------------------ views
     def to_mrio(self, groups: dict[str, list[str]] | None = None) -> MRIO:
@@ -455,6 +555,34 @@ class Benchmark:
         return f"Benchmark({name!r}: {self.n_regions} regions x {self.n_sectors} sectors, factors {self.factors}, agents {self.agents})"
 
 
+def _label_list(labels, name: str, empty_ok: bool = False) -> list[str]:
+    """A list of labels (strings or numbers); a bare string or a non-list is an error naming ``name``."""
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
+        raise BenchmarkError(f"{name} must be a list of labels, got {labels!r}")
+    out = list(labels)
+    bad = [x for x in out if not isinstance(x, (str, int, np.integer)) or isinstance(x, bool)]
+    if bad:
+        raise BenchmarkError(f"{name}: labels must be strings, got {bad[:3]!r}")
+    if not out and not empty_ok:
+        raise BenchmarkError(f"{name}: at least one label is needed")
+    return [str(x) for x in out]
+
+
+def _numeric(value, arg: str, what: str, shapes: list[tuple]) -> np.ndarray:
+    """``value`` as a float array of one of ``shapes`` (``None``: any length); errors name the table and the argument."""
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise BenchmarkError(f"{what}: argument {arg} is not a rectangular array ({exc})") from None
+    if arr.dtype.kind not in "iuf":
+        raise BenchmarkError(f"{what}: argument {arg} must hold numbers, got dtype {arr.dtype} (e.g. {arr.flat[0]!r})" if arr.size else f"{what}: argument {arg} must hold numbers, got dtype {arr.dtype}")
+    fits = any(len(arr.shape) == len(shape) and all(n is None or n == m for n, m in zip(shape, arr.shape)) for shape in shapes)
+    if not fits:
+        expected = " or ".join(str(x).replace("None", "any") for x in shapes)
+        raise BenchmarkError(f"{what}: shape {arr.shape}, expected {expected} from the labels (argument {arg})")
+    return arr.astype(float)
+
+
 def _long_frame(arr: np.ndarray, labels: list[list[str]], columns: list[str]) -> pd.DataFrame:
     idx = np.nonzero(arr)
     data = {col: np.asarray(labels[k], dtype=object)[idx[k]] for k, col in enumerate(columns)}
@@ -462,17 +590,76 @@ def _long_frame(arr: np.ndarray, labels: list[list[str]], columns: list[str]) ->
     return pd.DataFrame(data)
 
 
-def _read_long(path: Path, key: str, labels: dict, required: bool) -> np.ndarray | None:
-    fname, cols = FILES[key]
-    file = _existing(path / fname)
-    if file is None:
-        if required:
-            raise BenchmarkError(f"{path / fname}: missing file")
-        return None
-    df = pd.read_csv(file, dtype={c: str for c in cols}, keep_default_na=False)
-    missing = [c for c in cols + ["value"] if c not in df.columns]
+def _read_metadata(meta_file: Path) -> dict:
+    """``metadata.toml`` parsed and type-checked; errors name the file and the key."""
+    meta = read_toml(meta_file, BenchmarkError, "missing metadata file")
+    for key in ("regions", "sectors", "factors", "agents"):
+        if key not in meta:
+            raise BenchmarkError(f"{meta_file}: missing key {key!r}")
+        value = meta[key]
+        if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
+            raise BenchmarkError(f"{meta_file}: key {key!r} must be a non-empty list of labels (strings), got {value!r}")
+        dup = sorted({x for x in value if value.count(x) > 1})
+        if dup:
+            raise BenchmarkError(f"{meta_file}: key {key!r} has duplicate labels {dup}")
+    meta.setdefault("groups", {})
+    meta.setdefault("employment_proxy", [])
+    meta.setdefault("metadata", {})
+    groups = meta["groups"]
+    if not isinstance(groups, dict) or not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in groups.values()):
+        raise BenchmarkError(f"{meta_file}: key 'groups' must be a table of lists of region labels, got {groups!r}")
+    proxy = meta["employment_proxy"]
+    if not isinstance(proxy, list) or not all(isinstance(x, str) for x in proxy):
+        raise BenchmarkError(f"{meta_file}: key 'employment_proxy' must be a list of region labels, got {proxy!r}")
+    if not isinstance(meta["metadata"], dict):
+        raise BenchmarkError(f"{meta_file}: [metadata] must be a table, got {meta['metadata']!r}")
+    if "files" in meta:
+        listed = meta["files"]
+        known = [name for name, _ in FILES.values()]
+        if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+            raise BenchmarkError(f"{meta_file}: key 'files' must be a list of file names from {known}, got {listed!r}")
+        unknown = [x for x in listed if x not in known]
+        if unknown:
+            raise BenchmarkError(f"{meta_file}: key 'files' names unknown files {unknown}; allowed: {known}")
+        absent = [FILES[k][0] for k in REQUIRED if FILES[k][0] not in listed]
+        if absent:
+            raise BenchmarkError(f"{meta_file}: key 'files' must list the required files {absent}")
+    return meta
+
+
+def _in_file(message: str, path: Path, files: dict) -> str:
+    """A validation message with the file it concerns (or the folder) in front."""
+    head = message.split(":")[0]  # "final", "z_0 (intermediate)", "balance", "regions", ...
+    key = head.split("(")[-1].rstrip(")") if "(" in head else head
+    if key in files:
+        return f"{files[key]}: {message}"
+    if key in ("regions", "sectors", "factors", "agents", "groups", "employment_proxy", "metadata"):
+        return f"{path / 'metadata.toml'}: {message}"
+    return f"{path}: {message}"
+
+
+def _read_csv(file: Path, cols: list[str]) -> pd.DataFrame:
+    """The CSV file as strings; a damaged, empty or unparsable file is a :class:`BenchmarkError` naming it."""
+    expected = cols + ["value"]
+    try:
+        df = pd.read_csv(file, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise BenchmarkError(f"{file}: empty file; expected a header row with columns {expected}") from None
+    except (ValueError, OSError, EOFError, zlib.error) as exc:  # ParserError, UnicodeDecodeError, gzip.BadGzipFile, truncated gzip
+        kind = "damaged gzip file" if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)) else "cannot be read as CSV"
+        raise BenchmarkError(f"{file}: {kind} ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+    missing = [c for c in expected if c not in df.columns]
     if missing:
-        raise BenchmarkError(f"{file}: missing columns {missing}; expected {cols + ['value']}")
+        raise BenchmarkError(f"{file}: missing columns {missing}; expected {expected}")
+    extra = [c for c in df.columns if c not in expected]
+    if extra:
+        raise BenchmarkError(f"{file}: unexpected columns {extra}; expected {expected}")
+    return df
+
+
+def _read_long(file: Path, cols: list[str], labels: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The long table in ``file`` as a dense array, and a mask of the cells it gives."""
+    df = _read_csv(file, cols)
     values = pd.to_numeric(df["value"], errors="coerce")
     bad = values.isna()
     if bad.any():
@@ -485,7 +672,9 @@ def _read_long(path: Path, key: str, labels: dict, required: bool) -> np.ndarray
         codes = df[c].map(pos)
         if codes.isna().any():
             unknown = sorted(set(df.loc[codes.isna(), c]))
-            raise BenchmarkError(f"{file}: column {c!r} has labels not in metadata.toml: {unknown[:10]} (known: {labs[:10]}...)")
+            row = int(np.flatnonzero(codes.isna().to_numpy())[0])
+            where = "the known parameters" if c == "parameter" else "metadata.toml"
+            raise BenchmarkError(f"{file}: column {c!r} has labels not in {where}: {unknown[:10]} (first at row {row + 2}; known: {labs[:10]})")
         shape.append(len(labs))
         index.append(codes.to_numpy(dtype=int))
     if df.duplicated(subset=cols).any():
@@ -493,12 +682,16 @@ def _read_long(path: Path, key: str, labels: dict, required: bool) -> np.ndarray
         raise BenchmarkError(f"{file}: duplicate rows for {dup}")
     arr = np.zeros(shape)
     arr[tuple(index)] = values.to_numpy(dtype=float)
-    return arr
+    seen = np.zeros(shape, dtype=bool)
+    seen[tuple(index)] = True
+    return arr, seen
 
 
 def _existing(file: Path) -> Path | None:
-    """``file`` or its gzipped twin ``file.gz``, whichever exists."""
+    """``file`` or its gzipped twin ``file.gz``, whichever exists; both at once is an error."""
+    gz = file.with_name(file.name + ".gz")
+    if file.is_file() and gz.is_file():
+        raise BenchmarkError(f"{file}: found beside {gz.name}; keep one of the two (which one is meant is unknown)")
     if file.is_file():
         return file
-    gz = file.with_name(file.name + ".gz")
     return gz if gz.is_file() else None

@@ -1,12 +1,57 @@
-"""The ``cge`` command line."""
+"""The ``cge`` command line.
+
+A user error (a bad or missing file, an unknown benchmark, a bad option, an existing results folder,
+a scenario that does not solve) is reported as one ``error: ...`` line on stderr with exit status 2,
+never as a traceback; anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Computable general equilibrium analysis of trade policy in global value chains.")
+
+def _user_errors() -> tuple:
+    """Exception types that mean bad input rather than a bug (imported only when an error occurs)."""
+    from .benchmark import BenchmarkError
+    from .calibrate import CalibrationError
+    from .experiment import OutputError
+    from .model.closure import ClosureError
+    from .scenario import ScenarioError
+    from .solve import SolveError
+
+    return (BenchmarkError, CalibrationError, OutputError, ClosureError, ScenarioError, SolveError, OSError)
+
+
+def _fail(message: str, code: int = 2):
+    typer.echo("error: " + " ".join(str(message).split()), err=True)
+    sys.exit(code)
+
+
+class _App(typer.Typer):
+    """The application, reporting user errors as one ``error:`` line (see the module docstring)."""
+
+    def __call__(self, *args, **kwargs):
+        kwargs.setdefault("standalone_mode", False)
+        try:
+            code = super().__call__(*args, **kwargs)
+        except typer.TyperException as exc:  # usage errors: unknown option, bad value, missing argument
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                typer.echo(exc.format_message())
+                sys.exit(0)
+            _fail(exc.format_message(), getattr(exc, "exit_code", 2) or 2)
+        except typer.Abort:
+            _fail("aborted", 130)
+        except Exception as exc:
+            if isinstance(exc, _user_errors()):
+                _fail(str(exc))
+            raise
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = _App(add_completion=False, no_args_is_help=True, help="Computable general equilibrium analysis of trade policy in global value chains.")
 
 
 def _version(value: bool) -> None:
@@ -38,20 +83,30 @@ def doctor() -> None:
 def run(
     specs: list[Path] = typer.Argument(..., help="scenario files (TOML)"),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="output folder"),
-    steps: int = typer.Option(0, help="points on the shock path for the EV decomposition (0: the file's or 8)"),
+    steps: int = typer.Option(0, min=0, help="points on the shock path for the EV decomposition (0: the file's or 8)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or summary"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing results folder whole"),
 ) -> None:
-    """Solve the scenarios of one or more files and write tables, figures and metadata."""
-    from .experiment import run_spec
-    from .scenario import ScenarioError
+    """Solve the scenarios of one or more files and write tables, figures and metadata.
 
-    for spec in specs:
-        target = out if len(specs) == 1 else out / spec.stem
-        try:
-            done = run_spec(spec, target, progress=not quiet, decompose_steps=steps or None)
-        except ScenarioError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+    Every file and results folder is checked before the first solve. Each results folder is written
+    beside its target and moved into place when complete; an existing non-empty one is refused
+    unless --overwrite.
+    """
+    from .experiment import check_output, check_spec, run_spec
+    from .scenario import load_spec
+
+    stems = [spec.stem for spec in specs]
+    if len(set(stems)) < len(stems):
+        raise typer.BadParameter(f"scenario files share a name {sorted({s for s in stems if stems.count(s) > 1})}; their results folders would clash")
+    targets = [out if len(specs) == 1 else out / spec.stem for spec in specs]
+    if len(specs) > 1:  # check every file before the first solve (run_spec checks a single one itself)
+        for spec, target in zip(specs, targets):
+            parsed = load_spec(spec)
+            check_output(target, overwrite, keep=(spec, parsed.benchmark_folder()))
+            check_spec(parsed)
+    for spec, target in zip(specs, targets):
+        done = run_spec(spec, target, progress=not quiet, decompose_steps=steps or None, overwrite=overwrite)
         if not quiet:
             typer.echo(f"{spec}: {len(done['results'])} scenario(s) solved on {done['spec'].benchmark}; {len(done['files'])} files in {target}")
             for name, w in done["welfare"].items():
@@ -74,9 +129,9 @@ def benchmarks() -> None:
 def describe(bench: str = typer.Argument(..., help="built-in benchmark name or benchmark folder")) -> None:
     """Summarise a benchmark: regions, sectors, GDP, trade, tariffs."""
     from .benchmark import Benchmark
-    from .datasets import available
+    from .datasets import locate
 
-    b = Benchmark.load(bench) if bench in available() else Benchmark.read(bench)
+    b = Benchmark.read(locate(bench))
     meta = b.metadata
     year = meta.get("year", meta.get("base_year", "?"))
     typer.echo(f"{meta.get('name', bench)}: {b.n_regions} regions x {b.n_sectors} sectors, year {year}, unit {meta.get('unit', meta.get('currency', '?'))}")
@@ -91,6 +146,7 @@ def describe(bench: str = typer.Argument(..., help="built-in benchmark name or b
 
 
 def main() -> None:
+    """Entry point of ``python -m cge`` (the ``cge`` script calls ``app`` directly; both behave the same)."""
     app()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .benchmark import Benchmark
+from .benchmark import Benchmark, BenchmarkError
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "benchmarks"
 
@@ -31,3 +31,19 @@ def path_of(name: str) -> Path:
 def load(name: str) -> Benchmark:
     """Read a built-in benchmark by name."""
     return Benchmark.read(path_of(name))
+
+
+def locate(ref, base=None) -> Path:
+    """Folder of a benchmark named by ``ref``: a built-in name, or a folder (relative to ``base``).
+
+    An error names ``ref``, the built-in names and the folder looked at.
+    """
+    ref = str(ref)
+    if ref in available():
+        return DATA_DIR / ref
+    folder = Path(ref)
+    if not folder.is_absolute() and base is not None:
+        folder = Path(base) / folder
+    if (folder / "metadata.toml").is_file():
+        return folder
+    raise BenchmarkError(f"benchmark {ref!r} is neither a built-in benchmark {available()} nor a benchmark folder ({folder / 'metadata.toml'} not found)")

@@ -9,20 +9,32 @@ Output folder layout (one folder per scenario file):
 ``results.csv``               everything in long format (``Results.tidy``)
 ``figures/``                  welfare bars, employment heat maps, GVC before/after (PNG and SVG)
 ``metadata.json``             package version, git commit, benchmark hash, options, solver statistics
+
+Everything is checked before any solve: the scenario file, the benchmark, every scenario's selections,
+the model options and the results folder. The folder is written atomically (:mod:`cge.files`): all
+files go into a temporary folder beside it, which replaces it whole once complete, so a failed or
+interrupted run leaves the previous results intact (or no folder). An existing non-empty results folder
+is refused unless ``overwrite`` is given. Reruns of the same file on the same benchmark write
+byte-identical files, ``metadata.json`` aside (it records the git commit and solver timings): figures
+are written with a fixed SVG hash salt and date (``SOURCE_DATE_EPOCH``, 0 unless set).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 
 from . import figures, tables
 from .closure import Closure
-from .scenario import RunSpec, load_spec
+from .files import replace_folder
+from .scenario import RunSpec, ScenarioError, load_spec
 from .solve import Model
 
 
@@ -35,13 +47,55 @@ def _model_key(spec: RunSpec, sc) -> tuple:
     return (freeze(closure), freeze(elasticities), sourcing, backend)
 
 
+class OutputError(ValueError):
+    """The results folder cannot be written as asked (it holds results, or is not a folder)."""
+
+
+def check_output(out, overwrite: bool = False, keep: tuple = ()) -> None:
+    """Refuse a results folder that exists and is not empty unless ``overwrite``; never one holding ``keep``.
+
+    ``keep`` lists paths (the scenario file, the benchmark folder) that replacing ``out`` would delete.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    if not out.is_dir() or next(out.iterdir(), None) is None:
+        return
+    if not overwrite:
+        raise OutputError(f"{out}: results folder exists and is not empty; pass --overwrite to replace it whole")
+    inside = [str(p) for p in (*keep, Path.cwd()) if Path(p).resolve().is_relative_to(out.resolve())]
+    if inside:
+        raise OutputError(f"{out}: not replacing it, it holds {inside[0]}")
+
+
+def check_spec(spec: RunSpec) -> tuple:
+    """Read the benchmark of a spec and build its scenarios (checking every selection and option
+    that depends on the benchmark); returns the benchmark and the scenarios."""
+    bench = spec.load_benchmark()
+    built = [sc.build(bench, spec.region_groups, spec.sector_groups) for sc in spec.scenarios]
+    for sc in spec.scenarios:
+        for k, v in {**spec.model.get("elasticities", {}), **sc.elasticities}.items():
+            if isinstance(v, list) and len(v) != bench.n_sectors:
+                raise ScenarioError(f"{spec.path}: scenario {sc.name!r}: elasticities.{k} has {len(v)} values for the {bench.n_sectors} sectors {bench.sectors}")
+    return bench, built
+
+
 def solve_spec(spec: RunSpec, progress: bool = True, decompose_steps: int | bool = False) -> tuple:
     """Solve every scenario of a spec; returns the benchmark and ``{scenario name: Results}``.
 
-    ``decompose_steps``: points on the path of each scenario for its welfare decomposition.
+    The benchmark, every scenario and every model are built before the first solve, so that a bad
+    selection or option stops the run before any work. ``decompose_steps``: points on the path of
+    each scenario for its welfare decomposition (solved with the scenario, stored in its results).
     """
-    bench = spec.load_benchmark()
+    bench, built = check_spec(spec)
     models: dict[tuple, Model] = {}
+    for sc in spec.scenarios:
+        key = _model_key(spec, sc)
+        if key not in models:
+            closure_d, el_d, sourcing, backend = key
+            closure = Closure(**{k: (tuple(v) if isinstance(v, tuple) else v) for k, v in closure_d})
+            elasticities = {k: (list(v) if isinstance(v, tuple) else v) for k, v in el_d}
+            models[key] = Model(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend=backend)
     results = {}
     iterator = spec.scenarios
     bar = None
@@ -52,14 +106,8 @@ def solve_spec(spec: RunSpec, progress: bool = True, decompose_steps: int | bool
         bar.start()
         task = bar.add_task(f"{spec.title}", total=len(spec.scenarios))
     try:
-        for sc in iterator:
-            key = _model_key(spec, sc)
-            if key not in models:
-                closure_d, el_d, sourcing, backend = key
-                closure = Closure(**{k: (tuple(v) if isinstance(v, tuple) else v) for k, v in closure_d})
-                elasticities = {k: (list(v) if isinstance(v, tuple) else v) for k, v in el_d}
-                models[key] = Model(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend=backend)
-            results[sc.name] = models[key].solve(sc.build(bench, spec.region_groups, spec.sector_groups), decompose=decompose_steps)
+        for sc, scenario in zip(iterator, built):
+            results[sc.name] = models[_model_key(spec, sc)].solve(scenario, decompose=decompose_steps)
             if bar is not None:
                 bar.advance(task)
     finally:
@@ -68,14 +116,40 @@ def solve_spec(spec: RunSpec, progress: bool = True, decompose_steps: int | bool
     return bench, results
 
 
-def run_spec(path, out, progress: bool = True, decompose_steps: int | None = None) -> dict:
-    """Solve a scenario file and write its tables, figures and metadata into folder ``out``."""
+def run_spec(path, out, progress: bool = True, decompose_steps: int | None = None, overwrite: bool = False) -> dict:
+    """Solve a scenario file and write its tables, figures and metadata into folder ``out``.
+
+    ``out`` is replaced whole, atomically, once every file is written; an existing non-empty ``out``
+    is an :class:`OutputError` unless ``overwrite``.
+    """
     spec = load_spec(path)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    opts = spec.output
-    steps = int(decompose_steps or opts.get("decomposition_steps", 8))
+    check_output(out, overwrite, keep=(Path(path), spec.benchmark_folder()))
+    steps = int(decompose_steps or spec.output.get("decomposition_steps", 8))
     bench, results = solve_spec(spec, progress=progress, decompose_steps=steps)
+    with replace_folder(out) as tmp, _reproducible_figures():
+        written = write_outputs(spec, bench, results, tmp, steps, path)
+    welfare = written.pop("welfare")
+    files = [out / f.relative_to(tmp) for f in written["files"]]
+    return {"spec": spec, "benchmark": bench, "results": results, "welfare": welfare, "files": files}
+
+
+@contextmanager
+def _reproducible_figures():
+    """Figures that are the same bytes on every run: fixed SVG ids and a fixed SVG date."""
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": "cge"}):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+def write_outputs(spec: RunSpec, bench, results: dict, out: Path, steps: int, path) -> dict:
+    """Write the tables, figures and metadata of solved scenarios into folder ``out``."""
+    opts = spec.output
     unit = next(iter(results.values())).unit
     written = []
 
@@ -117,7 +191,7 @@ def run_spec(path, out, progress: bool = True, decompose_steps: int | None = Non
     }
     (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=json_default))
     written.append(out / "metadata.json")
-    return {"spec": spec, "benchmark": bench, "results": results, "welfare": welfare, "files": written}
+    return {"welfare": welfare, "files": written}
 
 
 def slug(name: str) -> str:

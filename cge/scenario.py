@@ -63,6 +63,8 @@ SHOCK_KEYS = {"instrument", "op", "value", "exporters", "importers", "sectors", 
 SCENARIO_KEYS = {"name", "description", "shock", "closure", "elasticities", "sourcing", "sweep"}
 MODEL_KEYS = {"sourcing", "closure", "elasticities", "backend"}
 TOP_KEYS = {"title", "description", "benchmark", "model", "scenario", "sector_groups", "region_groups", "output"}
+OUTPUT_KEYS = {"gvc": "true or false (GVC tables and figures)", "decomposition_steps": "a whole number >= 1"}
+SELECTIONS = ("exporters", "importers", "sectors", "not_exporters", "not_importers", "not_sectors", "regions", "not_regions")
 
 
 @dataclass
@@ -154,42 +156,42 @@ class RunSpec:
     sector_groups: dict = field(default_factory=dict)
     output: dict = field(default_factory=dict)
 
-    def load_benchmark(self):
-        """The benchmark: a built-in name or a folder (relative to the scenario file)."""
+    def benchmark_folder(self):
+        """The benchmark's folder: a built-in name or a folder (relative to the scenario file)."""
         from pathlib import Path
 
-        from .benchmark import Benchmark
-        from .datasets import available
+        from .benchmark import BenchmarkError
+        from .datasets import locate
 
-        if self.benchmark in available():
-            return Benchmark.load(self.benchmark)
-        folder = Path(self.benchmark)
-        if not folder.is_absolute():
-            folder = Path(self.path).parent / folder
-        if not (folder / "metadata.toml").is_file():
-            raise ScenarioError(f"{self.path}: benchmark {self.benchmark!r} is neither a built-in benchmark {available()} nor a benchmark folder")
-        return Benchmark.read(folder)
+        try:
+            return locate(self.benchmark, base=Path(self.path).parent)
+        except BenchmarkError as exc:
+            raise ScenarioError(f"{self.path}: {exc}") from None
+
+    def load_benchmark(self):
+        """The benchmark, read and checked (:meth:`cge.Benchmark.read`)."""
+        from .benchmark import Benchmark
+
+        return Benchmark.read(self.benchmark_folder())
 
 
 def load_spec(path) -> RunSpec:
     """Read and check a scenario file; errors name the file, the key, the value and what is allowed."""
-    import tomllib
     from pathlib import Path
 
+    from .files import read_toml
+
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    doc = read_toml(path, ScenarioError, "no such scenario file")
     _keys(doc, TOP_KEYS, f"{path}")
+    for key in ("title", "description"):
+        _string(doc, key, f"{path}")
     bench = doc.get("benchmark")
     if isinstance(bench, dict):
+        _keys(bench, {"name", "path"}, f"{path}: [benchmark]")
         bench = bench.get("name") or bench.get("path")
     if not isinstance(bench, str) or not bench:
-        raise ScenarioError(f"{path}: key 'benchmark' must name a built-in benchmark or a folder, got {bench!r}")
+        raise ScenarioError(f"{path}: key 'benchmark' = {bench!r}; must name a built-in benchmark or a folder (a string)")
     model = doc.get("model", {})
     _keys(model, MODEL_KEYS, f"{path}: [model]")
     _model_options(model, f"{path}: [model]")
@@ -206,11 +208,15 @@ def load_spec(path) -> RunSpec:
         if not isinstance(name, str) or not name:
             raise ScenarioError(f"{where}: key 'name' must be a non-empty string, got {name!r}")
         where = f"{path}: scenario {name!r}"
+        _string(sc, "description", where)
         _model_options(sc, where)
-        shocks = [_shock(s, f"{where} shock {k + 1}") for k, s in enumerate(sc.get("shock", []))]
+        raw_shocks = sc.get("shock", [])
+        if not isinstance(raw_shocks, list):
+            raise ScenarioError(f"{where}: shock must be an array of tables ([[scenario.shock]]), got {raw_shocks!r}")
+        shocks = [_shock(s, f"{where} shock {k + 1}") for k, s in enumerate(raw_shocks)]
         base = ScenarioSpec(
             name=name,
-            description=str(sc.get("description", "")),
+            description=sc.get("description", ""),
             shocks=shocks,
             closure=dict(sc.get("closure", {})),
             elasticities=_elasticity_table(sc.get("elasticities", {})),
@@ -224,21 +230,31 @@ def load_spec(path) -> RunSpec:
     groups = doc.get("sector_groups", {})
     rgroups = doc.get("region_groups", {})
     for key, g in (("sector_groups", groups), ("region_groups", rgroups)):
-        if not isinstance(g, dict) or not all(isinstance(v, list) for v in g.values()):
-            raise ScenarioError(f"{path}: [{key}] must map names to lists of labels")
+        if not isinstance(g, dict):
+            raise ScenarioError(f"{path}: {key} = {g!r}; must be a table mapping group names to lists of labels")
+        for name, members in g.items():
+            if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+                raise ScenarioError(f"{path}: {key}.{name} = {members!r}; must be a non-empty list of labels (strings)")
+    output = doc.get("output", {})
+    _keys(output, set(OUTPUT_KEYS), f"{path}: [output]")
+    if "gvc" in output and not isinstance(output["gvc"], bool):
+        raise ScenarioError(f"{path}: [output] gvc = {output['gvc']!r}; must be {OUTPUT_KEYS['gvc']}")
+    steps = output.get("decomposition_steps", 1)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ScenarioError(f"{path}: [output] decomposition_steps = {steps!r}; must be {OUTPUT_KEYS['decomposition_steps']}")
     model = dict(model)
     if "elasticities" in model:
         model["elasticities"] = _elasticity_table(model["elasticities"])
     return RunSpec(
         path=path,
-        title=str(doc.get("title", path.stem)),
-        description=str(doc.get("description", "")),
+        title=doc.get("title", path.stem),
+        description=doc.get("description", ""),
         benchmark=bench,
         model=model,
         scenarios=scenarios,
         region_groups=rgroups,
         sector_groups=groups,
-        output=dict(doc.get("output", {})),
+        output=dict(output),
     )
 
 
@@ -248,10 +264,22 @@ def _elasticity_table(el) -> dict:
 
 def _keys(table: dict, allowed: set, where: str) -> None:
     if not isinstance(table, dict):
-        raise ScenarioError(f"{where}: must be a table")
+        raise ScenarioError(f"{where}: must be a table, got {table!r}")
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise ScenarioError(f"{where}: unknown key {unknown[0]!r}; allowed: {sorted(allowed)}")
+
+
+def _string(table: dict, key: str, where: str) -> None:
+    """``table[key]``, when given, must be a string."""
+    if key in table and not isinstance(table[key], str):
+        raise ScenarioError(f"{where}: {key} = {table[key]!r}; must be a string")
+
+
+def _number(value, where: str, allowed: str = "a finite number >= 0", low: float = 0.0) -> None:
+    """A number (not a boolean), finite and >= ``low``; otherwise an error naming value and what is allowed."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < low:
+        raise ScenarioError(f"{where} = {value!r}; must be {allowed}")
 
 
 def _model_options(table: dict, where: str) -> None:
@@ -270,6 +298,17 @@ def _model_options(table: dict, where: str) -> None:
     unknown = sorted(set(closure) - allowed)
     if unknown:
         raise ScenarioError(f"{where}: closure key {unknown[0]!r} unknown; allowed: {sorted(allowed)} (labour in {list(LABOUR_CLOSURES)}, labour_market in {list(LABOUR_MARKETS)}, capital in {list(CAPITAL_CLOSURES)})")
+    for key in ("labour", "capital"):
+        if key in closure and not isinstance(closure[key], str):
+            allowed_values = list(LABOUR_CLOSURES if key == "labour" else CAPITAL_CLOSURES)
+            raise ScenarioError(f"{where}: closure.{key} = {closure[key]!r}; allowed: {allowed_values}")
+    if "labour_supply_elasticity" in closure:
+        _number(closure["labour_supply_elasticity"], f"{where}: closure.labour_supply_elasticity")
+    num = closure.get("numeraire", "world_factor_prices")
+    if not (isinstance(num, str) or (isinstance(num, list) and all(isinstance(x, str) for x in num))):
+        raise ScenarioError(
+            f"{where}: closure.numeraire = {num!r}; allowed: 'world_factor_prices', ['factor', region, factor], ['output', region, sector]"
+        )
     try:
         Closure(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in closure.items()})
     except ClosureError as exc:
@@ -289,8 +328,8 @@ def _model_options(table: dict, where: str) -> None:
         if k not in ELASTICITIES:
             raise ScenarioError(f"{where}: elasticities key {k!r} unknown; allowed: {list(ELASTICITIES)}")
         vals = v if isinstance(v, list) else [v]
-        if not all(isinstance(x, (int, float)) and x >= 0 for x in vals):
-            raise ScenarioError(f"{where}: elasticities.{k} = {v!r}; must be a number >= 0 or a list of them")
+        for x in vals or [None]:
+            _number(x, f"{where}: elasticities.{k}", "a finite number >= 0 or a non-empty list of them")
 
 
 def _shock(table: dict, where: str) -> Shock:
@@ -302,20 +341,31 @@ def _shock(table: dict, where: str) -> Shock:
     if op not in OPERATIONS:
         raise ScenarioError(f"{where}: op = {op!r}; allowed: {list(OPERATIONS)}")
     value = table.get("value")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-        raise ScenarioError(f"{where}: value = {value!r}; must be a finite number")
     use = table.get("use", "all")
     if use not in USE_CHOICES:
         raise ScenarioError(f"{where}: use = {use!r}; allowed: {list(USE_CHOICES)}")
-    if op == "set" and value <= SPEC[inst].lower:
-        raise ScenarioError(f"{where}: value = {value!r}; {inst} must exceed {SPEC[inst].lower:g} ({SPEC[inst].description})")
+    _shock_value(inst, op, value, where)
     route_keys = {"exporters", "importers", "use", "not_exporters", "not_importers"}
     allowed_here = {"regions", "not_regions"} if SPEC[inst].axes == PRODUCER_AXES else route_keys
     wrong = sorted((route_keys | {"regions", "not_regions"}) & set(table) - allowed_here)
     if wrong:
         raise ScenarioError(f"{where}: key {wrong[0]!r} does not apply to instrument {inst!r} (axes: {', '.join(SPEC[inst].axes)})")
-    kw = {k: table[k] for k in ("exporters", "importers", "sectors", "not_exporters", "not_importers", "not_sectors", "name", "regions", "not_regions") if k in table}
+    for key in SELECTIONS:
+        sel = table.get(key, "all")
+        if not (isinstance(sel, str) or (isinstance(sel, list) and all(isinstance(x, str) for x in sel))):
+            kind = "sector" if key.endswith("sectors") else "region"
+            raise ScenarioError(f"{where}: {key} = {sel!r}; must be a {kind} or group name, a list of them, or 'all'")
+    _string(table, "name", where)
+    kw = {k: table[k] for k in SELECTIONS + ("name",) if k in table}
     return Shock(instrument=inst, op=op, value=float(value), use=use, **kw)
+
+
+def _shock_value(inst: str, op: str, value, where: str) -> None:
+    """The value of a shock: a finite number, and a level the instrument can take when ``op`` sets it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ScenarioError(f"{where}: value = {value!r}; must be a finite number")
+    if op == "set" and value <= SPEC[inst].lower:
+        raise ScenarioError(f"{where}: value = {value!r}; {inst} must exceed {SPEC[inst].lower:g} ({SPEC[inst].description})")
 
 
 def _sweep(base: ScenarioSpec, sweep, where: str) -> list:
@@ -325,11 +375,14 @@ def _sweep(base: ScenarioSpec, sweep, where: str) -> list:
     if not isinstance(sweep, dict) or set(sweep) - {"shock", "values"} or "values" not in sweep:
         raise ScenarioError(f"{where}: sweep must be a table {{ shock = 1, values = [ ... ] }}")
     k = sweep.get("shock", 1)
-    if not isinstance(k, int) or not 1 <= k <= len(base.shocks):
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(base.shocks):
         raise ScenarioError(f"{where}: sweep.shock = {k!r}; must be a shock number from 1 to {len(base.shocks)}")
     values = sweep["values"]
-    if not isinstance(values, list) or not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        raise ScenarioError(f"{where}: sweep.values must be a non-empty list of numbers, got {values!r}")
+    if not isinstance(values, list) or not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in values):
+        raise ScenarioError(f"{where}: sweep.values = {values!r}; must be a non-empty list of finite numbers")
+    swept = base.shocks[k - 1]
+    for v in values:
+        _shock_value(swept.instrument, swept.op, v, f"{where}: sweep.values")
     out = []
     for v in values:
         shocks = [Shock(**{**s.__dict__, "value": float(v)}) if n == k - 1 else s for n, s in enumerate(base.shocks)]
@@ -341,6 +394,8 @@ def _select(sel, labels: list, groups: dict, where: str, empty_ok: bool = False)
     """Boolean mask over ``labels`` from names, group names, lists of them, or 'all'."""
     if sel == "all":
         return np.ones(len(labels), dtype=bool)
+    if not (isinstance(sel, str) or (isinstance(sel, (list, tuple)) and all(isinstance(x, str) for x in sel))):
+        raise ScenarioError(f"{where}: {sel!r} is not a selection; give a label or group name, a list of them, or 'all'")
     items = [sel] if isinstance(sel, str) else list(sel)
     if not items and not empty_ok:
         raise ScenarioError(f"{where}: empty selection")
