@@ -7,7 +7,7 @@ Output folder layout (one folder per scenario file):
 ``employment_<scenario>.*``    persons by region x sector (and ``employment_regions_<scenario>.*``)
 ``gvc_<scenario>.csv``         GVC indicators, benchmark vs scenario
 ``results.csv``               everything in long format (``Results.tidy``)
-``figures/``                  welfare bars, employment heat maps, GVC before/after (PNG and SVG)
+``figures/``                  welfare bars, employment heat maps, GVC changes (PNG, SVG and PDF)
 ``metadata.json``             package version, git commit, benchmark hash, options, solver statistics
 
 Everything is checked before any solve: the scenario file, the benchmark, every scenario's selections,
@@ -154,28 +154,29 @@ def write_outputs(spec: RunSpec, bench, results: dict, out: Path, steps: int, pa
     written = []
 
     welfare = {name: res.welfare() for name, res in results.items()}
-    written += tables.write_table(tables.welfare_table(welfare, unit), out, "welfare", f"{spec.title}: welfare by region")
-    written += figures.welfare_bars(welfare, out / "figures")
+    names = tables.Names.from_benchmark(bench)
+    written += tables.write_table(tables.welfare_table(welfare, unit), out, "welfare", f"{spec.title}: welfare by region", names=names)
+    written += figures.welfare_bars(welfare, out / "figures", names=names)
     tidy = []
     for name, res in results.items():
         stem = slug(name)
         written += tables.write_table(
-            tables.decomposition_table(welfare[name], unit), out, f"decomposition_{stem}", f"{name}: EV decomposition ({unit})"
+            tables.decomposition_table(welfare[name], unit), out, f"decomposition_{stem}", f"{name}: EV decomposition ({unit})", names=names
         )
         if res.params.employment_0 is not None and "labour" in res.params.factors:
             emp = res.employment()
-            written += tables.write_table(emp, out, f"employment_{stem}", f"{name}: employment by region and sector", digits=2)
+            written += tables.write_table(emp, out, f"employment_{stem}", f"{name}: employment by region and sector", digits=2, names=names)
             written += tables.write_table(
-                res.employment_by_region(), out, f"employment_regions_{stem}", f"{name}: employment by region", digits=2
+                res.employment_by_region(), out, f"employment_regions_{stem}", f"{name}: employment by region", digits=2, names=names
             )
-            written += figures.employment_heatmap(emp, out / "figures", f"employment_{stem}", title=name)
+            written += figures.employment_heatmap(emp, out / "figures", f"employment_{stem}", title=name, names=names)
         if opts.get("gvc", True):
             g = res.gvc()
             g.to_csv(out / f"gvc_{stem}.csv", index=False)
             written.append(out / f"gvc_{stem}.csv")
-            written += figures.before_after(g, "gvc_participation_backward_wwyz", out / "figures", f"gvc_participation_{stem}")
+            written += figures.before_after(g, "gvc_participation_backward_wwyz", out / "figures", f"gvc_participation_{stem}", names=names)
             if (g["indicator"] == "intra_group_trade_share").any():
-                written += figures.before_after(g, "intra_group_trade_share", out / "figures", f"intra_group_trade_{stem}")
+                written += figures.before_after(g, "intra_group_trade_share", out / "figures", f"intra_group_trade_{stem}", names=names)
         tidy.append(res.tidy())
     pd.concat(tidy, ignore_index=True).to_csv(out / "results.csv", index=False)
     written.append(out / "results.csv")

@@ -202,15 +202,8 @@ def test_failed_first_run_leaves_no_folder(solved, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- reruns reproduce
 
 
-CLOCK = (
-    "the fast backend's Newton solver decides when to refresh its Jacobian from measured timings "
-    "(cge/fast/solvers.py, _refresh_pays), so two runs may take different paths and differ in the last digits; "
-    "the architecture issue removes the clock dependence, then this mark goes"
-)
-
-
 @pytest.mark.solver
-@pytest.mark.parametrize("backend", ["pyomo", pytest.param("fast", marks=pytest.mark.xfail(reason=CLOCK, strict=False))])
+@pytest.mark.parametrize("backend", ["pyomo", "fast"])
 def test_rerun_writes_identical_files(tmp_path, backend):
     spec = tmp_path / "cut.toml"
     spec.write_text(SPEC.replace('backend = "fast"', f'backend = "{backend}"'))

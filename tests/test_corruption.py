@@ -428,7 +428,7 @@ TOML_CASES = [
     ("shock_value_inf", SHOCK + "value = inf\n", ["value = inf"]),
     ("shock_value_missing", SHOCK, ["value = None"]),
     ("shock_tariff_below_minus_one", SHOCK + "value = -2\n", ["value = -2", "exceed -1"]),
-    ("shock_iceberg_zero", '[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "iceberg"\nvalue = 0\n', ["value = 0", "positive"]),
+    ("shock_iceberg_zero", '[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "iceberg"\nvalue = 0\n', ["value = 0", "iceberg must exceed 0"]),
     ("shock_use_unknown", SHOCK + 'use = "both"\nvalue = 0\n', ["use = 'both'"]),
     ("shock_use_number", SHOCK + "use = 1\nvalue = 0\n", ["use = 1"]),
     ("shock_unknown_key", SHOCK + 'exporter = "China"\nvalue = 0\n', ["'exporter'"]),
