@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 from .benchmark import Benchmark, BenchmarkError  # noqa: E402
 from .calibrate import CalibrationError  # noqa: E402
 from .closure import Closure, ClosureError  # noqa: E402
+from .deficits import purge_deficits  # noqa: E402
 from .instruments import InstrumentError, Instruments  # noqa: E402
 from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError  # noqa: E402
@@ -33,4 +34,5 @@ __all__ = [
     "ScenarioError",
     "SolveError",
     "__version__",
+    "purge_deficits",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 
 LABOUR_CLOSURES = ("full_employment", "fixed_real_wage", "elastic")
 LABOUR_MARKETS = ("single", "premia", "cet")
+TRANSFER_CLOSURES = ("fixed", "world_income_share")
 CAPITAL_CLOSURES = ("mobile", "sector_specific")
 
 
@@ -41,6 +42,13 @@ class Closure:
       accordingly. Needs ``labour="full_employment"``.
 
     ``capital``: ``"mobile"`` across a region's sectors (default) or ``"sector_specific"``.
+    ``transfer``: what each region's net transfer from abroad (the ``transfer`` instrument, the
+    benchmark trade deficit unless a scenario sets it) is worth after a shock: ``"fixed"`` in units
+    of the numeraire (default; GTAP's and Caliendo and Parro's usual choice) or
+    ``"world_income_share"``, a fixed share of world income, so deficits grow and shrink with the
+    world economy. (Shares of each region's own income would not add up to zero over the world and
+    would break the world budget.) Balanced trade is the instrument set to zero
+    (:func:`cge.purge_deficits`).
     ``numeraire``: ``"world_factor_prices"`` (default: the benchmark-weighted world index of factor
     prices), ``("factor", region, factor)`` or ``("output", region, sector)``.
     """
@@ -51,9 +59,10 @@ class Closure:
     numeraire: str | tuple = "world_factor_prices"
     labour_market: str = "single"
     labour_cet_elasticity: float = 1.0
+    transfer: str = "fixed"
 
     def __post_init__(self):
-        for key in ("labour", "capital", "labour_market"):
+        for key in ("labour", "capital", "labour_market", "transfer"):
             if not isinstance(getattr(self, key), str):
                 raise ClosureError(f"Closure({key}={getattr(self, key)!r}); must be a string")
         eta = self.labour_supply_elasticity
@@ -68,6 +77,8 @@ class Closure:
             raise ClosureError(f"Closure(labour_cet_elasticity={cet!r}); must be a finite number > 0")
         if self.labour_market == "cet" and self.labour != "full_employment":
             raise ClosureError(f"Closure(labour_market='cet') needs labour='full_employment', got labour={self.labour!r}")
+        if self.transfer not in TRANSFER_CLOSURES:
+            raise ClosureError(f"Closure(transfer={self.transfer!r}); allowed: {list(TRANSFER_CLOSURES)}")
         if self.capital not in CAPITAL_CLOSURES:
             raise ClosureError(f"Closure(capital={self.capital!r}); allowed: {list(CAPITAL_CLOSURES)}")
         if self.labour == "elastic" and not self.labour_supply_elasticity > 0:
@@ -87,7 +98,15 @@ class Closure:
             "numeraire": self.numeraire if isinstance(self.numeraire, str) else list(self.numeraire),
             "labour_market": self.labour_market,
             "labour_cet_elasticity": self.labour_cet_elasticity if self.labour_market == "cet" else None,
+            "transfer": self.transfer,
         }
+
+    def transfer_index(self, numeraire_value: float, income, income_0) -> float:
+        """What one unit of the ``transfer`` instrument is worth: the numeraire's value (``"fixed"``)
+        or world income relative to the benchmark (``"world_income_share"``; ``income`` in currency)."""
+        if self.transfer == "fixed":
+            return numeraire_value
+        return sum(income) / float(np.sum(income_0))
 
 
 def factor_market_of(params, closure: Closure) -> dict:

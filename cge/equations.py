@@ -54,7 +54,7 @@ BLOCKS = (
     Block("final_demand", "QA", "final composite demand", ("region", "buyer", "commodity"),
           r"Q^A_{sai} = \alpha_{sa} (I_s / P^{fd}_{sa}) (P^{fd}_{sa}/P^A_{sai})^{\sigma^{fd}}"),
     Block("income_balance", "INC", "income balance", ("region",),
-          r"I_s = \sum_{j,f} w_{sjf} FD_{sjf} + \sum_{r \ne s} t\, p\, \tau\, z + \sum_j t^o_{sj} c_{sj} Y_{sj} X^0_{sj} + \bar B_s n"),
+          r"I_s = \sum_{j,f} w_{sjf} FD_{sjf} + \sum_{r \ne s} t\, p\, \tau\, z + \sum_j t^o_{sj} c_{sj} Y_{sj} X^0_{sj} + B_s \iota, \quad \iota = n \text{ or } \textstyle\sum_r I_r / \sum_r I^0_r"),
     Block("numeraire", "(one goods market)", "numeraire", (),
           r"\sum_k w_k E^0_k / \sum_k E^0_k = n \quad\text{(or a chosen factor or output price)}"),
     Block("cet_wage", "WL", "labour CET wage index", ("region",),
@@ -137,6 +137,6 @@ def markdown() -> str:
                   "$$", b.latex, "$$", ""]
     lines += ["## Policy instruments", "", "| instrument | axes | benchmark | meaning |", "|---|---|---|---|"]
     for s in SPECS:
-        bench = "the benchmark's data" if s.benchmark is None else f"{s.benchmark:g}"
+        bench = f"the benchmark's data (`{s.benchmark}`)" if isinstance(s.benchmark, str) else f"{s.benchmark:g}"
         lines.append(f"| `{s.name}` | {', '.join(s.axes)} | {bench} | {s.description} |")
     return "\n".join(lines) + "\n"

@@ -12,10 +12,15 @@ instrument         axes                                     benchmark  enters
 ``tariff``         (exporter, commodity, importer, use)     data       delivered price ``p tau (1 + t)``
 ``iceberg``        (exporter, commodity, importer, use)     1          delivered price; ``tau`` units shipped
 ``output_tax``     (region, sector)                         0          zero profit ``p = (1 + t^o) c``
+``transfer``       (region,)                                data       income balance (the trade deficit)
 =================  =======================================  =========  =====================================
 
 A negative ``output_tax`` is a production subsidy (GTAP's ``to`` below one). Its revenue, the
 rate times the value of output at cost, goes to the region's household, as tariff revenue does.
+``transfer`` is each region's net transfer from abroad, which finances its trade deficit; its
+benchmark level is the benchmark's deficit and the world total cannot change. Setting it to zero
+gives the balanced-trade counterfactual (:func:`cge.purge_deficits`). What it is worth after a shock
+is set by the closure (:attr:`cge.Closure.transfer`).
 """
 
 from __future__ import annotations
@@ -40,10 +45,11 @@ class Spec:
 
     name: str
     axes: tuple
-    benchmark: float | None  # None: the benchmark's own data (tariffs)
+    benchmark: float | str  # a number, or the Benchmark attribute holding the benchmark levels
     lower: float  # values must exceed this
     description: str
     domestic_zero: bool = False  # routes only: must be zero on domestic flows (exporter == importer)
+    sums_to_benchmark: bool = False  # the world total is that of the benchmark (transfers: the world budget)
 
     def shape(self, bench) -> tuple:
         sizes = {"exporter": bench.n_regions, "importer": bench.n_regions, "region": bench.n_regions,
@@ -56,15 +62,17 @@ class Spec:
         return [list(names[a]) for a in self.axes]
 
     def benchmark_value(self, bench) -> np.ndarray:
-        if self.benchmark is None:
-            return np.array(getattr(bench, f"{self.name}_0"), dtype=float)
+        if isinstance(self.benchmark, str):
+            return np.array(getattr(bench, self.benchmark), dtype=float)
         return np.full(self.shape(bench), float(self.benchmark))
 
 
 SPECS = (
-    Spec("tariff", ROUTE_AXES, None, -1.0, "ad-valorem import tariff on the value at the border (incl. trade cost)", domestic_zero=True),
+    Spec("tariff", ROUTE_AXES, "tariff_0", -1.0, "ad-valorem import tariff on the value at the border (incl. trade cost)", domestic_zero=True),
     Spec("iceberg", ROUTE_AXES, 1.0, 0.0, "iceberg trade cost: units shipped per unit delivered"),
     Spec("output_tax", PRODUCER_AXES, 0.0, -1.0, "ad-valorem tax on output at cost (negative: subsidy)"),
+    Spec("transfer", ("region",), "net_transfer", -np.inf,
+         "net transfer from abroad (trade deficit), in numeraire units scaled by the closure's transfer index", sums_to_benchmark=True),
 )
 """Every policy instrument of the model, in a fixed order."""
 
@@ -83,6 +91,7 @@ class Instruments:
     tariff: np.ndarray
     iceberg: np.ndarray
     output_tax: np.ndarray
+    transfer: np.ndarray
     numeraire_value: float = 1.0
 
     def __post_init__(self):
@@ -125,6 +134,13 @@ class Instruments:
             if bad.any():
                 k = tuple(np.argwhere(bad)[0])
                 raise InstrumentError(f"{where}: {spec.name} {_cell(spec, bench, k)} = {float(arr[k])!r} is not allowed (must be finite and > {spec.lower:g})")
+            if spec.sums_to_benchmark:
+                gap = float(arr.sum() - spec.benchmark_value(bench).sum())
+                if abs(gap) > 1e-9 * max(1.0, float(np.abs(bench.income).sum())):
+                    raise InstrumentError(
+                        f"{where}: {spec.name} adds up to {arr.sum():.6g} over regions, the benchmark's to "
+                        f"{spec.benchmark_value(bench).sum():.6g}; transfers between regions must keep the world total"
+                    )
             if spec.domestic_zero:
                 dom = np.zeros(arr.shape, dtype=bool)
                 R = bench.n_regions

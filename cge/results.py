@@ -107,9 +107,11 @@ class Results:
             + \underbrace{\sum_j t^o_{sj} c_{sj} X^0_{sj}\, dY_{sj}}_{\text{output tax efficiency}}
             + \underbrace{\sum_{i, s' \ne s, b} \tau z_{s s' b}\, dp_{si} - \sum_{r \ne s, i, b} \tau z_{r s b}\, dp_{ri}}_{\text{terms of trade}}
             - \underbrace{\sum_{r, i, b} p_{ri} z_{risb}\, d\tau}_{\text{trade costs}}
-            + \underbrace{\sum_{j, f} w\, dFD_{sjf}}_{\text{employment}} + \underbrace{\bar B_s\, d n}_{\text{transfer}}\Big]
+            + \underbrace{\sum_{j, f} w\, dFD_{sjf}}_{\text{employment}} + \underbrace{d B_s}_{\text{transfer}}\Big]
 
-        where :math:`P^u_s` is the utility price index. Under fixed wage premia
+        where :math:`P^u_s` is the utility price index and :math:`B_s` the net transfer received
+        from abroad (the ``transfer`` instrument times the closure's transfer index: the numeraire,
+        or world income; zero for balanced trade). Under fixed wage premia
         (``Closure(labour_market="premia")``) the labour part of the employment term is split: workers
         moving between sectors whose benchmark pay per person differs from the region's average,
         :math:`\sum_j w_s (\pi_{sj} - \bar\pi_s)\, dL_{sj}` (persons :math:`L`, pay per person
@@ -173,7 +175,7 @@ class Results:
                 moved = (0.5 * (wa[..., lab] + wb[..., lab]) * premium * persons).sum(axis=1)
                 terms["labour_reallocation"] += moved
                 terms["employment"] -= moved
-            terms["transfer"] += 0.5 * (inv_a + inv_b) * par.transfer_0 * (b.numeraire_value - a.numeraire_value)
+            terms["transfer"] += 0.5 * (inv_a + inv_b) * (self._transfer(b) - self._transfer(a))
 
         df = pd.DataFrame(terms, index=self._regions())
         df["sum_of_terms"] = df.sum(axis=1)
@@ -323,6 +325,12 @@ class Results:
         keep = (df.index.get_level_values("exporter") != df.index.get_level_values("importer")) & (df["value_0"] + df["value"] > 0)
         return df[keep]
 
+    def _transfer(self, sol) -> np.ndarray:
+        """Net transfer from abroad received in equilibrium ``sol`` (currency): the instrument times the
+        closure's transfer index (the numeraire, or world income relative to the benchmark)."""
+        index = self.model.closure.transfer_index(sol.numeraire_value, sol.income, self.params.income_0)
+        return sol.instruments.transfer * index
+
     def trade_balance(self) -> pd.DataFrame:
         """Exports, imports (at producer prices x quantity shipped) and the net transfer by region."""
         par, sol = self.params, self.solution
@@ -337,7 +345,7 @@ class Results:
                 "exports": exports,
                 "imports": imports,
                 "balance": exports - imports,
-                "transfer": par.transfer_0 * sol.numeraire_value,
+                "transfer": self._transfer(sol),
             },
             index=self._regions(),
         )

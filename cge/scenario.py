@@ -3,8 +3,9 @@
 A :class:`Scenario` holds new levels of the instruments (not changes), each declared in
 :mod:`cge.instruments`: bilateral ad-valorem tariffs and iceberg trade costs, each as an (R, S, R)
 array (same for both uses) or an (R, S, R, 2) array by use (intermediate, final), and output taxes
-(negative: subsidies) as an (R, S) array. Instruments left as ``None`` keep their benchmark values
-(tariffs of the benchmark, trade costs 1, no output taxes).
+(negative: subsidies) as an (R, S) array, and net transfers from abroad as an (R,) array (zero for
+balanced trade). Instruments left as ``None`` keep their benchmark values (tariffs and trade
+deficits of the benchmark, trade costs 1, no output taxes).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Scenario:
     numeraire_value: float = 1.0
     meta: dict = field(default_factory=dict)
     output_tax: np.ndarray | None = None
+    transfer: np.ndarray | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -73,7 +75,8 @@ class Shock:
 
     Route instruments (tariffs, iceberg costs) select exporters x sectors x importers x uses and
     apply to international routes only (exporter != importer); producer instruments (output taxes)
-    select producing ``regions`` x ``sectors``. Selections take region or sector names, group names
+    select producing ``regions`` x ``sectors``; region instruments (net transfers) select ``regions``.
+    Selections take region or sector names, group names
     (the benchmark's region groups, or groups defined in the file), lists of them, or ``"all"``;
     ``not_*`` removes members.
     """
@@ -102,8 +105,11 @@ class Shock:
                 getattr(self, f"not_{key}"), labels, grp, f"{where}.not_{key}", empty_ok=True
             )
 
+        axes = SPEC[self.instrument].axes
+        if axes == ("region",):
+            return pick("regions", bench.regions, groups)
         se = pick("sectors", bench.sectors, sector_groups)
-        if SPEC[self.instrument].axes == PRODUCER_AXES:
+        if axes == PRODUCER_AXES:
             return pick("regions", bench.regions, groups)[:, None] & se[None, :]
         ex, im = pick("exporters", bench.regions, groups), pick("importers", bench.regions, groups)
         us = np.array([self.use in ("all", "intermediate"), self.use in ("all", "final")])
@@ -294,7 +300,7 @@ def _model_options(table: dict, where: str) -> None:
     closure = table.get("closure", {})
     if not isinstance(closure, dict):
         raise ScenarioError(f"{where}: closure must be a table such as {{ labour = 'full_employment' }}")
-    allowed = {"labour", "capital", "labour_supply_elasticity", "numeraire", "labour_market", "labour_cet_elasticity"}
+    allowed = {"labour", "capital", "labour_supply_elasticity", "numeraire", "labour_market", "labour_cet_elasticity", "transfer"}
     unknown = sorted(set(closure) - allowed)
     if unknown:
         raise ScenarioError(f"{where}: closure key {unknown[0]!r} unknown; allowed: {sorted(allowed)} (labour in {list(LABOUR_CLOSURES)}, labour_market in {list(LABOUR_MARKETS)}, capital in {list(CAPITAL_CLOSURES)})")
@@ -345,9 +351,11 @@ def _shock(table: dict, where: str) -> Shock:
     if use not in USE_CHOICES:
         raise ScenarioError(f"{where}: use = {use!r}; allowed: {list(USE_CHOICES)}")
     _shock_value(inst, op, value, where)
-    route_keys = {"exporters", "importers", "use", "not_exporters", "not_importers"}
-    allowed_here = {"regions", "not_regions"} if SPEC[inst].axes == PRODUCER_AXES else route_keys
-    wrong = sorted((route_keys | {"regions", "not_regions"}) & set(table) - allowed_here)
+    keys_of_axis = {"exporter": {"exporters", "not_exporters"}, "importer": {"importers", "not_importers"},
+                    "commodity": {"sectors", "not_sectors"}, "sector": {"sectors", "not_sectors"},
+                    "region": {"regions", "not_regions"}, "use": {"use"}}
+    allowed_here = set().union(*(keys_of_axis[a] for a in SPEC[inst].axes))
+    wrong = sorted(set().union(*keys_of_axis.values()) & set(table) - allowed_here)
     if wrong:
         raise ScenarioError(f"{where}: key {wrong[0]!r} does not apply to instrument {inst!r} (axes: {', '.join(SPEC[inst].axes)})")
     for key in SELECTIONS:

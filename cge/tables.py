@@ -34,8 +34,10 @@ VARIABLES = {
     "ev_pct": Variable("Welfare (EV, % of income)", 2),
     "terms_of_trade": Variable("Terms of trade", 1),
     "tariff_efficiency": Variable("Tariff efficiency", 1),
+    "output_tax_efficiency": Variable("Output-tax efficiency", 1),
     "trade_costs": Variable("Trade-cost savings", 1),
     "employment": Variable("Employment", 1),
+    "labour_reallocation": Variable("Labour reallocation", 1),
     "transfer": Variable("Transfer", 1),
     "residual": Variable("Residual", 1),
     "sum_of_terms": Variable("Sum of the terms", 1),
@@ -47,6 +49,9 @@ VARIABLES = {
     "persons": Variable("Persons, scenario", 0),
     "change": Variable("Change (persons)", 0),
     "pct_change": Variable("Change (%)", 2),
+    "jobs_moved": Variable("Jobs moved between sectors", 0),
+    "wage": Variable("Wage (index)", 4),
+    "real_wage": Variable("Real wage (index)", 4),
     "proxy": Variable("Proxy data", None),
 }
 
@@ -211,8 +216,11 @@ def welfare_table(results: dict, unit: str) -> pd.DataFrame:
 
 def decomposition_table(welfare: pd.DataFrame, unit: str) -> pd.DataFrame:
     """One scenario's EV and its parts by region (the unit in ``attrs["unit"]``)."""
-    cols = ["ev", "terms_of_trade", "tariff_efficiency", "trade_costs", "employment", "transfer", "residual"]
-    df = welfare[[c for c in cols if c in welfare.columns]].copy()
+    cols = ["ev", "terms_of_trade", "tariff_efficiency", "output_tax_efficiency", "trade_costs", "employment",
+            "labour_reallocation", "transfer", "residual"]
+    # terms that are zero everywhere in this run (no output taxes, no wage premia) are left out
+    optional = {"output_tax_efficiency", "labour_reallocation"}
+    df = welfare[[c for c in cols if c in welfare.columns and not (c in optional and (welfare[c] == 0).all())]].copy()
     df.attrs["unit"] = unit
     return df
 

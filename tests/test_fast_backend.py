@@ -99,6 +99,9 @@ CASES = {
     "3x3 agent fixed wage premia, iceberg cut": (
         lambda: random_benchmark(3, 3, seed=13), "agent", None, cge.Closure(labour_market="premia"), lambda b: iceberg_cut(b, 0.2),
     ),
+    "3x3 agent transfers a share of world income, tariff rise": (
+        lambda: random_benchmark(3, 3, seed=14), "agent", OTHER, cge.Closure(transfer="world_income_share"), lambda b: tariff_cut(b, -2.0),
+    ),
     "3x3 common Leontief, tariffs raised": (
         lambda: random_benchmark(3, 3, seed=7, tariffs=False), "common", LEONTIEF, cge.Closure(), lambda b: iceberg_cut(b, 0.0, tariff_to=0.2),
     ),
@@ -163,7 +166,7 @@ def test_every_equation_matches_the_reference_at_any_point(name):
     ref = cge.Model(bench, closure=closure, sourcing=sourcing, elasticities=el)
     fast = FastModel(bench, closure=closure, sourcing=sourcing, elasticities=el)
     inst = scenario(bench).instruments(bench)
-    inst = cge.Instruments(tariff=inst.tariff, iceberg=inst.iceberg, output_tax=inst.output_tax, numeraire_value=1.2)
+    inst = cge.Instruments(tariff=inst.tariff, iceberg=inst.iceberg, output_tax=inst.output_tax, transfer=inst.transfer, numeraire_value=1.2)
     ref._set_instruments(inst)
     fast._set_instruments(inst)
     rng = np.random.default_rng(0)
@@ -187,14 +190,17 @@ def test_every_equation_matches_the_reference_at_any_point(name):
                                   "4x3 agent Cobb-Douglas one-level nests elastic labour, intermediate iceberg cut",
                                   "3x3 common other elasticities elastic labour, iceberg cut",
                                   "4x3 common defaults fixed wage, specific capital, tariff cut",
-                                  "3x3 agent other elasticities labour CET, tariff cut"])
+                                  "3x3 agent other elasticities labour CET, tariff cut",
+                                  "3x3 agent transfers a share of world income, tariff rise"])
 def test_jacobian_matches_finite_differences(name):
     make, sourcing, el, closure, scenario = CASES[name]
     bench = make()
     model = FastModel(bench, closure=closure, sourcing=sourcing, elasticities=el)
     inst = scenario(bench).instruments(bench)
     to = np.random.default_rng(2).uniform(-0.2, 0.3, size=inst.output_tax.shape)  # output taxes and subsidies
-    model._set_instruments(cge.Instruments(tariff=inst.tariff, iceberg=inst.iceberg, output_tax=to, numeraire_value=1.1))
+    shifted = inst.transfer + np.random.default_rng(3).normal(0, 0.05, size=inst.transfer.shape) * bench.income.mean()
+    shifted -= shifted.mean() - inst.transfer.mean()  # keep the world total
+    model._set_instruments(cge.Instruments(tariff=inst.tariff, iceberg=inst.iceberg, output_tax=to, transfer=shifted, numeraire_value=1.1))
     engine = model.engine
     x = np.random.default_rng(1).uniform(0.8, 1.2, size=engine.layout.n)
     analytic = engine.system.jacobian(engine.evaluate(x))

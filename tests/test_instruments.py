@@ -110,7 +110,7 @@ def test_output_taxes_in_a_scenario_file(toy, tmp_path):
 
 def test_instruments_are_declared_once_and_checked(toy):
     inst = cge.Instruments.benchmark(toy)
-    assert NAMES == ("tariff", "iceberg", "output_tax") and [s.name for s in SPECS] == list(NAMES)
+    assert NAMES == ("tariff", "iceberg", "output_tax", "transfer") and [s.name for s in SPECS] == list(NAMES)
     for spec in SPECS:
         assert getattr(inst, spec.name).shape == spec.shape(toy)
     with pytest.raises(ValueError):

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.solver
 OTHER = dict(sigma_top=0.5, sigma_va=0.8, sigma_int=0.3, sigma_fd=0.7, sigma_dm=2.5, sigma_mm=5.0)
 CONFIGS = {
     "agent, other elasticities, fixed real wage": (lambda: random_benchmark(3, 3, seed=21), "agent", OTHER, cge.Closure(labour="fixed_real_wage")),
+    "agent, transfers a share of world income": (lambda: random_benchmark(3, 3, seed=28), "agent", None, cge.Closure(transfer="world_income_share")),
     "agent, defaults, specific capital, labour CET": (
         lambda: random_benchmark(3, 2, seed=22), "agent", None, cge.Closure(capital="sector_specific", labour_market="cet", labour_cet_elasticity=1.5),
     ),
@@ -43,7 +44,9 @@ def _random_instruments(bench, seed):
     t = np.where(off, rng.uniform(0.0, 0.3, size=(R, S, R, 1)), 0.0) * np.ones((1, 1, 1, 2))
     tau = np.where(off, rng.uniform(0.8, 1.2, size=(R, S, R, 1)), 1.0) * np.ones((1, 1, 1, 2))
     to = rng.uniform(-0.2, 0.2, size=(R, S))
-    return cge.Instruments(tariff=t, iceberg=tau, output_tax=to, numeraire_value=1.3)
+    transfer = bench.net_transfer + rng.normal(0.0, 0.05, size=R) * bench.income.mean()
+    transfer -= transfer.mean() - bench.net_transfer.mean()  # the world total stays
+    return cge.Instruments(tariff=t, iceberg=tau, output_tax=to, transfer=transfer, numeraire_value=1.3)
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,8 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     factor_income = np.bincount(L.use_s, weights=w[L.use_k] * fd, minlength=R)
     revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
     output_tax = (inst.to * c * Y * P.x_0).sum(axis=1)
-    out["income_balance"] = INC - (factor_income + revenue + output_tax + P.transfer_0 * inst.numeraire_value) / P.income_0
+    index = L.closure.transfer_index(inst.numeraire_value, INC * P.income_0, P.income_0)
+    out["income_balance"] = INC - (factor_income + revenue + output_tax + inst.transfer * index) / P.income_0
     if L.numeraire_output is not None:
         num = p.ravel()[L.prod_idx[L.numeraire_output]]
     else:

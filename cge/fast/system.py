@@ -97,6 +97,7 @@ class FlowInstruments:
         if layout.common:
             self.kappa_c = kappa[..., 0]  # the same for every buyer under common sourcing
         self.to = np.where(layout.prod, inst.output_tax, 0.0)  # output tax (R, S)
+        self.transfer = inst.transfer  # (R,) in units of the closure's transfer index
         self.markup = 1.0 + self.to
 
 
@@ -234,7 +235,8 @@ class System:
         factor_income = np.bincount(L.use_s, weights=st.w[L.use_k] * st.FD, minlength=R)
         st.revenue = st.T.sum(axis=(0, 1, 3)) * P.income_0
         st.output_tax_revenue = (inst.to * st.c * st.y * P.x_0).sum(axis=1)
-        income = factor_income + st.revenue + st.output_tax_revenue + P.transfer_0 * inst.numeraire_value
+        st.transfer_index = L.closure.transfer_index(inst.numeraire_value, st.inc * P.income_0, P.income_0)
+        income = factor_income + st.revenue + st.output_tax_revenue + inst.transfer * st.transfer_index
         res[L.row_ib : L.row_ib + R] = st.inc - income / P.income_0
         if L.L:
             res[L.row_ls : L.row_ls + L.L] = self._labour_residual(st)
@@ -312,6 +314,8 @@ class System:
         TB = T.sum(axis=(0, 1))  # [s, b]
         ridx = np.arange(R)
         J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
+        if L.closure.transfer == "world_income_share":  # transfer_s = B_s sum_r I_r / sum_r I0_r
+            J[ib : ib + R, ci : ci + R] -= np.outer(st.inst.transfer / P.income_0, P.income_0 / P.income_0.sum())
         reg = prod // S
         J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
         TA = T.sum(axis=0)  # [i, s, b]

@@ -31,7 +31,7 @@ def build_model(params, closure: Closure) -> pyo.ConcreteModel:
     add_production(m, params)
     add_armington(m, params)
     add_markets(m, params)
-    add_demand(m, params)
+    add_demand(m, params, closure)
     add_closure(m, params, closure)
     m.objective = pyo.Objective(expr=0.0)
     check_blocks([c.local_name for c in m.component_objects(pyo.Constraint, active=True)], "pyomo")
@@ -101,6 +101,8 @@ def _add_parameters(m, params, closure) -> None:
     m.tau = pyo.Param(m.ROUTES, mutable=True, initialize=1.0, doc="iceberg trade cost (benchmark 1)")
     m.output_tax = pyo.Param(m.PRODUCERS, mutable=True, initialize=0.0, doc="ad-valorem output tax at cost (benchmark 0)")
     m.numeraire_value = pyo.Param(mutable=True, initialize=1.0, doc="value of the numeraire")
+    m.transfer = pyo.Param(m.REGIONS, mutable=True, initialize={s: float(params.transfer_0[s]) for s in range(params.n_regions)},
+                           doc="net transfer from abroad (instrument), in units of the closure's transfer index")
 
     endowment = {}
     for (s, j, f), k in m.factor_market.items():

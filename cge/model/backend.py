@@ -49,6 +49,8 @@ class PyomoBackend:
             m.tau[k] = float(inst.iceberg[k])
         for k in m.PRODUCERS:
             m.output_tax[k] = float(inst.output_tax[k])
+        for s in m.REGIONS:
+            m.transfer[s] = float(inst.transfer[s])
         m.numeraire_value = inst.numeraire_value
 
     # ------------------------------------------------------------------ equations

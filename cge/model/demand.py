@@ -1,6 +1,6 @@
 """Final demand: the regional household, its income, and its three final-demand agents.
 
-The regional household receives factor income, tariff and output-tax revenue and a fixed net transfer from abroad
+The regional household receives factor income, tariff and output-tax revenue and a net transfer from abroad
 (the benchmark trade balance, held in units of the numeraire) and spends it in fixed shares
 (Cobb-Douglas) on household consumption, government and investment; each agent buys commodities
 through a CES (``sigma_fd``) of Armington composites.
@@ -13,7 +13,7 @@ import pyomo.environ as pyo
 from .ces import ces_demand, ces_price
 
 
-def add_demand(m, params) -> None:
+def add_demand(m, params, closure) -> None:
     r"""Final-demand price indices, composite demands, income balance and utility.
 
     Price index of agent ``a`` (determines ``PFD``):
@@ -31,7 +31,7 @@ def add_demand(m, params) -> None:
     sig_fd = params.sigma_fd
     S = params.n_sectors
     qa_0, fd_0, alpha = params.qa_0, params.fd_0, params.alpha
-    income_0, transfer_0 = params.income_0, params.transfer_0
+    income_0 = params.income_0
     uses_in = {s: [] for s in range(params.n_regions)}
     for u in m.FACTOR_USES:
         uses_in[u[0]].append(u)
@@ -55,13 +55,14 @@ def add_demand(m, params) -> None:
     m.final_demand = pyo.Constraint(m.FINAL_COMPOSITES, rule=final_demand, doc="final composite demand ⟂ QA")
 
     x_0 = params.x_0
+    m.transfer_index = pyo.Expression(expr=closure.transfer_index(m.numeraire_value, [m.INC[s] * income_0[s] for s in m.REGIONS], income_0))
     producers_in = {s: [j for s2, j in m.PRODUCERS if s2 == s] for s in m.REGIONS}
 
     def income_balance(m, s):
         factor_income = sum(m.w[m.factor_market[u]] * m.factor_demand[u] for u in uses_in[s])
         revenue = sum(m.tariff_revenue_terms[s])
         revenue += sum(m.output_tax[s, j] * m.unit_cost[s, j] * m.Y[s, j] * x_0[s, j] for j in producers_in[s])
-        return m.INC[s] - (factor_income + revenue + transfer_0[s] * m.numeraire_value) / income_0[s] == 0
+        return m.INC[s] - (factor_income + revenue + m.transfer[s] * m.transfer_index) / income_0[s] == 0
 
     m.income_balance = pyo.Constraint(m.REGIONS, rule=income_balance, doc="income balance ⟂ INC")
 
