@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .benchmark import ELASTICITIES, USES, Benchmark
+from .sourcing import MODES, Sourcing, sourcing_of
 
-SOURCING = ("agent", "common")
+SOURCING = tuple(MODES)
 
 
 class CalibrationError(ValueError):
@@ -32,7 +33,7 @@ class Parameters:
     sectors: list[str]
     factors: list[str]
     agents: list[str]
-    sourcing: str
+    sourcing: Sourcing
     sigma: dict[str, np.ndarray]
     d_0: np.ndarray  # (R, S, R, B) purchases at basic prices; B = sectors + agents
     tariff_0: np.ndarray  # (R, S, R, B) tariff faced by each buyer
@@ -81,8 +82,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     ``sourcing="common"`` all buyers of a region share one import mix per commodity (as in the
     standard GTAP model); tariffs and trade costs must then be the same for both uses.
     """
-    if sourcing not in SOURCING:
-        raise CalibrationError(f"sourcing={sourcing!r}; allowed: {list(SOURCING)}")
+    rule = sourcing_of(sourcing)
     R, S, A = bench.n_regions, bench.n_sectors, len(bench.agents)
     if bench.metadata.get("net_tax_factors"):
         raise CalibrationError(
@@ -113,8 +113,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     d_0 = np.concatenate([bench.z_0, bench.f_0], axis=3)
     use_of_buyer = np.array([0] * S + [1] * A)
     tariff_0 = bench.tariff_0[..., use_of_buyer]
-    if sourcing == "common":
-        check_same_for_both_uses(bench, tariff=bench.tariff_0)
+    rule.check(bench, tariff=bench.tariff_0)
     v_0 = d_0 * (1.0 + tariff_0)
     qa_0 = v_0.sum(axis=0).transpose(1, 2, 0)  # [s, b, i]
     offdiag = ~np.eye(R, dtype=bool)
@@ -144,7 +143,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         sectors=list(bench.sectors),
         factors=list(bench.factors),
         agents=list(bench.agents),
-        sourcing=sourcing,
+        sourcing=rule,
         sigma=sigma,
         d_0=d_0,
         tariff_0=tariff_0,
@@ -191,18 +190,6 @@ def _persons_weights(bench: Benchmark, fp_0: np.ndarray) -> tuple[np.ndarray, li
         elif paid.any():
             notes.append(f"{region}: labour counted in value units (employment missing for a sector that pays labour)")
     return weight, notes
-
-
-def check_same_for_both_uses(bench: Benchmark, **arrays) -> None:
-    """Common sourcing prices one import mix for all buyers: instruments may not differ by use."""
-    for name, arr in arrays.items():
-        differs = arr[..., 0] != arr[..., 1]
-        if differs.any():
-            r, i, s = np.argwhere(differs)[0]
-            raise CalibrationError(
-                f"sourcing='common' needs the same {name} for both uses; "
-                f"({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}) differs"
-            )
 
 
 def expand_use(array, R: int, S: int, name: str, default: float) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmark import Benchmark
-from .calibrate import calibrate, check_same_for_both_uses
+from .calibrate import calibrate
 from .closure import Closure, ClosureError
 from .equations import WALRAS_LABEL, check_blocks, index_names, label
 from .instruments import Instruments
@@ -183,8 +183,7 @@ class Model:
         self._set_instruments(Instruments.benchmark(self.bench))
 
     def _set_instruments(self, inst: Instruments) -> None:
-        if self.sourcing == "common":
-            check_same_for_both_uses(self.bench, tariff=inst.tariff, iceberg=inst.iceberg)
+        self.params.sourcing.check(self.bench, tariff=inst.tariff, iceberg=inst.iceberg)
         self.engine.set_instruments(inst)
         self.instruments = inst
 

@@ -1,4 +1,16 @@
-r"""Import sourcing rules shared by the backends.
+r"""Import sourcing: how buyers choose among source regions, as one object per mode.
+
+A :class:`Sourcing` is chosen once, when a model is calibrated (``Model(bench, sourcing=...)``),
+and carries what differs between the modes outside the equations themselves: which instrument
+levels it accepts and how the counterfactual table shares imports among buyers. Its flag
+``shared_import_mix`` tells the backends which Armington blocks to build (``import_quantity``
+exists only with a shared mix; see :mod:`cge.equations`).
+
+* ``"agent"``: every buyer has its own Armington nest (domestic vs imported, ``sigma_dm``; across
+  partners, ``sigma_mm``); the model determines each buyer's purchases from each partner.
+* ``"common"``: every buyer splits domestic vs imported, and all buyers of a region share one
+  import mix per commodity (the standard GTAP structure; Caliendo and Parro 2015 when
+  ``sigma_dm == sigma_mm``). Tariffs and trade costs must then be the same for both uses.
 
 With ``sourcing="common"`` the model determines imports by route (exporter ``r``, commodity ``i``,
 importer ``s``) from one import composite per commodity and importer, and each buyer ``b`` demands
@@ -16,6 +28,8 @@ benchmark table is reproduced cell by cell, with no new non-zero cells.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -32,3 +46,47 @@ def allocate_route_imports(d_0: np.ndarray, domestic: np.ndarray, route: np.ndar
     total = weight.sum(axis=3, keepdims=True)
     share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
     return np.where(off, 0.0, domestic) + route[..., None] * share
+
+
+@dataclass(frozen=True)
+class Sourcing:
+    """One sourcing mode: its name, whether buyers share an import mix, and its rules."""
+
+    name: str
+    shared_import_mix: bool
+
+    def check(self, bench, **arrays) -> None:
+        """Instrument arrays ``[r, i, s, use]`` this mode accepts: with a shared mix, the same for both uses."""
+        if not self.shared_import_mix:
+            return
+        from .calibrate import CalibrationError
+
+        for name, arr in arrays.items():
+            differs = arr[..., 0] != arr[..., 1]
+            if differs.any():
+                r, i, s = np.argwhere(differs)[0]
+                raise CalibrationError(
+                    f"sourcing='common' needs the same {name} for both uses; "
+                    f"({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}) differs"
+                )
+
+    def deliveries(self, d_0, flows, route=None, demand=None) -> np.ndarray:
+        """Bilateral deliveries ``[r, i, s, b]`` of the counterfactual table: the model's own flows with
+        sourcing by agent; with a shared mix, route imports shared by :func:`allocate_route_imports`."""
+        if not self.shared_import_mix:
+            return flows
+        return allocate_route_imports(d_0, flows, route, demand)
+
+
+MODES = {"agent": Sourcing("agent", False), "common": Sourcing("common", True)}
+
+
+def sourcing_of(name) -> Sourcing:
+    """The :class:`Sourcing` named ``name`` (``"agent"`` or ``"common"``)."""
+    if isinstance(name, Sourcing):
+        return name
+    if name not in MODES:
+        from .calibrate import CalibrationError
+
+        raise CalibrationError(f"sourcing={name!r}; allowed: {list(MODES)}")
+    return MODES[name]

@@ -144,12 +144,8 @@ class FastBackend:
         pfd = np.where(L.agent_exists, st.PFD, 1.0)
         utility = st.inc * np.exp(-(P.alpha * np.log(pfd)).sum(axis=1))
         z = np.array(st.Zb)
-        if L.common:
-            from ..sourcing import allocate_route_imports
-
-            route = L.d_imp * st.z_imp
-            demand = (st.QA * st.dan).transpose(1, 2, 0)  # [s, b, i]
-            z = allocate_route_imports(P.d_0, z, route, demand)
+        if L.common:  # the model's route flows and each buyer's import demand [s, b, i]
+            z = P.sourcing.deliveries(P.d_0, z, L.d_imp * st.z_imp, (st.QA * st.dan).transpose(1, 2, 0))
         return dict(
             p=np.where(L.prod, st.p, 0.0),
             y=np.where(L.prod, st.y, 0.0),

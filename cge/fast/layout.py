@@ -40,7 +40,7 @@ class Layout:
         R, S, F, A = P.n_regions, P.n_sectors, len(P.factors), len(P.agents)
         B = S + A
         self.R, self.S, self.F, self.A, self.B = R, S, F, A, B
-        self.common = P.sourcing == "common"
+        self.common = P.sourcing.shared_import_mix
         self.use = P.use_of_buyer
         self.offdiag = ~np.eye(R, dtype=bool)
         off4 = self.offdiag[:, None, :, None]

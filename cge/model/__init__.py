@@ -55,7 +55,7 @@ def _add_sets(m, params, closure) -> None:
     m.COMPOSITES = pyo.Set(initialize=composites, dimen=3)
     m.INPUT_COMPOSITES = pyo.Set(initialize=[k for k in composites if k[1] < S], dimen=3)
     m.FINAL_COMPOSITES = pyo.Set(initialize=[k for k in composites if k[1] >= S], dimen=3)
-    if params.sourcing == "common":
+    if params.sourcing.shared_import_mix:
         imports = [(s, i) for s in range(R) for i in range(S) if params.m_common_0[s, i] > 0]
         m.IMPORT_COMPOSITES = pyo.Set(initialize=imports, dimen=2)
     else:
@@ -63,7 +63,7 @@ def _add_sets(m, params, closure) -> None:
         m.IMPORT_COMPOSITES = pyo.Set(initialize=imports, dimen=3)
     m.AGENTS = pyo.Set(initialize=[(s, a) for s in range(R) for a in range(len(params.agents)) if params.fd_0[s, a] > 0], dimen=2)
     d_0 = params.d_0
-    if params.sourcing == "common":
+    if params.sourcing.shared_import_mix:
         domestic = np.zeros_like(d_0, dtype=bool)
         domestic[np.arange(R), :, np.arange(R), :] = True
         flows = [tuple(int(v) for v in k) for k in np.argwhere((d_0 > 0) & domestic)]

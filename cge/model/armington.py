@@ -35,7 +35,7 @@ def add_armington(m, params) -> None:
     sig_dm, sig_mm = params.sigma["sigma_dm"], params.sigma["sigma_mm"]
     v_0, qa_0, m_0, tariff_0 = params.v_0, params.qa_0, params.m_0, params.tariff_0
     use = params.use_of_buyer
-    common = params.sourcing == "common"
+    common = params.sourcing.shared_import_mix
 
     def pd(m, r, i, s, b):
         u = use[b]

@@ -93,7 +93,7 @@ class PyomoBackend:
         z = np.zeros((R, S, R, B))
         for k in m.FLOWS:
             z[k] = p.d_0[k] * pyo.value(m.z[k])
-        if p.sourcing == "common":
+        if p.sourcing.shared_import_mix:  # the model's route flows and each buyer's import demand
             route = np.zeros((R, S, R))
             for k in m.IMPORT_ROUTES:
                 route[k] = m.route_0[k] * pyo.value(m.z_import[k])
@@ -101,9 +101,7 @@ class PyomoBackend:
             for s, b, i in m.COMPOSITES:
                 if p.m_0[s, b, i] > 0:
                     demand[s, b, i] = m.QA[s, b, i].value * (m.PA[s, b, i].value / m.PM[s, i].value) ** p.sigma["sigma_dm"][i]
-            from ..sourcing import allocate_route_imports
-
-            z = allocate_route_imports(p.d_0, z, route, demand)
+            z = p.sourcing.deliveries(p.d_0, z, route, demand)
         fd, w = np.zeros((R, S, F)), np.zeros((R, S, F))
         for k in m.FACTOR_USES:
             fd[k] = pyo.value(m.factor_demand[k])

@@ -24,7 +24,7 @@ def add_markets(m, params) -> None:
         buyers_of.setdefault((r, i), []).append((s, b))
 
     importers_of = {}
-    if params.sourcing == "common":
+    if params.sourcing.shared_import_mix:
         for r, i, s in m.IMPORT_ROUTES:
             importers_of.setdefault((r, i), []).append(s)
 

@@ -37,7 +37,7 @@ def add_variables(m, params, closure) -> None:
     m.QA = pyo.Var(m.COMPOSITES, initialize=1.0, bounds=pos, doc="Armington composite demand")
     m.PA = pyo.Var(m.COMPOSITES, initialize=1.0, bounds=pos, doc="Armington price index")
     m.PM = pyo.Var(m.IMPORT_COMPOSITES, initialize=1.0, bounds=pos, doc="import price index")
-    if params.sourcing == "common":
+    if params.sourcing.shared_import_mix:
         m.QM = pyo.Var(m.IMPORT_COMPOSITES, initialize=1.0, bounds=pos, doc="common import composite")
     m.PFD = pyo.Var(m.AGENTS, initialize=1.0, bounds=pos, doc="final-demand price index")
     m.INC = pyo.Var(m.REGIONS, initialize=1.0, bounds=pos, doc="regional household income / benchmark")
