@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .benchmark import ELASTICITIES, USES, Benchmark
+from .benchmark import ELASTICITIES, Benchmark
 from .sourcing import MODES, Sourcing, sourcing_of
 
 SOURCING = tuple(MODES)
@@ -190,17 +190,3 @@ def _persons_weights(bench: Benchmark, fp_0: np.ndarray) -> tuple[np.ndarray, li
         elif paid.any():
             notes.append(f"{region}: labour counted in value units (employment missing for a sector that pays labour)")
     return weight, notes
-
-
-def expand_use(array, R: int, S: int, name: str, default: float) -> np.ndarray:
-    """Bring a tariff or trade-cost array to (R, S, R, 2) by use; scalars and (R, S, R) broadcast."""
-    if array is None:
-        return np.full((R, S, R, len(USES)), default)
-    arr = np.asarray(array, dtype=float)
-    if arr.ndim == 3:
-        arr = np.repeat(arr[..., None], len(USES), axis=3)
-    try:
-        arr = np.broadcast_to(arr, (R, S, R, len(USES))).copy()
-    except ValueError:
-        raise CalibrationError(f"{name}: shape {np.shape(array)} does not fit (R, S, R) or (R, S, R, 2) = ({R}, {S}, {R}, 2)") from None
-    return arr
