@@ -525,6 +525,8 @@ def to_benchmark(eq: Equilibrium, name: str = "caliendo-parro-1993") -> cge.Benc
             "source": "Caliendo and Parro (2015, REStud 82(1)) replication inputs; calibration/caliendo_parro.py",
             "stage": eq.info.get("stage", ""),
             "elasticities": "sigma = 1 + theta (CP T.txt); non-tradables theta = 8.22 as in CP's code (no trade, no effect)",
+            # CP's 1993 tariffs include rates above 200% ad valorem (India on food from Portugal: 270%)
+            "max_tariff": max(2.0, float(np.ceil(np.max(eq.kappa - 1.0)))),
         },
     )
 
