@@ -93,6 +93,8 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     if overlap:
         raise CalibrationError(f"sector and agent labels overlap: {sorted(overlap)}")
     sigma = {k: np.array(v, dtype=float) for k, v in bench.elasticities.items()}
+    if elasticities is not None and not isinstance(elasticities, (str, dict)):
+        raise CalibrationError(f"elasticities = {elasticities!r}; must be a dict such as {{'sigma_mm': 8.0}} or the name of a stored set")
     overrides = {"set": elasticities} if isinstance(elasticities, str) else dict(elasticities or {})
     name = overrides.pop("set", None)
     if name is not None:
@@ -103,7 +105,12 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     for k, v in overrides.items():
         if k not in ELASTICITIES:
             raise CalibrationError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES)}")
-        arr = np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()
+        try:
+            arr = np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()
+        except (TypeError, ValueError):
+            raise CalibrationError(
+                f"elasticities: {k} = {v!r}; must be a number or one number per sector ({S}: {list(bench.sectors)})"
+            ) from None
         if (~np.isfinite(arr) | (arr < 0)).any():
             raise CalibrationError(f"elasticities: {k} must be finite and >= 0, got {arr}")
         sigma[k] = arr

@@ -583,6 +583,60 @@ def test_cli_error_line_from_a_fresh_process(tmp_path):
 
 # ---------------------------------------------------------------- counts
 
+# ---------------------------------------------------------------- Python objects: scenarios, closures, model options
+
+OBJECT_CASES = [  # (id, call on the toy benchmark, error type, words the message must contain)
+    ("scenario-tariff-text", lambda b: cge.Model(b).solve(cge.Scenario(tariff="high")), cge.ScenarioError, ["tariff must be numbers"]),
+    ("scenario-tariff-shape", lambda b: cge.Model(b).solve(cge.Scenario(tariff=np.zeros((3, 3)))), cge.ScenarioError, ["tariff has shape (3, 3)"]),
+    ("scenario-tariff-nan", lambda b: cge.Model(b).solve(cge.Scenario(tariff=np.full((3, 3, 3), np.nan))), cge.ScenarioError, ["tariff (ASEAN, primary, ASEAN, intermediate) = nan"]),
+    ("scenario-tariff-domestic", lambda b: cge.Model(b).solve(cge.Scenario(tariff=np.full((3, 3, 3), 0.1))), cge.ScenarioError, ["domestic flow", "(ASEAN, primary, ASEAN"]),
+    ("scenario-iceberg-zero", lambda b: cge.Model(b).solve(cge.Scenario(iceberg=0.0)), cge.ScenarioError, ["iceberg (ASEAN, primary, ASEAN, intermediate) = 0.0"]),
+    ("scenario-output-tax-minus-one", lambda b: cge.Model(b).solve(cge.Scenario(output_tax=-1.0)), cge.ScenarioError, ["output_tax (ASEAN, primary) = -1.0"]),
+    ("scenario-transfer-total", lambda b: cge.Model(b).solve(cge.Scenario(transfer=np.ones(3))), cge.ScenarioError, ["transfer adds up to"]),
+    ("scenario-numeraire-text", lambda b: cge.Scenario(numeraire_value="1"), cge.ScenarioError, ["numeraire_value = '1'"]),
+    ("scenario-numeraire-negative", lambda b: cge.Model(b).solve(cge.Scenario(numeraire_value=-1.0)), cge.ScenarioError, ["numeraire_value = -1.0"]),
+    ("scenario-name-empty", lambda b: cge.Scenario(name=""), cge.ScenarioError, ["Scenario(name=''"]),
+    ("scenario-not-a-scenario", lambda b: cge.Model(b).solve({"tariff": 0.0}), cge.ScenarioError, ["needs a cge.Scenario", "dict"]),
+    ("closure-labour", lambda b: cge.Closure(labour="none"), cge.ClosureError, ["labour='none'", "full_employment"]),
+    ("closure-labour-type", lambda b: cge.Closure(labour=1), cge.ClosureError, ["labour=1", "must be a string"]),
+    ("closure-capital", lambda b: cge.Closure(capital="fixed"), cge.ClosureError, ["capital='fixed'", "sector_specific"]),
+    ("closure-numeraire-string", lambda b: cge.Closure(numeraire="gdp"), cge.ClosureError, ["numeraire='gdp'", "world_factor_prices"]),
+    ("closure-numeraire-unknown-region", lambda b: cge.Model(b, closure=cge.Closure(numeraire=("factor", "Mars", "labour"))), cge.ClosureError, ["unknown region 'Mars'"]),
+    ("closure-elastic-without-eta", lambda b: cge.Closure(labour="elastic"), cge.ClosureError, ["labour_supply_elasticity > 0"]),
+    ("closure-eta-text", lambda b: cge.Closure(labour="elastic", labour_supply_elasticity="high"), cge.ClosureError, ["labour_supply_elasticity='high'"]),
+    ("closure-labour-market", lambda b: cge.Closure(labour_market="dual"), cge.ClosureError, ["labour_market='dual'", "premia"]),
+    ("closure-cet-elasticity", lambda b: cge.Closure(labour_market="cet", labour_cet_elasticity=0), cge.ClosureError, ["labour_cet_elasticity=0"]),
+    ("closure-cet-with-fixed-wage", lambda b: cge.Closure(labour="fixed_real_wage", labour_market="cet"), cge.ClosureError, ["labour_market='cet'", "full_employment"]),
+    ("closure-transfer", lambda b: cge.Closure(transfer="own_income_share"), cge.ClosureError, ["transfer='own_income_share'"]),
+    ("model-closure-string", lambda b: cge.Model(b, closure="fixed_real_wage"), cge.ClosureError, ["closure='fixed_real_wage'"]),
+    ("model-backend", lambda b: cge.Model(b, backend="gams"), ValueError, ["backend='gams'", "fast"]),
+    ("model-sourcing", lambda b: cge.Model(b, sourcing="both"), cge.CalibrationError, ["sourcing='both'", "agent"]),
+    ("model-common-tariffs-by-use", lambda b: cge.Model(b, sourcing="common"), cge.CalibrationError, ["same tariff for both uses", "(ASEAN, primary, China)"]),
+    ("model-elasticities-number", lambda b: cge.Model(b, elasticities=5), cge.CalibrationError, ["elasticities = 5"]),
+    ("model-elasticity-unknown", lambda b: cge.Model(b, elasticities={"sigma_xx": 2.0}), cge.CalibrationError, ["'sigma_xx'", "sigma_dm"]),
+    ("model-elasticity-length", lambda b: cge.Model(b, elasticities={"sigma_mm": [1.0, 2.0]}), cge.CalibrationError, ["sigma_mm = [1.0, 2.0]", "one number per sector"]),
+    ("model-elasticity-text", lambda b: cge.Model(b, elasticities={"sigma_mm": "high"}), cge.CalibrationError, ["sigma_mm = 'high'"]),
+    ("model-elasticity-negative", lambda b: cge.Model(b, elasticities={"sigma_dm": -1.0}), cge.CalibrationError, ["sigma_dm must be finite and >= 0"]),
+    ("model-elasticity-set", lambda b: cge.Model(b, elasticities="GTAP11"), cge.CalibrationError, ["elasticity set 'GTAP11'"]),
+    ("model-solver-options", lambda b: cge.Model(b, solver_options=["tol"]), TypeError, ["solver_options=['tol']"]),
+    ("model-fast-method", lambda b: cge.Model(b, backend="fast", solver_options={"method": "magic"}), ValueError, ["method='magic'"]),
+    ("model-not-a-benchmark", lambda b: cge.Model("eastasia-2011"), TypeError, ["cge.Benchmark", "str"]),
+    ("solve-decompose", lambda b: cge.Model(b).solve(decompose=-2), ValueError, ["decompose = -2"]),
+    ("solve-start", lambda b: cge.Model(b).solve(start="benchmark"), ValueError, ["start must be the Results"]),
+    ("decomposition-not-solved", lambda b: cge.Model(b).solve().welfare(decompose=True), ValueError, ["decompose=True"]),
+    ("path-steps", lambda b: cge.Model(b).path(cge.Scenario(), 0), ValueError, ["steps = 0"]),
+]
+
+
+@pytest.mark.parametrize("case", OBJECT_CASES, ids=[c[0] for c in OBJECT_CASES])
+def test_bad_python_object_is_named(toy, case):
+    _, call, error, words = case
+    with pytest.raises(error) as err:
+        call(toy)
+    for word in words:
+        assert word in str(err.value), (word, str(err.value))
+
+
 CASE_COUNTS = {
     "benchmark files (plain CSV: 6 files x damage)": len(PLAIN),
     "benchmark files (gzipped: 6 files x damage)": len(GZ),
@@ -592,12 +646,13 @@ CASE_COUNTS = {
     "Benchmark.from_arrays (6 arguments x 9 damages + options)": len(FROM_ARRAYS) + len(FROM_ARRAYS_OTHER),
     "scenario files (TOML keys and values)": len(TOML_CASES) + len(SELECTION_CASES) + 1,
     "command line": len(CLI_CASES) + 1,
+    "Python objects (scenarios, closures, model and solve options)": len(OBJECT_CASES),
 }
 
 
 def test_the_suite_covers_at_least_150_cases():
     groups = {"file": PLAIN + GZ + META + SEMANTIC, "toml": TOML_CASES, "selection": SELECTION_CASES, "cli": CLI_CASES,
-              "arrays": FROM_ARRAYS + FROM_ARRAYS_OTHER}
+              "arrays": FROM_ARRAYS + FROM_ARRAYS_OTHER, "objects": OBJECT_CASES}
     ids = [f"{g}:{c[0]}" for g, cases in groups.items() for c in cases]
     assert len(ids) == len(set(ids))  # every case distinct
     assert sum(CASE_COUNTS.values()) >= 150
