@@ -403,7 +403,7 @@ class Results:
         # a group of one region, or named like a region, would repeat that region's rows
         groups = {g: list(m) for g, m in groups.items() if len(m) > 1 and g not in self.params.regions}
         key = tuple(sorted((k, tuple(v)) for k, v in groups.items()))
-        cache = self.model.__dict__.setdefault("_gvc_benchmark", {})
+        cache = self.model.benchmark_gvc
         if key not in cache:
             cache[key] = _gvc_summary(self.bench, groups, self.unit)
         before = cache[key]

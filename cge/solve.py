@@ -172,6 +172,8 @@ class Model:
         self.engine = _backend_class(self.backend)(self.params, self.closure, solver_options or {})
         self.build_seconds = self.engine.build_seconds
         self._labels: pd.Index | None = None
+        self.benchmark_gvc: dict = {}
+        """Headline GVC indicators of the benchmark table by region grouping, computed once for all results."""
         self._benchmark_values = self.engine.values()
         self.instruments = Instruments.benchmark(bench)
         self._set_instruments(self.instruments)
