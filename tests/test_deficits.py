@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import cge
+from cge import gvc
 from cge.synthetic import random_benchmark
 
 pytestmark = pytest.mark.solver
@@ -39,6 +40,12 @@ def test_purged_table_balances_replicates_and_is_the_zero_transfer_equilibrium(b
     purged = cge.purge_deficits(bench, backend=backend)
     assert np.abs(purged.net_transfer).max() <= 1e-9 * purged.income.max()
     assert purged.metadata["purged_deficits"]["from_hash"] == bench.hash()
+    # the GVC functions run on the balanced table; their gross exports are the model's, and balance imports
+    summary = gvc.summary(purged.to_mrio())
+    exports = summary[summary.indicator == "gross_exports"].set_index("region")["value"].loc[list(purged.regions)]
+    tb = cge.Model(purged, backend=backend).solve().trade_balance()
+    np.testing.assert_allclose(exports.to_numpy(), tb["exports"].to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(tb["balance"], 0.0, atol=1e-9 * purged.income.max())
     model = cge.Model(purged, backend=backend)
     assert model.residuals().abs().max() <= 1e-9
     # a tariff cut from the balanced baseline = the same cut with transfers set to zero on the original
