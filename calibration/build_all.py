@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: python calibration/build_all.p
 
 import cge  # noqa: E402
 from cge.datasets import DATA_DIR  # noqa: E402
-from cge.sources import build, customs  # noqa: E402
+from cge.sources import build, customs, premia  # noqa: E402
 
 from calibration import checks, recipes  # noqa: E402
 
@@ -165,9 +165,44 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "",
         "Proxies (economies without SEA data): labour shares and persons per US$ of labour compensation of WIOD",
         "countries chosen by structure and income level, listed in `calibration/proxies.csv`.",
+    ]
+    lines += premia_lines(report)
+    return "\n".join(lines)
+
+
+def premia_table(audit: premia.Audit) -> str:
+    """Markdown table: proxied region-sectors whose wage premium exceeded its sector's bound, before and after the rule."""
+    rows = ["| region | sector | premium before | bound (economy) | premium after | persons before (thousands) | persons after (thousands) |",
+            "|---|---|---|---|---|---|---|"]
+    for (r, j), row in audit.flagged().iterrows():
+        rows.append(
+            f"| {r} | {j} | {row['premium_before']:.2f} | {row['bound']:.2f} ({row['bound_economy']}) | {row['premium_after']:.2f} | "
+            f"{_fmt(row['persons_before'] / 1e3)} | {_fmt(row['persons_after'] / 1e3)} |"
+        )
+    return "\n".join(rows)
+
+
+def premia_lines(report: build.BuildReport) -> list[str]:
+    """The SOURCE.md section on the wage premia of proxied employment."""
+    audit = report.premia
+    lines = [
+        "",
+        "## Wage premia of proxied employment",
+        "",
+        f"Rule `{audit.rule}`: {premia.RULES[audit.rule]} (`cge.sources.premia`). Premium = wage per person of a sector",
+        "relative to its region's average; bound = the largest premium of the same sector among the 40 SEA economies at",
+        "this benchmark's sector aggregation:",
+        "",
+        "| sector | " + " | ".join(audit.bounds.index) + " |",
+        "|---|" + "---|" * len(audit.bounds),
+        "| bound | " + " | ".join(f"{b:.2f} ({e})" for b, e in zip(audit.bounds["bound"], audit.bounds["economy"])) + " |",
         "",
     ]
-    return "\n".join(lines)
+    if audit.flagged().empty:
+        lines.append("No proxied region-sector exceeds its sector's bound; persons are as built.")
+    else:
+        lines += ["Proxied region-sectors above their bound before the rule:", "", premia_table(audit)]
+    return lines + ["", "- " + premia.CITATIONS["KS"], ""]
 
 
 def revenue_table(report: build.BuildReport) -> str:
