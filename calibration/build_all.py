@@ -170,16 +170,20 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
     return "\n".join(lines)
 
 
+def markdown_table(header: list[str], rows) -> str:
+    """A Markdown table from a header and rows of cells (strings)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
 def premia_table(audit: premia.Audit) -> str:
     """Markdown table: proxied region-sectors whose wage premium exceeded its sector's bound, before and after the rule."""
-    rows = ["| region | sector | premium before | bound (economy) | premium after | persons before (thousands) | persons after (thousands) |",
-            "|---|---|---|---|---|---|---|"]
-    for (r, j), row in audit.flagged().iterrows():
-        rows.append(
-            f"| {r} | {j} | {row['premium_before']:.2f} | {row['bound']:.2f} ({row['bound_economy']}) | {row['premium_after']:.2f} | "
-            f"{_fmt(row['persons_before'] / 1e3)} | {_fmt(row['persons_after'] / 1e3)} |"
-        )
-    return "\n".join(rows)
+    header = ["region", "sector", "premium before", "bound (economy)", "premium after", "persons before (thousands)", "persons after (thousands)"]
+    return markdown_table(header, (
+        [r, j, f"{row['premium_before']:.2f}", f"{row['bound']:.2f} ({row['bound_economy']})", f"{row['premium_after']:.2f}",
+         _fmt(row["persons_before"] / 1e3), _fmt(row["persons_after"] / 1e3)]
+        for (r, j), row in audit.flagged().iterrows()
+    ))
 
 
 def premia_lines(report: build.BuildReport) -> list[str]:
@@ -193,9 +197,7 @@ def premia_lines(report: build.BuildReport) -> list[str]:
         "relative to its region's average; bound = the largest premium of the same sector among the 40 SEA economies at",
         "this benchmark's sector aggregation:",
         "",
-        "| sector | " + " | ".join(audit.bounds.index) + " |",
-        "|---|" + "---|" * len(audit.bounds),
-        "| bound | " + " | ".join(f"{b:.2f} ({e})" for b, e in zip(audit.bounds["bound"], audit.bounds["economy"])) + " |",
+        markdown_table(["sector", *audit.bounds.index], [["bound", *(f"{b:.2f} ({e})" for b, e in zip(audit.bounds["bound"], audit.bounds["economy"]))]]),
         "",
     ]
     if audit.flagged().empty:
@@ -207,14 +209,12 @@ def premia_lines(report: build.BuildReport) -> list[str]:
 
 def revenue_table(report: build.BuildReport) -> str:
     """Markdown table: benchmark tariff revenue against customs duties collected, before and after the treatment."""
-    rows = ["| region | implied revenue | collected | ratio before | duty drawback | collection rate | revenue after | ratio after |",
-            "|---|---|---|---|---|---|---|---|"]
-    for r, row in report.collection.table.iterrows():
-        rows.append(
-            f"| {r} | {_fmt(row['implied'] / 1e3)} | {_fmt(row['collected'] / 1e3)} | {row['ratio_before']:.2f} | "
-            f"{_fmt(row['drawback'] / 1e3)} | {row['collection_rate']:.3f} | {_fmt(row['revenue_after'] / 1e3)} | {row['ratio_after']:.2f} |"
-        )
-    return "\n".join(rows)
+    header = ["region", "implied revenue", "collected", "ratio before", "duty drawback", "collection rate", "revenue after", "ratio after"]
+    return markdown_table(header, (
+        [r, _fmt(row["implied"] / 1e3), _fmt(row["collected"] / 1e3), f"{row['ratio_before']:.2f}", _fmt(row["drawback"] / 1e3),
+         f"{row['collection_rate']:.3f}", _fmt(row["revenue_after"] / 1e3), f"{row['ratio_after']:.2f}"]
+        for r, row in report.collection.table.iterrows()
+    ))
 
 
 def revenue_lines(report: build.BuildReport) -> list[str]:
