@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: python calibration/build_all.p
 
 import cge  # noqa: E402
 from cge.datasets import DATA_DIR  # noqa: E402
-from cge.sources import build, customs  # noqa: E402
+from cge.sources import build, customs, premia  # noqa: E402
 
 from calibration import checks, recipes  # noqa: E402
 
@@ -165,21 +165,56 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "",
         "Proxies (economies without SEA data): labour shares and persons per US$ of labour compensation of WIOD",
         "countries chosen by structure and income level, listed in `calibration/proxies.csv`.",
+    ]
+    lines += premia_lines(report)
+    return "\n".join(lines)
+
+
+def markdown_table(header: list[str], rows) -> str:
+    """A Markdown table from a header and rows of cells (strings)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def premia_table(audit: premia.Audit) -> str:
+    """Markdown table: proxied region-sectors whose wage premium exceeded its sector's bound, before and after the rule."""
+    header = ["region", "sector", "premium before", "bound (economy)", "premium after", "persons before (thousands)", "persons after (thousands)"]
+    return markdown_table(header, (
+        [r, j, f"{row['premium_before']:.2f}", f"{row['bound']:.2f} ({row['bound_economy']})", f"{row['premium_after']:.2f}",
+         _fmt(row["persons_before"] / 1e3), _fmt(row["persons_after"] / 1e3)]
+        for (r, j), row in audit.flagged().iterrows()
+    ))
+
+
+def premia_lines(report: build.BuildReport) -> list[str]:
+    """The SOURCE.md section on the wage premia of proxied employment."""
+    audit = report.premia
+    lines = [
+        "",
+        "## Wage premia of proxied employment",
+        "",
+        f"Rule `{audit.rule}`: {premia.RULES[audit.rule]} (`cge.sources.premia`). Premium = wage per person of a sector",
+        "relative to its region's average; bound = the largest premium of the same sector among the 40 SEA economies at",
+        "this benchmark's sector aggregation:",
+        "",
+        markdown_table(["sector", *audit.bounds.index], [["bound", *(f"{b:.2f} ({e})" for b, e in zip(audit.bounds["bound"], audit.bounds["economy"]))]]),
         "",
     ]
-    return "\n".join(lines)
+    if audit.flagged().empty:
+        lines.append("No proxied region-sector exceeds its sector's bound; persons are as built.")
+    else:
+        lines += ["Proxied region-sectors above their bound before the rule:", "", premia_table(audit)]
+    return lines + ["", "- " + premia.CITATIONS["KS"], ""]
 
 
 def revenue_table(report: build.BuildReport) -> str:
     """Markdown table: benchmark tariff revenue against customs duties collected, before and after the treatment."""
-    rows = ["| region | implied revenue | collected | ratio before | duty drawback | collection rate | revenue after | ratio after |",
-            "|---|---|---|---|---|---|---|---|"]
-    for r, row in report.collection.table.iterrows():
-        rows.append(
-            f"| {r} | {_fmt(row['implied'] / 1e3)} | {_fmt(row['collected'] / 1e3)} | {row['ratio_before']:.2f} | "
-            f"{_fmt(row['drawback'] / 1e3)} | {row['collection_rate']:.3f} | {_fmt(row['revenue_after'] / 1e3)} | {row['ratio_after']:.2f} |"
-        )
-    return "\n".join(rows)
+    header = ["region", "implied revenue", "collected", "ratio before", "duty drawback", "collection rate", "revenue after", "ratio after"]
+    return markdown_table(header, (
+        [r, _fmt(row["implied"] / 1e3), _fmt(row["collected"] / 1e3), f"{row['ratio_before']:.2f}", _fmt(row["drawback"] / 1e3),
+         f"{row['collection_rate']:.3f}", _fmt(row["revenue_after"] / 1e3), f"{row['ratio_after']:.2f}"]
+        for r, row in report.collection.table.iterrows()
+    ))
 
 
 def revenue_lines(report: build.BuildReport) -> list[str]:

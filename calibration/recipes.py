@@ -4,7 +4,8 @@ Each built-in benchmark built from the raw sources has a mapping file ``mappings
 (tables ``[regions]``, ``[sectors]``, ``[region_labels]``, ``[sector_labels]``); all share
 ``proxies.csv`` (economies without WIOD/SEA data), an optional ``[build]`` table
 (``tariff_collection = "drawback" | "collection" | "applied"``, see :mod:`cge.sources.customs`;
-default ``"collection"``) and the default elasticities (Fontagné, Guimbard
+default ``"collection"``; ``proxy_premia = "cap" | "keep"``, see :mod:`cge.sources.premia`;
+default ``"cap"``) and the default elasticities (Fontagné, Guimbard
 and Orefice 2022 for ``sigma_mm``, ``sigma_dm = sigma_mm / 2``).
 """
 
@@ -70,4 +71,5 @@ def recipe(name: str) -> Recipe:
         region_labels=dict(spec.get("region_labels", {})),
         sector_labels=dict(spec.get("sector_labels", {})),
         tariff_collection=spec.get("build", {}).get("tariff_collection", "collection"),
+        proxy_premia=spec.get("build", {}).get("proxy_premia", "cap"),
     )

@@ -303,3 +303,61 @@ def test_tariff_collection_treatment_switches_off_to_applied_tariffs(inputs, bui
     # costs still equal output: the duty no longer paid on intermediates returns to the buyers' factor payments
     paid = [np.einsum("risj,ris->sj", b.z_0, b.tariff_0[..., 0]) for b in (applied, treated)]
     np.testing.assert_allclose(treated.fp_0.sum(axis=2) - applied.fp_0.sum(axis=2), paid[0] - paid[1], atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ proxied employment
+@pytest.mark.unit
+def test_proxy_premia_rule_caps_at_the_bound_and_keeps_persons():
+    """A premium above its bound is brought to it; the region's persons and average wage are kept."""
+    from cge.sources import premia
+
+    labour = np.array([[10.0, 50.0, 40.0], [10.0, 50.0, 40.0]])
+    persons = np.array([[40.0, 2.0, 58.0], [40.0, 2.0, 58.0]])  # sector b pays 25 per person, the average 1
+    bounds = pd.DataFrame({"bound": [5.0, 5.0, 5.0], "economy": ["X", "X", "X"]}, index=["a", "b", "c"])
+    out, audit = premia.apply_rule(labour, persons, ["R", "S"], ["a", "b", "c"], ["R"], bounds)
+    rho = premia.premia(labour, out)
+    assert rho[0].max() == pytest.approx(5.0) and rho[0, 1] == pytest.approx(5.0)
+    assert out[0].sum() == pytest.approx(100.0)
+    np.testing.assert_array_equal(out[1], persons[1])  # regions without proxies are untouched
+    assert list(audit.flagged().index) == [("R", "b")]
+    kept, _ = premia.apply_rule(labour, persons, ["R", "S"], ["a", "b", "c"], ["R"], bounds, rule="keep")
+    np.testing.assert_array_equal(kept, persons)
+
+
+@pytest.mark.unit
+@needs_raw
+@pytest.mark.parametrize("name", NAMES)
+def test_proxied_wage_premia_within_the_sea_bound_and_rule_switches_off(name, inputs, built):
+    """No proxied region-sector of the committed benchmark pays more than its sector's bound (the largest
+    premium of the sector among the SEA economies, recomputed here); ``proxy_premia = "keep"`` gives back
+    the persons as built, and the rule keeps every region's persons."""
+    import dataclasses
+
+    from calibration import recipes
+    from cge.sources import build, premia
+
+    bench = cge.Benchmark.load(name)
+    recipe = recipes.recipe(name)
+    sat = build.detailed_satellites(inputs, recipe)
+    h = inputs.hybrid
+    members = bench.metadata["sector_members"]
+    MS = np.array([[w in members[s] for s in bench.sectors] for w in h.sectors], dtype=float)
+    measured = [r for r in h.regions if not sat["source"][r].startswith("proxy")]
+    assert len(measured) == 40 and "VNM" not in measured
+    bounds = premia.observed_bounds(sat["labour"] @ MS, sat["persons"] @ MS, list(h.regions), measured, bench.sectors)
+    labour = bench.fp_0[..., bench.factors.index("labour")]
+    rho = pd.DataFrame(premia.premia(labour, bench.employment), index=bench.regions, columns=bench.sectors)
+    excess = rho.loc[bench.employment_proxy] / bounds["bound"]
+    assert np.nanmax(excess.to_numpy()) <= 1 + 1e-9, excess.stack().idxmax()
+    meta = bench.metadata["employment_proxy_premia"]
+    assert meta["rule"] == "cap"
+    assert {j: v["bound"] for j, v in meta["bounds"].items()} == pytest.approx(bounds["bound"].round(4).to_dict())
+    kept, report = build.build_benchmark(dataclasses.replace(recipe, proxy_premia="keep"), inputs)
+    MR = np.array([[r in bench.metadata["members"][m] for m in bench.regions] for r in h.regions], dtype=float)
+    np.testing.assert_allclose(kept.employment, MR.T @ sat["persons"] @ MS, rtol=1e-12)
+    np.testing.assert_allclose(kept.employment.sum(axis=1), bench.employment.sum(axis=1), rtol=1e-12)
+    others = [k for k, r in enumerate(bench.regions) if r not in bench.employment_proxy]
+    np.testing.assert_array_equal(kept.employment[others], bench.employment[others])
+    if name == "eastasia-2011":  # Viet Nam's machinery paid 8.6 times Viet Nam's average wage as built
+        assert report.premia.table.loc[("VNM", "machinery"), "premium_before"] == pytest.approx(8.59, abs=0.01)
+        assert rho.loc["VNM", "machinery"] == pytest.approx(bounds.loc["machinery", "bound"])

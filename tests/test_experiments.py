@@ -2,6 +2,7 @@
 their scripts make, and the headline experiment reproduces its committed welfare table."""
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ def _script(name):
 
     mod_spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f"{name}.py")
     mod = importlib.util.module_from_spec(mod_spec)
+    sys.modules.setdefault(name, mod)  # dataclasses look their module up there
     mod_spec.loader.exec_module(mod)
     return mod
 
@@ -105,3 +107,47 @@ def test_headline_reproduces_its_committed_welfare_table(tmp_path):
     np.testing.assert_allclose(got["ev_pct"], expected["ev_pct"], rtol=1e-6, atol=1e-9)
     for name in ("welfare.md", "welfare.tex", "figures/welfare.png", "metadata.json"):
         assert (tmp_path / name).is_file()
+
+
+@pytest.mark.unit
+def test_summarise_reruns_when_the_scenario_file_benchmark_or_version_changed(tmp_path):
+    """A results folder is reused only if its stamp has the scenario file's hash and its metadata the
+    current benchmark hash and package version; anything else makes summarise.py run it again."""
+    import json
+
+    summarise = _script("summarise")
+    spec = tmp_path / "rcep.toml"
+    spec.write_text((EXPERIMENTS / "rcep.toml").read_text())
+    folder = tmp_path / "rcep"
+    folder.mkdir()
+    assert summarise.stale(spec, folder) == "no results"
+    bench_hash = load_spec(spec).load_benchmark().hash()
+    meta = {"benchmark": {"hash": bench_hash}, "scenarios": {"rcep": {"version": cge.__version__}}}
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    assert "not run by this script" in summarise.stale(spec, folder)
+    (folder / summarise.STAMP).write_text(json.dumps({"spec_sha256": summarise.sha256(spec)}))
+    assert summarise.stale(spec, folder) == ""
+    spec.write_text(spec.read_text().replace("value = 0.0", "value = 0.01", 1))
+    assert "changed since the run" in summarise.stale(spec, folder)
+    (folder / summarise.STAMP).write_text(json.dumps({"spec_sha256": summarise.sha256(spec)}))
+    assert summarise.stale(spec, folder) == ""
+    (folder / "metadata.json").write_text(json.dumps({**meta, "benchmark": {"hash": "0" * 16}}))
+    assert "benchmark changed" in summarise.stale(spec, folder)
+    (folder / "metadata.json").write_text(json.dumps({**meta, "scenarios": {"rcep": {"version": "0.0.0"}}}))
+    assert "package version changed" in summarise.stale(spec, folder)
+
+
+@pytest.mark.unit
+def test_results_text_is_generated_from_the_run_outputs():
+    """RESULTS.md and the README's result lines are what summarise.py writes: no number is typed by hand.
+    Every generated sentence names its table, and each README block is filled."""
+    text = (EXPERIMENTS / "RESULTS.md").read_text()
+    readme = (EXPERIMENTS / "README.md").read_text()
+    summarise = _script("summarise")
+    for name in summarise.ORDER:
+        assert f"experiments/{name}.toml" in text
+        block = readme.split(f"<!-- results:{name} -->\n", 1)[1].split("<!-- /results -->", 1)[0]
+        assert block.startswith("*Results:* ") and block.strip().endswith("(RESULTS.md)")
+    bullets = [line for line in text.splitlines() if line.startswith("- `") or line.startswith("- ")]
+    assert bullets and all("*" in line for line in bullets), [line for line in bullets if "*" not in line][:3]
+    assert "twice as much" not in text and "twice as much" not in readme

@@ -11,7 +11,11 @@
 2. **Employment.** Persons engaged from the SEA in the base year for the 40 WIOD countries; for the
    others, labour compensation times the persons per US$ of labour compensation of their
    ``wage_proxies`` (sector by sector). Model regions holding any such economy are listed in the
-   benchmark's ``employment_proxy``.
+   benchmark's ``employment_proxy``. **Proxy premia audit** (:mod:`cge.sources.premia`): with
+   ``Recipe.proxy_premia = "cap"`` (the default) a proxied region-sector whose wage per person exceeds
+   its region's average by more than the largest ratio of the same sector among the SEA economies is
+   given the persons that bring it to that bound, the region's other sectors rescaled to keep its
+   persons; ``"keep"`` leaves the proxied persons as built.
 3. **Aggregation** to the recipe's regions and sectors (sums).
 4. **Tariffs.** Teti applied tariffs from the ICIO cube of the base year, averaged over the ICIO
    country pairs and sectors of each model route with ICIO trade flows as weights; zero on services
@@ -44,7 +48,7 @@ import numpy as np
 from .. import __version__
 from ..aggregate import aggregate_array, country_groups, groups_on, mapping_from_spec, mapping_matrix, targets_of
 from ..benchmark import Benchmark
-from . import SourceDataMissing, concordance, customs, shared_data_dir, source_file
+from . import SourceDataMissing, concordance, customs, premia, shared_data_dir, source_file
 from .hybrid import SPLIT_ECONOMIES, SplitReport, Table, prepare_wiod, split_rest_of_world
 from .icio_cubes import ELASTICITY_SOURCES, TradeCube, cap_to_other_goods, read_cube
 from .sea import SEA, employment, labour_shares, read_sea
@@ -99,6 +103,7 @@ class Recipe:
     customs_unions: tuple[str, ...] = ("EU",)
     cap_tariff_sectors: tuple[str, ...] = ("C10T12",)
     tariff_collection: str = "collection"
+    proxy_premia: str = "cap"
     description: str = ""
     sector_labels: dict[str, str] = field(default_factory=dict)
     region_labels: dict[str, str] = field(default_factory=dict)
@@ -283,6 +288,7 @@ class BuildReport:
     partial_groups: dict[str, list[str]]
     notes: list[str]
     collection: customs.Collection | None = None
+    premia: premia.Audit | None = None
 
 
 def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildReport]:
@@ -329,6 +335,9 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
     groups, partial = groups_on(rmap, groups_iso, sources=h.regions)
     proxied = [r for r, src in sat["source"].items() if src.startswith("proxy")]
     employment_proxy = [m for m in regions if any(rmap[r] == m for r in proxied)]
+    measured = [r for r in h.regions if r not in proxied]
+    bounds = premia.observed_bounds(sat["labour"] @ MS, sat["persons"] @ MS, list(h.regions), measured, sectors)
+    persons, audit = premia.apply_rule(labour, persons, regions, sectors, employment_proxy, bounds, recipe.proxy_premia)
     meta = {
         "name": recipe.name,
         "title": recipe.title,
@@ -351,6 +360,7 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
         ),
         "tariff_collection": collection.as_metadata(),
         "employment": "persons engaged; SEA for the WIOD countries, proxies for the rest (see employment_proxy)",
+        "employment_proxy_premia": audit.as_metadata(),
         "members": members,
         "sector_members": {m: [s for s in h.sectors if smap[s] == m] for m in sectors},
         "region_labels": dict(recipe.region_labels),
@@ -383,8 +393,9 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
         labour_share=float(labour.sum() / fp.sum()),
         employment_source=sat["source"],
         partial_groups=partial,
-        notes=list(h.notes) + tariff_notes,
+        notes=list(h.notes) + tariff_notes + audit.notes,
         collection=collection,
+        premia=audit,
     )
     return bench, report
 
