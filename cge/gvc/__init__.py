@@ -15,6 +15,8 @@ One module per family of indicators, each citing its own papers:
 - :mod:`~cge.gvc.tiva`: OECD TiVA, Wang-Wei-Yu-Zhu participation, intra-regional and intermediate
   trade shares;
 - :mod:`~cge.gvc.positions`: upstreamness, downstreamness, production length, border crossings;
+- :mod:`~cge.gvc.tariffs`: tariffs along the chain (cumulative tariffs, Rouzet and Miroudot 2013)
+  and effective rates of protection (Corden 1966), from a benchmark table and its tariffs;
 - :mod:`~cge.gvc.summary`: headline indicators for the results layer.
 
 Notation
@@ -95,6 +97,7 @@ from .leontief import leontief, nrca, vax, vertical_specialisation
 from .positions import border_crossings, downstreamness, production_length, upstreamness
 from .summary import SUMMARY_INDICATORS, summary
 from .tables import AGGREGATIONS, MRIO, BlockDiag, to_long
+from .tariffs import cumulative_tariffs, effective_protection, final_goods_burden, upstream_tariff_content
 from .tiva import intermediate_share, intra_regional_trade_share, tiva, wwyz_participation
 
 __all__ = [
@@ -110,7 +113,10 @@ __all__ = [
     "bm2025_output",
     "bm2025_trade",
     "border_crossings",
+    "cumulative_tariffs",
     "downstreamness",
+    "effective_protection",
+    "final_goods_burden",
     "intermediate_share",
     "intra_regional_trade_share",
     "kww",
@@ -121,6 +127,7 @@ __all__ = [
     "summary",
     "tiva",
     "to_long",
+    "upstream_tariff_content",
     "upstreamness",
     "vax",
     "vertical_specialisation",
