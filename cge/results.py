@@ -395,6 +395,12 @@ class Results:
         # a group of one region, or named like a region, would repeat that region's rows
         groups = {g: list(m) for g, m in groups.items() if len(m) > 1 and g not in self.params.regions}
         key = tuple(sorted((k, tuple(v)) for k, v in groups.items()))
+        done = self.__dict__.setdefault("_gvc_tables", {})  # results never change: compute each table once
+        if key not in done:
+            done[key] = self._gvc(groups, key)
+        return done[key].copy()
+
+    def _gvc(self, groups: dict, key: tuple) -> pd.DataFrame:
         cache = self.model.__dict__.setdefault("_gvc_benchmark", {})
         if key not in cache:
             cache[key] = _gvc_summary(self.bench, groups, self.unit)

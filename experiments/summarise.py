@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cge.experiment import run_spec, slug
+from cge.experiment import run_spec
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["headline", "afta", "rcep", "facilitation", "service_links", "us_tariffs_2025", "closures", "elasticities"]
@@ -32,13 +32,14 @@ def tables(folder: Path) -> str:
     out.append(ev.loc[regions].round(3).T.to_markdown() + "\n")
     rows = []
     for sc in names:
-        g = pd.read_csv(folder / f"gvc_{slug(sc)}.csv")
+        own = folder / meta["scenarios"][sc]["folder"]  # each scenario's tables are in a folder of its own
+        g = pd.read_csv(own / "gvc.csv")
 
         def change(indicator, region):
             r = g[(g.indicator == indicator) & (g.region == region)]
             return r["change"].iloc[0] if len(r) else float("nan")
 
-        er = pd.read_csv(folder / f"employment_regions_{slug(sc)}.csv", index_col=0)
+        er = pd.read_csv(own / "employment_regions.csv", index_col=0)
         world = tidy[(tidy.variable == "welfare_ev") & (tidy.region == "World") & (tidy.scenario == sc)]["value"].iloc[0]
         rows.append(
             {

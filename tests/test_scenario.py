@@ -248,10 +248,10 @@ def cli_run(tmp_path_factory):
 @pytest.mark.solver
 def test_cli_run_writes_tables_figures_and_metadata(cli_run, toy):
     out = cli_run
-    for name in ("welfare.csv", "welfare.md", "welfare.tex", "results.csv", "metadata.json",
-                 "employment_asia_fta.csv", "decomposition_facilitation.tex", "gvc_asia_fta.csv",
-                 "figures/welfare.png", "figures/welfare.svg", "figures/employment_asia_fta.png",
-                 "figures/gvc_participation_asia_fta.svg", "figures/intra_group_trade_asia_fta.png"):
+    for name in ("welfare.csv", "welfare.md", "welfare.tex", "results.csv", "results.parquet", "metadata.json", "manifest.json",
+                 "report.html", "asia_fta/employment.csv", "facilitation/decomposition.tex", "asia_fta/gvc.csv",
+                 "figures/welfare.png", "figures/welfare.svg", "asia_fta/figures/employment.png",
+                 "asia_fta/figures/gvc_participation.svg", "asia_fta/figures/intra_group_trade.png"):
         assert (out / name).is_file(), name
     assert "\\toprule" in (out / "welfare.tex").read_text()
     meta = json.loads((out / "metadata.json").read_text())
@@ -269,10 +269,10 @@ def test_cli_numbers_match_the_api(cli_run, toy):
     api = res.welfare(decompose=False)
     table = pd.read_csv(cli_run / "welfare.csv", index_col=[0, 1])
     np.testing.assert_allclose(table.loc["facilitation", "ev"].to_numpy(), api["ev"].to_numpy(), rtol=1e-9)
-    emp = pd.read_csv(cli_run / "employment_asia_fta_fixed_wage.csv", index_col=[0, 1])
+    emp = pd.read_csv(cli_run / "asia_fta_fixed_wage" / "employment.csv", index_col=[0, 1])
     fixed = cge.Model(toy, closure=cge.Closure(labour="fixed_real_wage")).solve(spec.scenarios[2].build(toy, spec.region_groups))
     np.testing.assert_allclose(emp["persons"].to_numpy(), fixed.employment()["persons"].to_numpy(), rtol=1e-9)
-    gvc = pd.read_csv(cli_run / "gvc_asia_fta.csv")
+    gvc = pd.read_csv(cli_run / "asia_fta" / "gvc.csv")
     share = gvc[(gvc.indicator == "intra_group_trade_share") & (gvc.region == "Asia")]
     assert len(share) == 1 and 0 < share["benchmark"].iloc[0] < 1
 
