@@ -146,6 +146,15 @@ class RunProgress:
         return f"{head}{self.PHASES[key]}" + (f" — {item}" if item else "")
 
 
+def _progress(progress: bool | RunProgress, title: str, show: bool = True) -> tuple:
+    """The :class:`RunProgress` to report to and the context that shows it: a given one as it is
+    (its caller shows it), else a new one, shown on the terminal if ``progress`` and ``show``."""
+    if isinstance(progress, RunProgress):
+        return progress, nullcontext()
+    bar = RunProgress(show=bool(progress) and show, title=title)
+    return bar, bar
+
+
 def solve_spec(spec: RunSpec, progress: bool | RunProgress = True, decompose_steps: int | bool = False) -> tuple:
     """Solve every scenario of a spec; returns the benchmark and ``{scenario name: Results}``.
 
@@ -163,10 +172,9 @@ def solve_spec(spec: RunSpec, progress: bool | RunProgress = True, decompose_ste
             elasticities = {k: (list(v) if isinstance(v, tuple) else v) for k, v in el_d}
             models[key] = Model(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend=backend)
     results = {}
-    own = not isinstance(progress, RunProgress)
-    bar = RunProgress(show=bool(progress) and len(spec.scenarios) > 1, title=spec.title) if own else progress
+    bar, shown = _progress(progress, spec.title, show=len(spec.scenarios) > 1)
     path = f" and its {int(decompose_steps)}-step decomposition path" if decompose_steps else ""
-    with bar if own else nullcontext():
+    with shown:
         bar.phase("solve", len(spec.scenarios))
         for sc, scenario in zip(spec.scenarios, built):
             bar.step("solve", f"{sc.display}{path}")
@@ -175,18 +183,21 @@ def solve_spec(spec: RunSpec, progress: bool | RunProgress = True, decompose_ste
     return bench, results
 
 
-def run_spec(path, out, progress: bool = True, decompose_steps: int | None = None, overwrite: bool = False) -> dict:
-    """Solve a scenario file and write its tables, figures and metadata into folder ``out``.
+def run_spec(path, out, progress: bool | RunProgress = True, decompose_steps: int | None = None, overwrite: bool = False) -> dict:
+    """Solve a scenario file and write its results folder ``out`` (layout in the module docstring).
 
     ``out`` is replaced whole, atomically, once every file is written; an existing non-empty ``out``
-    is an :class:`OutputError` unless ``overwrite``.
+    is an :class:`OutputError` unless ``overwrite``. ``progress``: show a progress display on the
+    terminal (``True``), nothing (``False``), or report to a :class:`RunProgress`. Returns the spec,
+    benchmark, ``results`` and ``welfare`` by scenario, the ``files`` written and the ``progress``
+    (whose ``events`` list every step done).
     """
     spec = load_spec(path)
     out = Path(out)
     check_output(out, overwrite, keep=(Path(path), spec.benchmark_folder()))
     steps = int(decompose_steps or spec.output.get("decomposition_steps", 8))
-    bar = progress if isinstance(progress, RunProgress) else RunProgress(show=bool(progress), title=spec.title)
-    with bar if bar is not progress else nullcontext():
+    bar, shown = _progress(progress, spec.title)
+    with shown:
         bench, results = solve_spec(spec, progress=bar, decompose_steps=steps)
         with replace_folder(out) as tmp, _reproducible_figures():
             written = write_outputs(spec, bench, results, tmp, steps, path, progress=bar)

@@ -166,7 +166,7 @@ class _Page:
     def decomposition(self, rows: pd.DataFrame, sid: str) -> str:
         w = rows[rows.variable.str.startswith("welfare_")].pivot(index="region", columns="variable", values="value")
         w.columns = [c[len("welfare_"):] for c in w.columns]
-        regions = _regions(w.index)
+        regions = _regions(rows.loc[rows.variable == "welfare_ev", "region"])  # the benchmark's order, World last
         w = w.reindex(regions)
         terms = [t for t in TERMS if t in w.columns]
         head = (f"<div id='{_e(sid)}-decomposition'><h3>Welfare decomposition</h3>")
@@ -192,7 +192,7 @@ class _Page:
     def gdp(self, rows: pd.DataFrame, sid: str) -> str:
         keep = ["real_gdp_pct", "tariff_revenue", "output_tax_revenue"]
         w = rows[rows.variable.isin(keep) & (rows.sector == "")].pivot(index="region", columns="variable", values="value")
-        regions = _regions(w.index)
+        regions = [r for r in _regions(rows.loc[rows.variable == "welfare_ev", "region"]) if r in w.index]
         labels = {"real_gdp_pct": _label("real_gdp_pct", self.unit), "tariff_revenue": f"Tariff revenue ({self.unit})",
                   "output_tax_revenue": f"Output-tax revenue ({self.unit})"}
         cols = [(labels[c], w[c].reindex(regions), c if c == "real_gdp_pct" else "ev") for c in keep if c in w.columns]
