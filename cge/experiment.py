@@ -116,8 +116,10 @@ class RunProgress:
         if self.show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=12), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
             self._bar.start()
+            if self.title:
+                self._bar.console.print(self.title, style="bold")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -142,8 +144,8 @@ class RunProgress:
             self._bar.advance(self._tasks[key])
 
     def _describe(self, key: str, item: str) -> str:
-        head = f"{self.title}: " if self.title else ""
-        return f"{head}{self.PHASES[key]}" + (f" — {item}" if item else "")
+        item = item if len(item) <= 32 else item[:31] + "…"
+        return f"{self.PHASES[key]:<22} {item:<32}"
 
 
 def _progress(progress: bool | RunProgress, title: str, show: bool = True) -> tuple:
@@ -173,7 +175,7 @@ def solve_spec(spec: RunSpec, progress: bool | RunProgress = True, decompose_ste
             models[key] = Model(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend=backend)
     results = {}
     bar, shown = _progress(progress, spec.title, show=len(spec.scenarios) > 1)
-    path = f" and its {int(decompose_steps)}-step decomposition path" if decompose_steps else ""
+    path = f" (+ {int(decompose_steps)}-step path)" if decompose_steps else ""
     with shown:
         bar.phase("solve", len(spec.scenarios))
         for sc, scenario in zip(spec.scenarios, built):
