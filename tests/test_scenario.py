@@ -129,36 +129,16 @@ def test_scenario_folders_must_differ(tmp_path):
 @pytest.mark.unit
 def test_from_shocks_is_the_scenario_file_selector(tmp_path, toy):
     """The Python API builds the same instruments as the TOML file, and rejects what it rejects."""
-    path = _write(tmp_path, HEADER + """
-[sector_groups]
-goods = ["primary", "electronics"]
-[[scenario]]
-name = "both"
-[[scenario.shock]]
-instrument = "tariff"
-exporters = "Asia"
-importers = ["Asia"]
-not_sectors = "primary"
-value = 0.0
-[[scenario.shock]]
-instrument = "iceberg"
-importers = "ASEAN"
-sectors = "goods"
-use = "intermediate"
-op = "scale"
-value = 0.97
-[[scenario.shock]]
-instrument = "output_tax"
-regions = "China"
-value = -0.02
-""")
-    spec = load_spec(path)
-    from_file = spec.scenarios[0].build(toy, spec.region_groups, spec.sector_groups)
+    import tomli_w
+
     shocks = [
         {"instrument": "tariff", "exporters": "Asia", "importers": ["Asia"], "not_sectors": "primary", "value": 0.0},
         {"instrument": "iceberg", "importers": "ASEAN", "sectors": "goods", "use": "intermediate", "op": "scale", "value": 0.97},
         {"instrument": "output_tax", "regions": "China", "value": -0.02},
     ]
+    doc = {"benchmark": "toy", "sector_groups": {"goods": ["primary", "electronics"]}, "scenario": [{"name": "both", "shock": shocks}]}
+    spec = load_spec(_write(tmp_path, tomli_w.dumps(doc)))
+    from_file = spec.scenarios[0].build(toy, spec.region_groups, spec.sector_groups)
     api = cge.Scenario.from_shocks(toy, shocks, name="both", sector_groups={"goods": ["primary", "electronics"]})
     assert api.name == "both" and api.instruments(toy) == from_file.instruments(toy)
     assert api.output_tax[toy.regions.index("China")].tolist() == [-0.02] * toy.n_sectors
