@@ -19,10 +19,11 @@ def _user_errors() -> tuple:
     from .calibrate import CalibrationError
     from .experiment import OutputError
     from .model.closure import ClosureError
+    from .report import ReportError
     from .scenario import ScenarioError
     from .solve import SolveError
 
-    return (BenchmarkError, CalibrationError, OutputError, ClosureError, ScenarioError, SolveError, OSError)
+    return (BenchmarkError, CalibrationError, OutputError, ClosureError, ReportError, ScenarioError, SolveError, OSError)
 
 
 def _fail(message: str, code: int = 2):
@@ -87,9 +88,11 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or summary"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing results folder whole"),
 ) -> None:
-    """Solve the scenarios of one or more files and write tables, figures and metadata.
+    """Solve the scenarios of one or more files and write tables, figures, tidy results, metadata and a report.
 
-    Every file and results folder is checked before the first solve. Each results folder is written
+    Each results folder holds report.html (the whole run on one page), results.csv/.parquet,
+    welfare tables and figure, metadata.json and manifest.json at the top, and one folder per
+    scenario with its tables and figures. Every file and results folder is checked before the first solve. Each results folder is written
     beside its target and moved into place when complete; an existing non-empty one is refused
     unless --overwrite.
     """
@@ -108,9 +111,26 @@ def run(
     for spec, target in zip(specs, targets):
         done = run_spec(spec, target, progress=not quiet, decompose_steps=steps or None, overwrite=overwrite)
         if not quiet:
-            typer.echo(f"{spec}: {len(done['results'])} scenario(s) solved on {done['spec'].benchmark}; {len(done['files'])} files in {target}")
+            typer.echo(f"{spec}: {len(done['results'])} scenario(s) solved on {done['spec'].benchmark}; {len(done['files'])} files in {target}; "
+                       f"report: {target / 'report.html'}")
             for name, w in done["welfare"].items():
                 typer.echo(f"  {name}: world EV {w.loc['World', 'ev']:.6g} ({w.loc['World', 'ev_pct']:.4f}% of income)")
+
+
+@app.command()
+def report(
+    folder: Path = typer.Argument(..., help="results folder written by `cge run`"),
+    out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: FOLDER/report.html)"),
+) -> None:
+    """Write the results of a `cge run` folder as one self-contained HTML page.
+
+    Tables (sortable), figures, a welfare decomposition viewer per scenario and the run's metadata,
+    built from the folder's files; the page needs no other file and no network.
+    """
+    from .report import write_report
+
+    path = write_report(folder, out)
+    typer.echo(f"{path} ({path.stat().st_size / 1024:.0f} kB)")
 
 
 @app.command()

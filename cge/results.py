@@ -21,6 +21,7 @@ class Results:
         self.solution = solution
         self.log = list(log or [])
         self.path = path
+        self._gvc_tables: dict = {}
         """Solutions from the benchmark to this one (``Model.solve(..., decompose=...)``), or None."""
 
     # ------------------------------------------------------------------ helpers
@@ -403,6 +404,12 @@ class Results:
         # a group of one region, or named like a region, would repeat that region's rows
         groups = {g: list(m) for g, m in groups.items() if len(m) > 1 and g not in self.params.regions}
         key = tuple(sorted((k, tuple(v)) for k, v in groups.items()))
+        done = self._gvc_tables  # results never change: compute each table once
+        if key not in done:
+            done[key] = self._gvc(groups, key)
+        return done[key].copy()
+
+    def _gvc(self, groups: dict, key: tuple) -> pd.DataFrame:
         cache = self.model.benchmark_gvc
         if key not in cache:
             cache[key] = _gvc_summary(self.bench, groups, self.unit)
@@ -420,15 +427,32 @@ class Results:
         return df
 
     # ------------------------------------------------------------------ tidy export
+    TIDY_COLUMNS = ("scenario", "variable", "region", "sector", "partner", "value", "unit")
+    """Columns of :meth:`tidy`, in order."""
+
     def tidy(self, gvc: bool = False) -> pd.DataFrame:
         """Every reported variable in one long frame, without solving anything.
 
-        Columns ``scenario, variable, region, sector, partner, value, unit``: welfare (EV in
-        currency units and % of income) and, when the solve stored a path, every term of its
-        decomposition; output, producer prices, factor prices, employment (persons, where the
-        benchmark has them), real GDP, tariff and output-tax revenue by region; exports by route
-        and commodity (``region`` exporter, ``partner`` importer) in value and % change of quantity;
-        with ``gvc``, the headline GVC indicators of :meth:`gvc` (benchmark, scenario and change).
+        Columns :attr:`TIDY_COLUMNS` (``scenario, variable, region, sector, partner, value, unit``);
+        ``sector`` and ``partner`` are empty where a variable is not by sector or by partner.
+
+        - welfare: ``welfare_ev`` (currency units), ``welfare_ev_pct`` (% of income) by region and
+          World and, when the solve stored a path, every term of its decomposition
+          (``welfare_terms_of_trade``, ..., ``welfare_residual``);
+        - by region and sector: ``output_pct``, ``price``, and where the benchmark has persons
+          ``employment`` (persons), ``employment_pct``, ``wage`` and ``real_wage`` (indices);
+        - by region: ``factor_price_<factor>``, ``real_gdp_pct``, ``tariff_revenue`` (collected by
+          the importing region) and ``output_tax_revenue``;
+        - by route and commodity, ``region`` the exporter and ``partner`` the importer:
+          ``exports_value`` (f.o.b.) and ``exports_pct`` (quantity); ``tariff_revenue_route``
+          (tariff paid on the route; summed over exporters and commodities it is the importer's
+          ``tariff_revenue``); ``va_exports_value`` and ``va_exports_pct``: value added of the
+          exporter's sector absorbed in the importer's final demand (Johnson and Noguera 2012;
+          :func:`cge.gvc.leontief` with ``post="final_demand"`` on :meth:`mrio` and on the
+          benchmark's :meth:`~cge.Benchmark.to_mrio`), with ``sector`` the sector of origin;
+        - with ``gvc``, the headline GVC indicators of :meth:`gvc` by region (and region group), named
+          as there: ``<indicator>`` (scenario, e.g. ``gvc_participation_backward_wwyz``),
+          ``<indicator>_benchmark`` and ``<indicator>_change`` (pp for shares, % otherwise).
         """
         unit = self.unit
         frames = []
@@ -448,6 +472,8 @@ class Results:
             e = self.employment()
             frames.append(_long(e["persons"], "employment", "persons"))
             frames.append(_long(e["pct_change"], "employment_pct", "%"))
+            frames.append(_long(e["wage"], "wage", "index"))
+            frames.append(_long(e["real_wage"], "real_wage", "index"))
         g = self.real_gdp()
         frames.append(_frame("real_gdp_pct", g.index, "", "", g["real_gdp_pct"], "%"))
         frames.append(_frame("tariff_revenue", g.index, "", "", self._tariff_revenue(), unit))
@@ -456,15 +482,54 @@ class Results:
         ex, com, im = (tr.index.get_level_values(k) for k in ("exporter", "commodity", "importer"))
         frames.append(_frame("exports_value", ex, com, im, tr["value"], unit))
         frames.append(_frame("exports_pct", ex, com, im, tr["pct_change"], "%"))
+        frames.append(_route_frame("tariff_revenue_route", self._tariff_revenue_by_route(), self.params, unit))
+        va0, va1 = (_va_exports(t) for t in (self.bench, self.mrio()))
+        va = pd.DataFrame({"value": va1.stack(), "value_0": va0.stack()})
+        va = va[va.index.get_level_values("origin") != va.index.get_level_values("importer")]
+        va = va[(va["value"] != 0) | (va["value_0"] != 0)]
+        at = [va.index.get_level_values(k) for k in ("origin", "origin_sector", "importer")]
+        frames.append(_frame("va_exports_value", *at, va["value"], unit))
+        pct = 100.0 * np.divide(va["value"] - va["value_0"], va["value_0"], out=np.zeros(len(va)), where=va["value_0"].to_numpy() != 0)
+        frames.append(_frame("va_exports_pct", *at, pct, "%"))
         if gvc:
             gv = self.gvc()
             for col in ("benchmark", "scenario", "change"):
                 units = gv["unit"] if col != "change" else gv["change_unit"]
-                frames.append(pd.DataFrame({"variable": "gvc_" + gv["indicator"] + ("" if col == "scenario" else f"_{col}"),
+                frames.append(pd.DataFrame({"variable": gv["indicator"] + ("" if col == "scenario" else f"_{col}"),
                                             "region": gv["region"], "sector": "", "partner": "", "value": gv[col], "unit": units}))
         df = pd.concat(frames, ignore_index=True)
         df.insert(0, "scenario", self.scenario.name)
         return df
+
+    def _tariff_revenue_by_route(self) -> np.ndarray:
+        """Tariff paid on each route and commodity, [exporter, commodity, importer] (both uses)."""
+        par, sol = self.params, self.solution
+        use = par.use_of_buyer
+        cif = sol.p[:, :, None, None] * sol.tau[..., use]
+        return (sol.tariff[..., use] * cif * sol.z).sum(axis=3)
+
+    def to_pymrio(self):
+        """The counterfactual table (:meth:`mrio`) as a ``pymrio.IOSystem``.
+
+        ``Z`` (region-sector x region-sector) and ``Y`` (region-sector x (region, agent)) at basic
+        prices, ``x`` gross output (the row sums of Z and Y), and an extension ``factor_inputs``
+        whose ``F`` holds the factor payments (and any output tax) of each region-sector; the
+        benchmark's currency as unit. ``Y`` summed over agents and ``x`` are those of
+        ``mrio().to_mrio()``. Call ``calc_all()`` for coefficients and multipliers.
+        """
+        import pymrio
+
+        table = self.mrio()
+        R, S = table.n_regions, table.n_sectors
+        rows = pd.MultiIndex.from_product([table.regions, table.sectors], names=["region", "sector"])
+        fd = pd.MultiIndex.from_product([table.regions, table.agents], names=["region", "category"])
+        Z = pd.DataFrame(table.z_0.reshape(R * S, R * S), index=rows, columns=rows)
+        Y = pd.DataFrame(table.f_0.reshape(R * S, R * len(table.agents)), index=rows, columns=fd)
+        x = pd.DataFrame({"indout": Z.sum(axis=1) + Y.sum(axis=1)})
+        payments = pd.DataFrame(table.fp_0.reshape(R * S, -1).T, index=pd.Index(table.factors, name="stressor"), columns=rows)
+        unit = pd.DataFrame({"unit": self.unit}, index=rows)
+        factor_inputs = {"name": "factor_inputs", "F": payments, "unit": pd.DataFrame({"unit": self.unit}, index=payments.index)}
+        return pymrio.IOSystem(Z=Z, Y=Y, x=x, unit=unit, factor_inputs=factor_inputs, name=str(table.metadata.get("name", self.scenario.name)))
 
     def __repr__(self) -> str:
         return f"Results({self.scenario.name!r}, max residual {self.solution.max_residual:.2e})"
@@ -484,3 +549,20 @@ def _frame(variable: str, region, sector, partner, values, unit) -> pd.DataFrame
 
 def _long(series: pd.Series, variable: str, unit: str) -> pd.DataFrame:
     return _frame(variable, series.index.get_level_values(0), series.index.get_level_values(1), "", series.to_numpy(), unit)
+
+
+def _route_frame(variable: str, values: np.ndarray, par, unit: str) -> pd.DataFrame:
+    """Rows of an [exporter, commodity, importer] array for international routes with a non-zero value."""
+    R, S = par.n_regions, par.n_sectors
+    r, i, s = np.meshgrid(np.arange(R), np.arange(S), np.arange(R), indexing="ij")
+    keep = ((r != s) & (values != 0)).reshape(-1)
+    regions, sectors = np.asarray(par.regions, dtype=object), np.asarray(par.sectors, dtype=object)
+    return _frame(variable, regions[r.reshape(-1)[keep]], sectors[i.reshape(-1)[keep]], regions[s.reshape(-1)[keep]], values.reshape(-1)[keep], unit)
+
+
+def _va_exports(bench: Benchmark) -> pd.DataFrame:
+    """Value added of each origin region-sector absorbed in each region's final demand (Johnson and
+    Noguera 2012), rows ``(origin, origin_sector)``, columns ``importer``."""
+    from .gvc import leontief
+
+    return leontief(bench.to_mrio(), post="final_demand")

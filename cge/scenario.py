@@ -50,6 +50,38 @@ class Scenario:
             raise ScenarioError(str(exc)) from None
 
     @classmethod
+    def from_shocks(cls, bench, shocks, name: str = "scenario", description: str = "", region_groups: dict | None = None,
+                    sector_groups: dict | None = None) -> "Scenario":
+        """The scenario of a list of shocks selected by label, as in the ``[[scenario.shock]]`` tables
+        of a scenario file.
+
+        Each shock is a dict with the keys of a shock table (``instrument``, ``op``, ``value``,
+        ``exporters``, ``importers``, ``sectors``, ``use``, ``regions``, their ``not_*`` forms and
+        ``name``), checked with the same messages; shocks apply in order, starting from the
+        benchmark's levels. Selections take region and sector names, the benchmark's region groups
+        and the groups given here (``{"ASEAN": ["IDN", "THA"]}``), lists of them or ``"all"``::
+
+            cge.Scenario.from_shocks(bench, [
+                {"instrument": "tariff", "exporters": "RCEP", "importers": "RCEP", "value": 0.0},
+                {"instrument": "iceberg", "importers": "IDN", "sectors": "parts", "op": "scale", "value": 0.97},
+            ], name="rcep_facilitation", sector_groups={"parts": ["machinery", "electrical_optical"]})
+        """
+        if not isinstance(name, str) or not name:
+            raise ScenarioError(f"Scenario.from_shocks(name={name!r}): the name must be a non-empty string")
+        where = f"scenario {name!r}"
+        if isinstance(shocks, dict):
+            shocks = [shocks]
+        if not isinstance(shocks, (list, tuple)):
+            raise ScenarioError(f"{where}: shocks = {shocks!r}; must be a list of shock dicts such as {{'instrument': 'tariff', 'value': 0.0}}")
+        parsed = []
+        for k, shock in enumerate(shocks):
+            if not isinstance(shock, dict):
+                raise ScenarioError(f"{where} shock {k + 1}: must be a dict (the keys of a [[scenario.shock]] table), got {shock!r}")
+            parsed.append(_shock(shock, f"{where} shock {k + 1}"))
+        groups = {key: _groups(g, key, where) for key, g in (("region_groups", region_groups or {}), ("sector_groups", sector_groups or {}))}
+        return ScenarioSpec(name, description, parsed).build(bench, groups["region_groups"], groups["sector_groups"])
+
+    @classmethod
     def from_instruments(cls, inst: Instruments, name: str = "scenario", description: str = "") -> "Scenario":
         """The scenario whose instruments are ``inst``."""
         return cls(**{n: np.array(getattr(inst, n)) for n in INSTRUMENT_NAMES}, name=name, description=description,
@@ -66,6 +98,8 @@ SCENARIO_KEYS = {"name", "description", "shock", "closure", "elasticities", "sou
 MODEL_KEYS = {"sourcing", "closure", "elasticities", "backend"}
 TOP_KEYS = {"title", "description", "benchmark", "model", "scenario", "sector_groups", "region_groups", "output"}
 OUTPUT_KEYS = {"gvc": "true or false (GVC tables and figures)", "decomposition_steps": "a whole number >= 1"}
+RESERVED_FOLDERS = {"figures"}
+"""Folder names of a results folder's run-level files, which no scenario may take."""
 SELECTIONS = ("exporters", "importers", "sectors", "not_exporters", "not_importers", "not_sectors", "regions", "not_regions")
 
 
@@ -138,6 +172,20 @@ class ScenarioSpec:
     closure: dict = field(default_factory=dict)
     elasticities: dict = field(default_factory=dict)
     sourcing: str | None = None
+    label: str = ""
+    """Display name (tables, figures, report); default the name. A labelled sweep sets it."""
+    stem: str = ""
+    """Name of the scenario's results folder and files; default :func:`slug` of the name."""
+
+    @property
+    def display(self) -> str:
+        """The name shown in tables, figures and the report."""
+        return self.label or self.name
+
+    @property
+    def folder(self) -> str:
+        """The stem of the scenario's results folder."""
+        return self.stem or slug(self.name)
 
     def build(self, bench, region_groups=None, sector_groups=None) -> Scenario:
         """The :class:`Scenario` of this spec on a benchmark."""
@@ -233,14 +281,18 @@ def load_spec(path) -> RunSpec:
     dup = sorted({x for x in names if names.count(x) > 1})
     if dup:
         raise ScenarioError(f"{path}: scenario names must be unique, repeated: {dup}")
+    folders: dict = {}
+    for sc in scenarios:
+        key = sc.folder.lower()  # one folder per scenario, on case-insensitive file systems too
+        if key in RESERVED_FOLDERS or key in folders:
+            other = f"scenario {folders[key]!r}" if key in folders else "the run's own files"
+            raise ScenarioError(f"{path}: scenario {sc.name!r} would write its results into folder {sc.folder!r}, "
+                                f"as {other} does; rename it")
+        folders[key] = sc.name
     groups = doc.get("sector_groups", {})
     rgroups = doc.get("region_groups", {})
     for key, g in (("sector_groups", groups), ("region_groups", rgroups)):
-        if not isinstance(g, dict):
-            raise ScenarioError(f"{path}: {key} = {g!r}; must be a table mapping group names to lists of labels")
-        for name, members in g.items():
-            if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
-                raise ScenarioError(f"{path}: {key}.{name} = {members!r}; must be a non-empty list of labels (strings)")
+        _groups(g, key, f"{path}")
     output = doc.get("output", {})
     _keys(output, set(OUTPUT_KEYS), f"{path}: [output]")
     if "gvc" in output and not isinstance(output["gvc"], bool):
@@ -262,6 +314,31 @@ def load_spec(path) -> RunSpec:
         sector_groups=groups,
         output=dict(output),
     )
+
+
+def _groups(groups, key: str, where: str) -> dict:
+    """A table of groups, ``{name: [labels]}``, checked; errors name ``key`` and the group."""
+    if not isinstance(groups, dict):
+        raise ScenarioError(f"{where}: {key} = {groups!r}; must be a table mapping group names to lists of labels")
+    for name, members in groups.items():
+        if not isinstance(members, (list, tuple)) or not members or not all(isinstance(m, str) for m in members):
+            raise ScenarioError(f"{where}: {key}.{name} = {members!r}; must be a non-empty list of labels (strings)")
+    return {name: list(members) for name, members in groups.items()}
+
+
+def slug(name: str) -> str:
+    """A name as a file-name stem: letters, digits, ``-``, ``_`` and ``.`` kept, other runs of
+    characters replaced by one ``_`` (``cut[0.5]`` -> ``cut_0.5``)."""
+    out, gap = [], False
+    for c in str(name):
+        if c.isalnum() or c in "-_.":
+            if gap and out:
+                out.append("_")
+            out.append(c)
+            gap = False
+        else:
+            gap = True
+    return "".join(out).strip(".") or "scenario"
 
 
 def _elasticity_table(el) -> dict:
@@ -376,26 +453,57 @@ def _shock_value(inst: str, op: str, value, where: str) -> None:
         raise ScenarioError(f"{where}: value = {value!r}; {inst} must exceed {SPEC[inst].lower:g} ({SPEC[inst].description})")
 
 
+SWEEP_KEYS = {"shock", "values", "labels", "label"}
+
+
 def _sweep(base: ScenarioSpec, sweep, where: str) -> list:
-    """Expand ``sweep = { shock = k, values = [...] }`` (k counts from 1) into one scenario a value."""
+    """Expand ``sweep = { shock = k, values = [...] }`` (k counts from 1) into one scenario a value.
+
+    Each scenario is named ``<name>[<value>]``. Optional ``labels`` (one a value: numbers or
+    strings) name the values in the quantity the reader thinks in, e.g. days saved for iceberg
+    factors: the scenario is then ``<name>[<label>]``; optional ``label`` names that quantity
+    (``"days"``), shown in tables and figures (``<name>: 1.5 days``) and used in file names
+    (``<name>_1.5_days``).
+    """
     if sweep is None:
         return [base]
-    if not isinstance(sweep, dict) or set(sweep) - {"shock", "values"} or "values" not in sweep:
-        raise ScenarioError(f"{where}: sweep must be a table {{ shock = 1, values = [ ... ] }}")
+    if not isinstance(sweep, dict) or set(sweep) - SWEEP_KEYS or "values" not in sweep:
+        raise ScenarioError(f"{where}: sweep must be a table {{ shock = 1, values = [ ... ] }} with optional labels = [ ... ] and label = '...'")
     k = sweep.get("shock", 1)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(base.shocks):
         raise ScenarioError(f"{where}: sweep.shock = {k!r}; must be a shock number from 1 to {len(base.shocks)}")
     values = sweep["values"]
-    if not isinstance(values, list) or not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in values):
+    if not isinstance(values, list) or not values or not all(_finite(v) for v in values):
         raise ScenarioError(f"{where}: sweep.values = {values!r}; must be a non-empty list of finite numbers")
     swept = base.shocks[k - 1]
     for v in values:
         _shock_value(swept.instrument, swept.op, v, f"{where}: sweep.values")
+    labels = sweep.get("labels")
+    if labels is None:
+        labels = [f"{v:g}" for v in values]
+    elif (not isinstance(labels, list) or len(labels) != len(values)
+          or not all(_finite(x) or (isinstance(x, str) and x.strip() and not set(x) & set("[]")) for x in labels)):
+        raise ScenarioError(f"{where}: sweep.labels = {labels!r}; must be a list of {len(values)} labels, one a value "
+                            "(finite numbers or non-empty strings without brackets)")
+    else:
+        labels = [f"{x:g}" if _finite(x) else x.strip() for x in labels]
+    if len(set(labels)) < len(labels):
+        raise ScenarioError(f"{where}: sweep.labels = {sweep.get('labels', values)!r}; each value needs its own label")
+    quantity = sweep.get("label", "")
+    if not isinstance(quantity, str) or (quantity == "" and "label" in sweep):
+        raise ScenarioError(f"{where}: sweep.label = {quantity!r}; must be a non-empty string naming the swept quantity, e.g. 'days'")
     out = []
-    for v in values:
+    for v, lab in zip(values, labels):
         shocks = [Shock(**{**s.__dict__, "value": float(v)}) if n == k - 1 else s for n, s in enumerate(base.shocks)]
-        out.append(ScenarioSpec(f"{base.name}[{v:g}]", base.description, shocks, base.closure, base.elasticities, base.sourcing))
+        named = f"{lab} {quantity}".strip()
+        out.append(ScenarioSpec(f"{base.name}[{lab}]", base.description, shocks, base.closure, base.elasticities, base.sourcing,
+                                label=f"{base.name}: {named}" if quantity else "", stem=slug(f"{base.name}_{named}")))
     return out
+
+
+def _finite(x) -> bool:
+    """A number (not a boolean) that is finite."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
 
 
 def _select(sel, labels: list, groups: dict, where: str, empty_ok: bool = False) -> np.ndarray:

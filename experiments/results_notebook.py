@@ -71,8 +71,8 @@ print("scenarios:", scenarios)
 tidy = pd.read_csv(results / "results.csv")
 ev_pct = tidy[tidy.variable == "welfare_ev_pct"].pivot(index="region", columns="scenario", values="value")[scenarios]
 first = scenarios[0]
-slug = experiment.slug(first)
-dec = pd.read_csv(results / f"decomposition_{slug}.csv", index_col=0)
+own = results / meta["scenarios"][first]["folder"]  # the first scenario's tables and figures
+dec = pd.read_csv(own / "decomposition.csv", index_col=0)
 order = [r for r in dec.index if r != "World"] + ["World"]
 table = pd.concat({f"EV % — {c}": ev_pct[c] for c in scenarios}, axis=1).join(dec.rename(columns=lambda c: f"{tables.label(c, unit)} — {first}"))
 table = table.loc[order]
@@ -99,7 +99,7 @@ figures.welfare_figure(welfare)
 # (percentage points), for the first scenario.
 
 # %%
-gvc = pd.read_csv(results / f"gvc_{slug}.csv")
+gvc = pd.read_csv(own / "gvc.csv")
 back = gvc[gvc.indicator == "gvc_participation_backward_wwyz"].set_index("region")["change"]
 regions = [r for r in ev_pct.index if r in back.index]
 fig, ax = plt.subplots(figsize=(6, 4))

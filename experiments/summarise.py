@@ -8,8 +8,8 @@ folder already holds the results of the same file: a run is reused only when its
 and its ``metadata.json`` records the current benchmark hash and package version. Otherwise (file edited,
 benchmark rebuilt, package upgraded, folder written by hand) the file is run again; ``--force`` reruns all.
 
-Every number in the generated text is read from the run outputs (``results.csv``, ``gvc_*.csv``,
-``employment_regions_*.csv``); sentences are templates filled from those numbers, and each names the
+Every number in the generated text is read from the run outputs (``results.csv``, each scenario's
+``gvc.csv`` and ``employment_regions.csv``); sentences are templates filled from those numbers, and each names the
 table it comes from.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 import cge
-from cge.experiment import run_spec, slug
+from cge.experiment import run_spec
 from cge.scenario import load_spec
 
 HERE = Path(__file__).resolve().parent
@@ -97,8 +97,9 @@ class Run:
     def read(cls, name: str, folder: Path) -> "Run":
         meta = json.loads((folder / "metadata.json").read_text())
         scenarios = list(meta["scenarios"])
-        gvc = {sc: pd.read_csv(folder / f"gvc_{slug(sc)}.csv") for sc in scenarios}
-        jobs = {sc: pd.read_csv(folder / f"employment_regions_{slug(sc)}.csv", index_col=0) for sc in scenarios}
+        own = {sc: folder / meta["scenarios"][sc]["folder"] for sc in scenarios}  # each scenario's tables in its own folder
+        gvc = {sc: pd.read_csv(own[sc] / "gvc.csv") for sc in scenarios}
+        jobs = {sc: pd.read_csv(own[sc] / "employment_regions.csv", index_col=0) for sc in scenarios}
         return cls(name, meta, pd.read_csv(folder / "results.csv"), gvc, jobs)
 
     @property
@@ -175,7 +176,7 @@ def chains_table(run: Run) -> pd.DataFrame:
 
 
 def jobs_row(run: Run, sc: str) -> dict:
-    """Persons moved between sectors, employment and real wages of one scenario (employment_regions_*.csv)."""
+    """Persons moved between sectors, employment and real wages of one scenario (its employment_regions.csv)."""
     e = run.jobs[sc]
     real = 100 * (e["real_wage"] - 1)
     asean = e.loc[ASEAN]

@@ -7,8 +7,9 @@ cd "$root"
 venv="$root/.venv"
 python="${PYTHON:-python3}"
 
-# texlive: pdflatex and booktabs, to check in the tests that the LaTeX tables compile (about 30 s to install)
-apt_packages=(libamplsolver-dev cmake g++ make pkg-config texlive-latex-base texlive-latex-recommended)
+# texlive: pdflatex and booktabs, to check in the tests that the LaTeX tables compile (about 30 s to install);
+# chromium and chromium-driver: headless browser in which the tests open the HTML report (about 20 s)
+apt_packages=(libamplsolver-dev cmake g++ make pkg-config texlive-latex-base texlive-latex-recommended chromium chromium-driver)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

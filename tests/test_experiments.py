@@ -105,8 +105,17 @@ def test_headline_reproduces_its_committed_welfare_table(tmp_path):
     assert list(got["scenario"]) == list(expected["scenario"]) and list(got["region"]) == list(expected["region"])
     np.testing.assert_allclose(got["ev"], expected["ev"], rtol=1e-6, atol=1e-3)
     np.testing.assert_allclose(got["ev_pct"], expected["ev_pct"], rtol=1e-6, atol=1e-9)
-    for name in ("welfare.md", "welfare.tex", "figures/welfare.png", "metadata.json"):
+    for name in ("welfare.md", "welfare.tex", "figures/welfare.png", "metadata.json", "manifest.json", "report.html",
+                 "results.parquet", "rcep/decomposition.csv", "rcep_facilitation/figures/employment.svg"):
         assert (tmp_path / name).is_file()
+    tidy = pd.read_csv(tmp_path / "results.csv", keep_default_na=False, na_values={"value": [""]})
+    variables = set(tidy["variable"])
+    for prefix in ("welfare_ev", "welfare_terms_of_trade", "welfare_trade_costs", "employment", "wage", "real_wage", "output_pct",
+                   "price", "exports_value", "tariff_revenue_route", "va_exports_value", "va_exports_pct",
+                   "gvc_participation_backward_wwyz_change", "intra_group_trade_share"):
+        assert prefix in variables, prefix
+    world = tidy[(tidy.variable == "welfare_ev") & (tidy.region == "World")].set_index("scenario")["value"]
+    np.testing.assert_allclose(world.loc[list(got["scenario"].unique())], got[got.region == "World"]["ev"], rtol=1e-12)
 
 
 @pytest.mark.unit

@@ -100,14 +100,14 @@ def test_tables_of_a_run_have_one_header_labels_and_fixed_precision(toy_run):
     assert (out / "welfare.csv").read_text().splitlines()[0] == "scenario,region,ev_pct,ev"
     w = pd.read_csv(out / "welfare.csv", index_col=[0, 1])
     np.testing.assert_allclose(w.loc["asia_fta", "ev"].to_numpy(), done["welfare"]["asia_fta"]["ev"].to_numpy(), rtol=1e-12)
-    md = (out / "employment_asia_fta.md").read_text()
+    md = (out / "asia_fta" / "employment.md").read_text()
     assert "persons_0" not in md and "pct_change" not in md and "Persons, benchmark" in md
     rows = [line.split("|")[1:-1] for line in md.splitlines()[4:] if line.startswith("|")]
     assert rows and all(re.fullmatch(r"-?[\d,]+", cell.strip()) for row in rows for cell in row[2:5])  # persons as integers
     assert all(re.fullmatch(r"-?\d+\.\d\d", row[5].strip()) for row in rows)  # % change, two decimals
-    for f in out.glob("*.md"):
+    for f in out.rglob("*.md"):
         assert not re.search(r"(?<![\d.,])-0(\.0+)?(?![\d.,])", f.read_text()), f.name
-    dec = (out / "decomposition_asia_fta.md").read_text().splitlines()
+    dec = (out / "asia_fta" / "decomposition.md").read_text().splitlines()
     decimals = {len(c.strip().split(".")[1]) for line in dec[4:] for c in line.split("|")[2:-1]}
     assert decimals == {1}  # every currency column with one decimal
 
@@ -115,7 +115,7 @@ def test_tables_of_a_run_have_one_header_labels_and_fixed_precision(toy_run):
 @pytest.mark.solver
 def test_latex_tables_of_a_run_compile(toy_run, tmp_path):
     out, _ = toy_run
-    tex = sorted(out.glob("*.tex"))
+    tex = sorted(out.rglob("*.tex"))
     assert len(tex) >= 4
     for f in tex:
         text = f.read_text()
@@ -224,11 +224,11 @@ def test_gvc_figure_shows_changes_with_groups_set_apart():
 @pytest.mark.solver
 def test_figures_of_a_run_have_real_text(toy_run):
     out, _ = toy_run
-    for stem in ("welfare", "employment_asia_fta", "gvc_participation_asia_fta"):
-        svg = (out / "figures" / f"{stem}.svg").read_text()
+    for stem in ("figures/welfare", "asia_fta/figures/employment", "asia_fta/figures/gvc_participation"):
+        svg = (out / f"{stem}.svg").read_text()
         texts = set(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
         assert {"ASEAN", "China"} <= texts, stem
-        assert (out / "figures" / f"{stem}.pdf").is_file()
+        assert (out / f"{stem}.pdf").is_file()
 
 
 # ------------------------------------------------------------------------------------- notebook, CLI, metadata

@@ -73,6 +73,90 @@ value = 0.05
     assert (spec.scenarios[1].build(toy).tariff[0, :, 1] == 0).all()
 
 
+@pytest.mark.unit
+def test_sweep_labels_name_scenarios_by_the_swept_quantity(tmp_path, toy):
+    path = _write(tmp_path, HEADER + """
+[[scenario]]
+name = "parts"
+sweep = { shock = 1, values = [0.979, 0.958], labels = [1, 2.5], label = "days" }
+[[scenario.shock]]
+instrument = "iceberg"
+sectors = "goods"
+op = "scale"
+value = 1.0
+[[scenario]]
+name = "cut"
+sweep = { values = [0.5, 0.25] }
+[[scenario.shock]]
+instrument = "tariff"
+op = "scale"
+value = 1.0
+[sector_groups]
+goods = ["primary", "electronics"]
+""")
+    spec = load_spec(path)
+    assert [s.name for s in spec.scenarios] == ["parts[1]", "parts[2.5]", "cut[0.5]", "cut[0.25]"]
+    assert [s.display for s in spec.scenarios] == ["parts: 1 days", "parts: 2.5 days", "cut[0.5]", "cut[0.25]"]
+    assert [s.folder for s in spec.scenarios] == ["parts_1_days", "parts_2.5_days", "cut_0.5", "cut_0.25"]
+    tau = spec.scenarios[1].build(toy, spec.region_groups, spec.sector_groups).iceberg
+    assert tau[0, toy.sectors.index("electronics"), 1, 0] == pytest.approx(0.958)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("sweep,message", [
+    ("{ values = [0.9, 0.8], labels = [1] }", r"sweep.labels = \[1\]; must be a list of 2 labels"),
+    ("{ values = [0.9, 0.8], labels = [1, 1.0] }", r"each value needs its own label"),
+    ("{ values = [0.9, 0.8], labels = ['a', true] }", r"sweep.labels = \['a', True\]"),
+    ("{ values = [0.9, 0.8], label = 3 }", r"sweep.label = 3; must be a non-empty string naming the swept quantity"),
+    ("{ values = [0.9], unit = 'days' }", r"sweep must be a table .* optional labels"),
+])
+def test_bad_sweep_labels_are_named(tmp_path, sweep, message):
+    path = _write(tmp_path, HEADER + f'[[scenario]]\nname = "x"\nsweep = {sweep}\n[[scenario.shock]]\ninstrument = "iceberg"\nvalue = 1\n')
+    with pytest.raises(ScenarioError, match=message):
+        load_spec(path)
+
+
+@pytest.mark.unit
+def test_scenario_folders_must_differ(tmp_path):
+    path = _write(tmp_path, HEADER + '[[scenario]]\nname = "a b"\n[[scenario]]\nname = "a_b"\n')
+    with pytest.raises(ScenarioError, match=r"scenario 'a_b' would write its results into folder 'a_b', as scenario 'a b' does"):
+        load_spec(path)
+    path.write_text(HEADER + '[[scenario]]\nname = "figures"\n')
+    with pytest.raises(ScenarioError, match=r"folder 'figures', as the run's own files do"):
+        load_spec(path)
+
+
+@pytest.mark.unit
+def test_from_shocks_is_the_scenario_file_selector(tmp_path, toy):
+    """The Python API builds the same instruments as the TOML file, and rejects what it rejects."""
+    import tomli_w
+
+    shocks = [
+        {"instrument": "tariff", "exporters": "Asia", "importers": ["Asia"], "not_sectors": "primary", "value": 0.0},
+        {"instrument": "iceberg", "importers": "ASEAN", "sectors": "goods", "use": "intermediate", "op": "scale", "value": 0.97},
+        {"instrument": "output_tax", "regions": "China", "value": -0.02},
+    ]
+    doc = {"benchmark": "toy", "sector_groups": {"goods": ["primary", "electronics"]}, "scenario": [{"name": "both", "shock": shocks}]}
+    spec = load_spec(_write(tmp_path, tomli_w.dumps(doc)))
+    from_file = spec.scenarios[0].build(toy, spec.region_groups, spec.sector_groups)
+    api = cge.Scenario.from_shocks(toy, shocks, name="both", sector_groups={"goods": ["primary", "electronics"]})
+    assert api.name == "both" and api.instruments(toy) == from_file.instruments(toy)
+    assert api.output_tax[toy.regions.index("China")].tolist() == [-0.02] * toy.n_sectors
+    for bad, message in [
+        ([{"instrument": "quota", "value": 1}], r"scenario 'x' shock 1: instrument = 'quota'; allowed"),
+        ([{"instrument": "tariff", "value": 0, "exporter": "China"}], r"shock 1: unknown key 'exporter'"),
+        ([{"instrument": "output_tax", "value": 0, "importers": "China"}], r"key 'importers' does not apply to instrument 'output_tax'"),
+        ([{"instrument": "tariff", "value": 0, "exporters": "Nowhere"}], r"'Nowhere' is neither a label nor a group"),
+        ([{"instrument": "iceberg", "value": 0}], r"iceberg must exceed 0"),
+        ("tariff", r"shocks = 'tariff'; must be a list of shock dicts"),
+        ([("tariff", 0.0)], r"shock 1: must be a dict"),
+    ]:
+        with pytest.raises(ScenarioError, match=message):
+            cge.Scenario.from_shocks(toy, bad, name="x")
+    with pytest.raises(ScenarioError, match=r"sector_groups.goods = 'primary'; must be a non-empty list"):
+        cge.Scenario.from_shocks(toy, shocks[:1], sector_groups={"goods": "primary"})
+
+
 BAD = [
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "quota"\nvalue = 1\n', r"shock 1: instrument = 'quota'; allowed: \['tariff', 'iceberg', 'output_tax', 'transfer'\]"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "tariff"\nop = "multiply"\nvalue = 1\n', r"op = 'multiply'; allowed: \['set', 'scale', 'add'\]"),
@@ -144,10 +228,10 @@ def cli_run(tmp_path_factory):
 @pytest.mark.solver
 def test_cli_run_writes_tables_figures_and_metadata(cli_run, toy):
     out = cli_run
-    for name in ("welfare.csv", "welfare.md", "welfare.tex", "results.csv", "metadata.json",
-                 "employment_asia_fta.csv", "decomposition_facilitation.tex", "gvc_asia_fta.csv",
-                 "figures/welfare.png", "figures/welfare.svg", "figures/employment_asia_fta.png",
-                 "figures/gvc_participation_asia_fta.svg", "figures/intra_group_trade_asia_fta.png"):
+    for name in ("welfare.csv", "welfare.md", "welfare.tex", "results.csv", "results.parquet", "metadata.json", "manifest.json",
+                 "report.html", "asia_fta/employment.csv", "facilitation/decomposition.tex", "asia_fta/gvc.csv",
+                 "figures/welfare.png", "figures/welfare.svg", "asia_fta/figures/employment.png",
+                 "asia_fta/figures/gvc_participation.svg", "asia_fta/figures/intra_group_trade.png"):
         assert (out / name).is_file(), name
     assert "\\toprule" in (out / "welfare.tex").read_text()
     meta = json.loads((out / "metadata.json").read_text())
@@ -165,10 +249,10 @@ def test_cli_numbers_match_the_api(cli_run, toy):
     api = res.welfare(decompose=False)
     table = pd.read_csv(cli_run / "welfare.csv", index_col=[0, 1])
     np.testing.assert_allclose(table.loc["facilitation", "ev"].to_numpy(), api["ev"].to_numpy(), rtol=1e-9)
-    emp = pd.read_csv(cli_run / "employment_asia_fta_fixed_wage.csv", index_col=[0, 1])
+    emp = pd.read_csv(cli_run / "asia_fta_fixed_wage" / "employment.csv", index_col=[0, 1])
     fixed = cge.Model(toy, closure=cge.Closure(labour="fixed_real_wage")).solve(spec.scenarios[2].build(toy, spec.region_groups))
     np.testing.assert_allclose(emp["persons"].to_numpy(), fixed.employment()["persons"].to_numpy(), rtol=1e-9)
-    gvc = pd.read_csv(cli_run / "gvc_asia_fta.csv")
+    gvc = pd.read_csv(cli_run / "asia_fta" / "gvc.csv")
     share = gvc[(gvc.indicator == "intra_group_trade_share") & (gvc.region == "Asia")]
     assert len(share) == 1 and 0 < share["benchmark"].iloc[0] < 1
 
