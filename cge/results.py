@@ -21,8 +21,8 @@ class Results:
         self.solution = solution
         self.log = list(log or [])
         self.path = path
-        self._gvc_tables: dict = {}
         """Solutions from the benchmark to this one (``Model.solve(..., decompose=...)``), or None."""
+        self._gvc_tables: dict = {}
 
     # ------------------------------------------------------------------ helpers
     @property
