@@ -203,6 +203,25 @@ def _latex_number(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- tables
+def wide(tidy: pd.DataFrame, variables, columns: str = "scenario") -> pd.DataFrame:
+    """A wide table from the long results frame (``Results.tidy`` or a run's ``results.csv``).
+
+    Rows are the identifiers the variables have (``region``, then ``sector`` and ``partner`` where
+    any row has them), columns ``columns`` (default: scenarios) and, for several ``variables``, the
+    variable; values as in the long frame, the unit of each variable in ``attrs["units"]``.
+    """
+    names = [variables] if isinstance(variables, str) else list(variables)
+    rows = tidy[tidy["variable"].isin(names)]
+    missing = sorted(set(names) - set(rows["variable"]))
+    if missing:
+        raise ValueError(f"variables {missing} are not in the frame; it has {sorted(set(tidy['variable']))[:12]} ...")
+    keys = [k for k in ("region", "sector", "partner") if k in rows and (rows[k].fillna("") != "").any()]
+    pivot_columns = [columns] if len(names) == 1 else [columns, "variable"]
+    out = rows.pivot_table(index=keys, columns=pivot_columns, values="value", sort=False, aggfunc="first")
+    out.attrs["units"] = rows.groupby("variable")["unit"].first().to_dict()
+    return out
+
+
 def welfare_table(results: dict, unit: str) -> pd.DataFrame:
     """Regions x (scenario, variable): EV in % of income and in currency units.
 

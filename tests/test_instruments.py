@@ -142,3 +142,21 @@ def test_solves_are_bit_identical_whatever_came_before(backend):
     pd.testing.assert_frame_equal(fresh.tidy(), again.tidy(), check_exact=True)
     pd.testing.assert_frame_equal(fresh.welfare(), again.welfare(), check_exact=True)
     assert np.array_equal(fresh.solution.z, again.solution.z)
+
+
+def test_wide_tables_come_from_the_long_frame():
+    from cge.tables import wide
+
+    bench = random_benchmark(3, 2, seed=34)
+    model = cge.Model(bench, backend="fast")
+    runs = [model.solve(cge.Scenario(tariff=bench.tariff_0 * k, name=f"x{k}"), decompose=2) for k in (0.0, 0.5)]
+    tidy = pd.concat([r.tidy() for r in runs], ignore_index=True)
+    ev = wide(tidy, "welfare_ev")
+    assert list(ev.columns) == ["x0.0", "x0.5"] and ev.attrs["units"]["welfare_ev"] == runs[0].unit
+    for r in runs:
+        np.testing.assert_array_equal(ev[r.scenario.name].to_numpy(), r.welfare()["ev"].to_numpy())
+    out = wide(tidy, ["output_pct", "price"])
+    assert out.index.names == ["region", "sector"]
+    np.testing.assert_array_equal(out[("x0.5", "output_pct")].to_numpy(), runs[1].output()["pct_change"].to_numpy())
+    with pytest.raises(ValueError, match="not in the frame"):
+        wide(tidy, "gdp_nominal")
