@@ -119,7 +119,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         raise CalibrationError(f"elasticities: sigma_fd is the final agents' elasticity across commodities and must be one value, got {sigma['sigma_fd']}")
     d_0 = np.concatenate([bench.z_0, bench.f_0], axis=3)
     use_of_buyer = np.array([0] * S + [1] * A)
-    tariff_0 = bench.tariff_0[..., use_of_buyer]
+    tariff_0 = np.ascontiguousarray(bench.tariff_0[..., use_of_buyer])  # (fancy indexing leaves the buyer axis outermost)
     rule.check(bench, tariff=bench.tariff_0)
     v_0 = d_0 * (1.0 + tariff_0)
     qa_0 = v_0.sum(axis=0).transpose(1, 2, 0)  # [s, b, i]

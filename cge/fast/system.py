@@ -89,8 +89,10 @@ class FlowInstruments:
         use = layout.use
         self.source = inst
         self.numeraire_value = inst.numeraire_value
-        self.t_b = inst.tariff[..., use]
-        self.tau_b = inst.iceberg[..., use]
+        # fancy indexing on the last axis leaves the buyer axis outermost in memory: make the
+        # flow-layout arrays contiguous, as every evaluation runs over them
+        self.t_b = np.ascontiguousarray(inst.tariff[..., use])
+        self.tau_b = np.ascontiguousarray(inst.iceberg[..., use])
         kappa = self.tau_b * (1.0 + self.t_b) / (1.0 + layout.params.tariff_0)
         self.kappa = kappa
         self.lnkappa = np.log(kappa)
