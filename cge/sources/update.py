@@ -52,15 +52,18 @@ Trade balances are not imposed: they follow the cube.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from . import concordance
+from . import SourceDataMissing, concordance, customs, source_file
+from .build import Inputs, _sha
 from .hybrid import Table
-from .icio_cubes import TradeCube
-from .ras import ras
+from .icio_cubes import FOLDER, TradeCube, read_cube
+from .ras import _ratio, ras
 
 MIN_RATIO = 0.1
 """A route grows at its own cube growth only if its base-year cube flow is at least this share of the
@@ -81,6 +84,10 @@ class UpdateReport:
     cost_error: float
     fallback_routes: int
     fallback_value: float
+    va_share_deviation: float
+    """Largest |va/x - base va/x| (non-zero only where the RAS of a buyer region stopped short of its tolerance)."""
+    va_share_deviation_weighted: float
+    """The same, output-weighted mean."""
     seconds: float
     notes: list[str] = field(default_factory=list)
 
@@ -141,7 +148,7 @@ def update_table(
     year: int = 0,
     min_ratio: float = MIN_RATIO,
     tol: float = 1e-12,
-    max_iter: int = 20_000,
+    max_iter: int = 2_000,
 ) -> tuple[Table, UpdateReport]:
     """Update ``table`` by the growth from cube ``base`` to cube ``target`` (both (R, G, R) on the table's regions).
 
@@ -174,14 +181,21 @@ def update_table(
     for s in range(R):
         prior = np.concatenate([Z0[:, :, s, :], F0[:, :, s, :]], axis=2).reshape(R * S, S + A)
         cols = np.concatenate([inputs[s], final[s]])
-        X, info = ras(prior, route[:, :, s].reshape(-1), cols, tol=tol, max_iter=max_iter)
+        rows = route[:, :, s].reshape(-1)
+        X, info = ras(prior, rows, cols, tol=tol, max_iter=max_iter)
         iterations, worst = max(iterations, info.iterations), max(worst, info.max_error)
+        X *= _ratio(rows, X.sum(axis=1))[:, None]  # sales exact; what the RAS left goes to value added
         X = X.reshape(R, S, S + A)
         Z[:, :, s, :], F[:, :, s, :] = X[..., :S], X[..., S:]
-    va = v0 * x
+    va = x - Z.sum(axis=(0, 1))
+    if (va < -1e-9 * np.maximum(1.0, x)).any():
+        bad = [(table.regions[r], table.sectors[i]) for r, i in np.argwhere(va < -1e-9 * np.maximum(1.0, x))]
+        raise ValueError(f"update to {year}: intermediate inputs exceed output in {bad[:10]}")
+    va = np.maximum(va, 0.0)
     new = Table(list(table.regions), list(table.sectors), list(table.agents), Z, F, va, notes=[])
     sales_err = float(np.max(np.abs(Z.sum(axis=3) + F.sum(axis=3) - route) / np.maximum(1.0, route)))
     cost_err = new.balance_residual()
+    v_dev = np.abs(np.divide(va, x, out=np.zeros_like(x), where=x > 0) - v0)
     report = UpdateReport(
         base_year=base_year,
         year=year,
@@ -191,11 +205,14 @@ def update_table(
         cost_error=cost_err,
         fallback_routes=int(fb_used.sum()),
         fallback_value=float(route[fb_used].sum()),
+        va_share_deviation=float(v_dev.max()),
+        va_share_deviation_weighted=float((v_dev * x).sum() / x.sum()),
         seconds=time.perf_counter() - start,
     )
     report.notes.append(
         f"updated {base_year} -> {year}: one RAS per buyer region, at most {iterations} sweeps, largest margin error "
-        f"{worst:.1e}; {report.fallback_routes} routes without a comparable base-year cube flow grew with the exporter's output "
+        f"{worst:.1e} before the final row scaling (value-added share of output moved by at most {report.va_share_deviation:.1e}, "
+        f"{report.va_share_deviation_weighted:.1e} on average); {report.fallback_routes} routes without a comparable base-year cube flow grew with the exporter's output "
         f"(US$ {report.fallback_value:,.0f} million in {year})"
     )
     new.notes = list(table.notes) + report.notes
@@ -228,7 +245,62 @@ def wiod16_members(regions: list[str], cube: TradeCube, rest: str = "ROW") -> di
     return members
 
 
+def updated_inputs(inputs: Inputs, year: int, root: Path | str | None = None) -> tuple[Inputs, UpdateReport]:
+    """The build inputs of ``year``: the hybrid table of ``inputs`` updated with the ICIO cube of ``year``.
+
+    The hybrid regions' ICIO members are those of the RoW split (``inputs.split.members``). The
+    cube of ``year`` also gives the tariffs and the trade weights of the build, and the customs
+    duties collected in ``year`` (where staged) the tariff-collection treatment; the SEA satellites
+    and country groups stay those of the base year (``Inputs.structure_year``).
+    """
+    start = time.perf_counter()
+    cube = read_cube(year, "ICIO", root=root)
+    table, report = update_with_cubes(inputs.hybrid, inputs.cube, cube, inputs.split.members)
+    name = f"{FOLDER[0]}/{FOLDER[1]}/ICIO{year}.mat"
+    files = dict(inputs.files) | {name: _sha(source_file(*FOLDER, f"ICIO{year}.mat", root=root))}
+    try:
+        collected = customs.collected_duties(year, root=root)
+    except SourceDataMissing:
+        collected = None
+    new = dataclasses.replace(
+        inputs, year=year, cube=cube, hybrid=table, files=files, collected=collected,
+        structure_year=inputs.structure_year or inputs.year, seconds=time.perf_counter() - start,
+    )
+    return new, report
+
+
+def mark_updated(bench, report: UpdateReport, base):
+    """The benchmark built from updated inputs, with the employment of ``base`` and the update in its metadata.
+
+    ``base`` is the benchmark of the base year with the same regions and sectors. No persons engaged
+    after 2011 are staged (the SEA 2013 release ends in 2011), so the persons of ``base`` (SEA for
+    the WIOD countries, proxies elsewhere) are carried over unchanged, every region is listed in
+    ``employment_proxy`` and results flag the employment figures.
+    """
+    if base.regions != bench.regions or base.sectors != bench.sectors:
+        raise ValueError("mark_updated: the base benchmark must have the same regions and sectors")
+    meta = dict(bench.metadata)
+    meta["employment"] = (
+        f"persons engaged of {report.base_year} (SEA 2013 release, proxies where it has no data), carried over to "
+        f"{report.year}: no later employment data staged; every region flagged in employment_proxy"
+    )
+    meta["update"] = {
+        "base": base.metadata.get("name", ""),
+        "base_year": report.base_year,
+        "year": report.year,
+        "method": "cge.sources.update: base-year flows x the ICIO cube's growth of bilateral trade and domestic "
+        "absorption by bridge group; base input structure, value-added and final-demand shares kept; one RAS per buyer region",
+        "ras_sweeps": report.iterations,
+        "max_margin_error": float(f"{report.max_error:.3g}"),
+        "fallback_routes": report.fallback_routes,
+        "fallback_value": round(report.fallback_value, 1),
+    }
+    return dataclasses.replace(bench, metadata=meta, employment=base.employment.copy(), employment_proxy=list(bench.regions))
+
+
 __all__ = [
+    "mark_updated",
+    "updated_inputs",
     "BRIDGES",
     "UpdateReport",
     "cube_on_table",
