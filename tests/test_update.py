@@ -170,3 +170,17 @@ def test_updated_tables_match_the_cube_margins(updated, year):
     np.testing.assert_allclose(routes[exact] / routes0[exact], target[exact] / base[exact], rtol=1e-6)
     assert h.balance_residual() < 1e-9 and report.sales_error < 1e-9
     assert report.fallback_value < 0.005 * h.sales.sum()  # fallbacks are a small part of output
+
+
+@pytest.mark.slow
+@_skip_without(ICIO_RAW + WIOD_RAW)
+def test_update_notebook_executes():
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    nb = jupytext.read(ROOT / "calibration" / "eastasia_update.py")
+    nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "calibration")}}).execute()
+    outputs = "".join(
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
+    assert outputs.count("committed benchmark: identical") == 2
+    assert "GVC participation (Borin-Mancini), VNM" in outputs
