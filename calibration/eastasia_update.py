@@ -27,23 +27,17 @@
 import sys
 from pathlib import Path
 
-import matplotlib
+ROOT = next(p for p in (Path.cwd(), Path.cwd().parent) if (p / "calibration" / "recipes.py").is_file())
+sys.path.insert(0, str(ROOT))
 
-if "ipykernel" not in sys.modules:
-    matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-
-HERE = Path.cwd() if (Path.cwd() / "recipes.py").is_file() else Path.cwd() / "calibration"
-sys.path.insert(0, str(HERE.parent))
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 import cge  # noqa: E402
 from calibration import backtest, build_all, checks, recipes  # noqa: E402
 from cge.sources import build, shared_data_dir, update  # noqa: E402
 
-pd.set_option("display.width", 160)
-pd.set_option("display.max_columns", 20)
 print("raw data:", shared_data_dir())
 
 # %% [markdown]

@@ -174,13 +174,7 @@ def test_updated_tables_match_the_cube_margins(updated, year):
 
 @pytest.mark.slow
 @_skip_without(ICIO_RAW + WIOD_RAW)
-def test_update_notebook_executes():
-    jupytext = pytest.importorskip("jupytext")
-    nbclient = pytest.importorskip("nbclient")
-    nb = jupytext.read(ROOT / "calibration" / "eastasia_update.py")
-    nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "calibration")}}).execute()
-    outputs = "".join(
-        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-    )
+def test_update_notebook_executes(run_notebook):
+    outputs = run_notebook(ROOT / "calibration" / "eastasia_update.py")
     assert outputs.count("committed benchmark: identical") == 2
     assert "GVC participation (Borin-Mancini), VNM" in outputs
