@@ -7,7 +7,7 @@ with domestic absorption of own output on the diagonal, hence output by economy 
 cube's *growth* between the two years, the standard way GTAP-style databases are updated to recent
 or projected years, and keeps the base structure wherever the cube is silent.
 
-Targets, each enforced exactly (to the RAS tolerance):
+Targets (1 and 2 exact; 3 and 4 to the RAS tolerance, see below):
 
 1. **Sales by route** (the cube's bilateral trade and domestic absorption). For exporter :math:`r`,
    table sector :math:`i` of cube group :math:`g(i)` and buyer region :math:`s` (:math:`s = r` for
@@ -44,8 +44,11 @@ Mexico's processing rows are inside their totals in the cube and in the table al
 The four targets of buyer region :math:`s` involve only the column block of :math:`s`, so the
 update is one RAS per buyer region (:func:`cge.sources.ras.ras`): rows are the (origin region,
 commodity) sales to :math:`s` (target 1), columns its sectors (target 3) and final agents
-(target 4); both sum to the absorption of :math:`s`. Costs equal output by construction
-(:math:`va^T = v^0 x^T`), and sales equal output because target 1 adds up to target 2.
+(target 4); both sum to the absorption of :math:`s`. A last row scaling makes the sales exact;
+where a few tiny cells keep a buyer region's RAS from meeting both margins to its tolerance, the
+remaining gap of targets 3 and 4 goes to value added, :math:`va^T = x^T - \sum_{r,i} Z^T`, so that
+costs equal output exactly (the report gives the largest and the mean change of value-added shares
+this causes), and sales equal output because target 1 adds up to target 2.
 
 Trade balances are not imposed: they follow the cube.
 """
