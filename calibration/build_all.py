@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: python calibration/build_all.p
 
 import cge  # noqa: E402
 from cge.datasets import DATA_DIR  # noqa: E402
-from cge.sources import build, customs, premia  # noqa: E402
+from cge.sources import build, customs, premia, update  # noqa: E402
 
 from calibration import checks, recipes  # noqa: E402
 
@@ -35,8 +35,27 @@ def build_all(names=recipes.BUILT, inputs: build.Inputs | None = None) -> tuple[
     inputs = inputs or build.load_inputs(io_proxies=recipes.io_proxies())
     out = {}
     for name in names:
-        out[name] = build.build_benchmark(recipes.recipe(name), inputs)
-    return inputs, out
+        if name in recipes.UPDATED:
+            base, year = recipes.UPDATED[name]
+            if base not in out:
+                out[base] = build.build_benchmark(recipes.recipe(base), inputs)
+            later, rep = updated_inputs(inputs, year)
+            bench, report = build.build_benchmark(recipes.recipe(name), later)
+            out[name] = (update.mark_updated(bench, rep, out[base][0]), report)
+        else:
+            out[name] = build.build_benchmark(recipes.recipe(name), inputs)
+    return inputs, {name: out[name] for name in names}
+
+
+_UPDATED_INPUTS: dict = {}
+
+
+def updated_inputs(inputs: build.Inputs, year: int) -> tuple[build.Inputs, update.UpdateReport]:
+    """:func:`cge.sources.update.updated_inputs`, once per (inputs, year) in a session."""
+    key = (id(inputs), year)
+    if key not in _UPDATED_INPUTS:
+        _UPDATED_INPUTS[key] = (inputs, *update.updated_inputs(inputs, year))
+    return _UPDATED_INPUTS[key][1:]
 
 
 def compare(bench: cge.Benchmark, other: cge.Benchmark, rtol: float = 1e-9) -> list[str]:
@@ -62,6 +81,10 @@ def _fmt(x: float, digits: int = 1) -> str:
 def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inputs) -> str:
     """The SOURCE.md of a built benchmark (deterministic: no timings)."""
     meta = bench.metadata
+    upd = meta.get("update")
+    if upd:
+        inputs, _ = updated_inputs(inputs, upd["year"])
+    year = meta["base_year"]
     split = inputs.split
     shares = checks.trade_share_table(inputs, bench)
     emp = checks.employment_table(bench)
@@ -72,7 +95,7 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "",
         "Derived, aggregated data built by `python -m calibration.build_all` from public raw data kept outside the",
         "repository (`../shared/data`); the method, its assumptions and limits are in `calibration/README.md` and the",
-        "notebook `calibration/eastasia_2011.py`. Values are US$ million at 2011 basic prices; tariffs are",
+        f"notebook `calibration/eastasia_2011.py`. Values are US$ million at {year} basic prices; tariffs are",
         "ad-valorem rates on top of basic prices; employment is persons engaged.",
         "",
         f"Dimensions: {bench.n_regions} regions x {bench.n_sectors} sectors, factors {bench.factors}, final agents {bench.agents}.",
@@ -111,7 +134,7 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "",
         "- WIOD 2013 release world input-output table 2011 (40 countries + RoW, 35 sectors): " + build.CITATIONS["WIOD"],
         "- WIOD Socio-Economic Accounts, 2013 release (labour compensation, value added, persons engaged): " + build.CITATIONS["SEA"],
-        "- Bilateral trade by sector 2011 from the OECD ICIO 2023 tables and Teti applied tariffs, as assembled in the",
+        f"- Bilateral trade by sector {'2011 and ' + str(year) if upd else '2011'} from the OECD ICIO 2023 tables and Teti applied tariffs, as assembled in the",
         "  tariffwar cubes: " + build.CITATIONS["ICIO"] + " " + build.CITATIONS["Teti"] + " " + build.CITATIONS["tariffwar"],
         f"- Trade elasticities: {meta['elasticity_source']}; {meta['sigma_dm_rule']}.",
         "",
@@ -128,9 +151,13 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "   split economies and the remaining RoW add up to WIOD's RoW, trade with the 40 WIOD countries follows ICIO",
         "   and output = sales = costs everywhere.",
         "3. Value added split into labour and capital by SEA labour shares (proxies for economies without SEA data).",
-        "4. Aggregation; Teti 2011 applied tariffs, trade-weighted, zero on services and inside the EU; the tariff",
+        f"4. Aggregation; Teti {TARIFF_YEAR.get(year, year)} applied tariffs, trade-weighted, zero on services and inside the EU; the tariff",
         "   paid on intermediates is taken out of the buyer's value added (WIOD's residual value added contains it);",
         "   tariff revenue brought to the customs duties collected where data exist (below).",
+    ]
+    if upd:
+        lines += update_lines(upd)
+    lines += [
         "",
         "## Checks",
         "",
@@ -160,7 +187,7 @@ def source_md(bench: cge.Benchmark, report: build.BuildReport, inputs: build.Inp
         "|---|---|---|",
     ]
     for r, row in emp.iterrows():
-        lines.append(f"| {r} | {row['persons_million']:.1f} | {'proxy' if row['proxy'] else 'SEA 2011'} |")
+        lines.append(f"| {r} | {row['persons_million']:.1f} | {'2011 persons carried over (flagged)' if upd else 'proxy' if row['proxy'] else 'SEA 2011'} |")
     lines += [
         "",
         "Proxies (economies without SEA data): labour shares and persons per US$ of labour compensation of WIOD",
@@ -205,6 +232,26 @@ def premia_lines(report: build.BuildReport) -> list[str]:
     else:
         lines += ["Proxied region-sectors above their bound before the rule:", "", premia_table(audit)]
     return lines + ["", "- " + premia.CITATIONS["KS"], ""]
+
+
+TARIFF_YEAR = {2022: 2021}
+"""Year of the Teti tariffs in the cube of a year (the 2022 cube carries the 2021 tariffs)."""
+
+
+def update_lines(upd: dict) -> list[str]:
+    """The SOURCE.md step of a benchmark updated from its base (:mod:`cge.sources.update`)."""
+    return [
+        f"5. **Updated to {upd['year']}** (`cge.sources.update`, method and back-test in `calibration/README.md`): the detailed",
+        f"   {upd['base_year']} hybrid table's sales of each route (origin, commodity, buyer region) grown with the ICIO cube's",
+        f"   growth {upd['base_year']}-{upd['year']} of bilateral trade and domestic absorption of its bridge group; input structure,",
+        "   value-added shares and final-demand shares by agent kept; one RAS per buyer region "
+        f"({upd['ras_sweeps']} sweeps at most, largest margin error {upd['max_margin_error']:.1e});",
+        f"   {upd['fallback_routes']} routes without a comparable {upd['base_year']} cube flow grew with the exporter's output of the group",
+        f"   (US$ {upd['fallback_value'] / 1e3:,.1f} billion in {upd['year']}). Sales are exact; the RAS error, where a buyer region's",
+        "   small cells do not converge, is left in value added (moving no value-added share by more than a few 1e-10 on average).",
+        f"   Tariffs of {upd['year']} ({TARIFF_YEAR.get(upd['year'], upd['year'])} rates in the cube); factor shares and elasticity sources of",
+        f"   {upd['base_year']}; persons engaged of {upd['base_year']} carried over (no later data staged), every region flagged in `employment_proxy`.",
+    ]
 
 
 def revenue_table(report: build.BuildReport) -> str:

@@ -149,3 +149,34 @@ __all__ = [
     "trade_share_table",
     "trade_shares",
 ]
+
+
+def network_changes(benches: dict[str, cge.Benchmark], economies=("CHN", "VNM", "THA", "MYS", "KOR", "JPN", "USA")) -> pd.DataFrame:
+    """Changes in the trade networks across benchmarks of different base years (one column per benchmark).
+
+    Rows: intra-group shares of trade of the benchmark's groups (IMF definition, :func:`cge.gvc.intra_regional_trade_share`;
+    trade inside an aggregated region such as the EU or the rest of ASEAN is domestic), US goods imports
+    from China and Viet Nam (US$ billion), and the Borin-Mancini GVC participation (GVC-related trade over
+    gross exports, :func:`cge.gvc.borin_mancini`) and VAX ratio of ``economies``.
+    """
+    from cge.gvc import MRIO, borin_mancini, intra_regional_trade_share, vax
+
+    cols = {}
+    for name, b in benches.items():
+        t = MRIO.of(b.to_mrio())
+        col = {}
+        for g, row in intra_regional_trade_share(t, b.groups).iterrows():
+            col[f"intra-{g} share of members' trade"] = row["share"]
+        members = b.metadata.get("sector_members", {})
+        goods = [n for n, s in enumerate(b.sectors) if all(int(w[1:]) <= 16 for w in members.get(s, ["c99"]))]
+        usa = b.regions.index("USA")
+        for e in ("CHN", "VNM"):
+            k = b.regions.index(e)
+            col[f"US goods imports from {e} (US$ bn)"] = (b.z_0[k, goods, usa].sum() + b.f_0[k, goods, usa].sum()) / 1e3
+        bm, vx = borin_mancini(t), vax(t)
+        for e in economies:
+            col[f"GVC participation (Borin-Mancini), {e}"] = bm.loc[e, "GVC"] / bm.loc[e, "GEXP"]
+        for e in economies:
+            col[f"VAX ratio, {e}"] = vx.loc[e, "VAX_ratio"]
+        cols[name] = col
+    return pd.DataFrame(cols)

@@ -19,11 +19,11 @@ WIOD_GOODS = {f"c{k}" for k in range(1, 17)}
 """WIOD 2013 sectors c1-c16: agriculture, mining and manufacturing (tariffed, shipped)."""
 
 
-def benchmark():
-    """The built-in benchmark the experiments run on."""
+def benchmark(name: str = BENCHMARK):
+    """The built-in benchmark the experiments run on (``name``: another built-in benchmark)."""
     import cge
 
-    return cge.Benchmark.load(BENCHMARK)
+    return cge.Benchmark.load(name)
 
 
 def goods_sectors(bench=None) -> list[str]:
@@ -38,8 +38,8 @@ def toml_list(names) -> str:
     return "[" + ", ".join(f'"{n}"' for n in names) + "]"
 
 
-def spec_header(title: str, description: list[str], sector_groups: dict[str, list[str]]) -> list[str]:
+def spec_header(title: str, description: list[str], sector_groups: dict[str, list[str]], bench: str = BENCHMARK) -> list[str]:
     """The lines of a scenario file before its scenarios: title, description, benchmark, model, sector groups."""
-    lines = [f'title = "{title}"', 'description = """', *description, '"""', f'benchmark = "{BENCHMARK}"', "",
+    lines = [f'title = "{title}"', 'description = """', *description, '"""', f'benchmark = "{bench}"', "",
              "[model]", 'sourcing = "agent"', 'backend = "auto"', "", "[sector_groups]"]
     return lines + [f"{name} = {toml_list(members)}" for name, members in sector_groups.items()]

@@ -17,3 +17,20 @@ def toy() -> cge.Benchmark:
 @pytest.fixture(scope="session")
 def toy_model(toy) -> cge.Model:
     return cge.Model(toy)
+
+
+@pytest.fixture(scope="session")
+def run_notebook():
+    """Execute a jupytext notebook (path) from its folder; returns the text of all its outputs."""
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+
+    def run(path: Path) -> str:
+        nb = jupytext.read(path)
+        nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        return "".join(
+            o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+            for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+        )
+
+    return run

@@ -203,14 +203,8 @@ def test_eastasia_2011_replicates_and_solves_asean_free_trade():
 
 @pytest.mark.slow
 @needs_raw
-def test_calibration_notebook_executes(tmp_path):
-    jupytext = pytest.importorskip("jupytext")
-    nbclient = pytest.importorskip("nbclient")
-    nb = jupytext.read(ROOT / "calibration" / "eastasia_2011.py")
-    nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "calibration")}}).execute()
-    outputs = "".join(
-        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-    )
+def test_calibration_notebook_executes(run_notebook):
+    outputs = run_notebook(ROOT / "calibration" / "eastasia_2011.py")
     assert "committed benchmark: identical" in outputs
     assert "largest residual" in outputs
 

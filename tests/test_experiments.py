@@ -46,8 +46,11 @@ def test_us_tariff_file_is_what_its_script_writes(tmp_path):
     if not (SHARED / "us_reciprocal_tariffs_2025" / "annex_ii_and_aug2025_rates").is_dir():
         pytest.skip(f"raw data absent: {SHARED / 'us_reciprocal_tariffs_2025'}")
     mod = _script("make_us_tariffs")
-    out = mod.write_spec(tmp_path / "us.toml")
-    assert out.read_text() == (EXPERIMENTS / "us_tariffs_2025.toml").read_text()
+    for base, file in mod.BASES.items():  # the 2022 base and the 2011 variant
+        written = mod.write_spec(tmp_path / file, base=base)
+        assert written.read_text() == (EXPERIMENTS / file).read_text()
+        assert load_spec(written).benchmark == base
+    out = mod.write_spec(tmp_path / "us.toml", base="eastasia-2011")
     april, august = mod.regional_rates("april"), mod.regional_rates("august")
     assert april.loc["CHN", "reciprocal"] + april.loc["CHN", "other"] == pytest.approx(0.54)  # 34% + 20% fentanyl
     assert april.loc["VNM", "reciprocal"] == pytest.approx(0.46) and august.loc["VNM", "reciprocal"] == pytest.approx(0.20)

@@ -19,6 +19,7 @@ module                 source
 :mod:`.hybrid`         the hybrid WIOD-ICIO world table with ASEAN economies split out of RoW
 :mod:`.build`          hybrid table + satellites + aggregation + tariffs -> a benchmark
 :mod:`.customs`        customs duties collected (WDI, IMF GFS); tariffs matched to them
+:mod:`.update`         a base-year table updated to a later year's trade and output (cube growth, RAS)
 =====================  ===================================================================
 """
 

@@ -79,6 +79,9 @@ class Inputs:
     collected: object = None
     """Customs duties collected in ``year`` (:func:`cge.sources.customs.collected_duties`), or None."""
     collected_files: dict[str, str] = field(default_factory=dict)
+    structure_year: int | None = None
+    """Year of the table's structure when it was updated to ``year`` (:mod:`cge.sources.update`): the
+    SEA satellites and the country groups are taken for it; None = ``year``."""
 
 
 @dataclass
@@ -149,10 +152,10 @@ def detailed_satellites(inputs: Inputs, recipe: Recipe) -> dict:
     """Labour payments and persons by hybrid region and WIOD sector, with their sources."""
     h = inputs.hybrid
     H, S = len(h.regions), len(h.sectors)
-    sea = inputs.sea
-    shares = labour_shares(sea, inputs.year).pivot(index="country", columns="sector", values="share")
+    sea, year = inputs.sea, inputs.structure_year or inputs.year
+    shares = labour_shares(sea, year).pivot(index="country", columns="sector", values="share")
     shares = shares.reindex(index=sea.countries, columns=sea.sectors)
-    persons = employment(sea, inputs.year).pivot(index="country", columns="sector", values="persons")
+    persons = employment(sea, year).pivot(index="country", columns="sector", values="persons")
     persons = persons.reindex(index=sea.countries, columns=sea.sectors)
     share = np.zeros((H, S))
     emp = np.zeros((H, S))
@@ -295,7 +298,7 @@ def build_benchmark(recipe: Recipe, inputs: Inputs) -> tuple[Benchmark, BuildRep
     """Build the benchmark of ``recipe`` from ``inputs`` (see the module docstring for the steps)."""
     start = time.perf_counter()
     h = inputs.hybrid
-    groups_iso = country_groups(inputs.year)
+    groups_iso = country_groups(inputs.structure_year or inputs.year)
     rmap = mapping_from_spec(recipe.regions, sources=h.regions, groups=groups_iso, origin=f"{recipe.name} regions")
     smap = mapping_from_spec(recipe.sectors, sources=h.sectors, groups={}, origin=f"{recipe.name} sectors")
     regions, sectors = targets_of(rmap), targets_of(smap)

@@ -64,6 +64,27 @@ BRIDGE = (
 
 GROUPS = tuple(b[0] for b in BRIDGE)
 
+WIOD16_BRIDGE = (
+    ("agriculture", ("c1",), ("Agriculture, forestry, fishing",)),
+    ("mining", ("c2",), ("Mining and quarrying",)),
+    ("food", ("c3",), ("Food, beverages, tobacco",)),
+    ("textiles", ("c4", "c5"), ("Textiles, apparel, leather",)),
+    ("wood_paper", ("c6", "c7"), ("Wood, paper, printing",)),
+    ("petroleum", ("c8",), ("Coke and refined petroleum",)),
+    ("chemicals", ("c9",), ("Chemicals, pharmaceuticals",)),
+    ("rubber_plastics_minerals", ("c10", "c11"), ("Rubber, plastics, non-metallic minerals",)),
+    ("metals", ("c12",), ("Basic metals", "Fabricated metals")),
+    ("machinery", ("c13",), ("Machinery and equipment n.e.c.",)),
+    ("electrical_optical", ("c14",), ("Computer, electronic, optical", "Electrical equipment")),
+    ("transport_equipment", ("c15",), ("Transport equipment",)),
+    ("other_manufacturing", ("c16",), ("Other manufacturing; repair",)),
+    ("services", tuple(f"c{k}" for k in range(17, 36)), ("Services (aggregate)",)),
+)
+"""Bridge groups between the WIOD 2013 sectors and the 16 sectors of the tariffwar cubes built on the
+WIOD 2016 release (ISIC rev. 4 groups, by the cubes' sector names): 14 groups, coarser than
+:data:`BRIDGE` where the WIOD 2016 cube merges sectors (wood with paper, rubber and plastics with
+non-metallic minerals). Used by the back-test of :mod:`cge.sources.update`."""
+
 
 def wiod_icio_concordance() -> pd.DataFrame:
     """Long table of the concordance: one row per (WIOD sector, ICIO sector) pair in a bridge group.
@@ -96,4 +117,4 @@ def indicator(labels: list[str], mapping: dict[str, str], targets: list[str] | t
     return out
 
 
-__all__ = ["BRIDGE", "GROUPS", "bridge_of_icio", "bridge_of_wiod", "indicator", "wiod_icio_concordance"]
+__all__ = ["BRIDGE", "GROUPS", "WIOD16_BRIDGE", "bridge_of_icio", "bridge_of_wiod", "indicator", "wiod_icio_concordance"]
