@@ -29,7 +29,7 @@ from cge.experiment import run_spec
 from cge.scenario import load_spec
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["headline", "afta", "rcep", "facilitation", "service_links", "us_tariffs_2025", "closures", "labour_markets", "elasticities"]
+ORDER = ["headline", "afta", "rcep", "facilitation", "service_links", "us_tariffs_2025", "us_tariffs_2025_base2011", "closures", "labour_markets", "elasticities"]
 ASEAN = ["IDN", "MYS", "PHL", "SGP", "THA", "VNM", "XSE"]
 STAMP = "summarise_stamp.json"
 TERMS = {
@@ -334,7 +334,7 @@ def specific_lines(run: Run) -> list[str]:
                 f"intermediate cut and {ch.loc[b, 'ASEAN backward GVC participation (pp)']:+.3f} pp with the final cut (*Value chains*)."
             )
         return lines
-    if name == "us_tariffs_2025":
+    if name.startswith("us_tariffs_2025"):
         lines = []
         for sc in run.scenarios:
             gainers = [r for r in run.regions if w.loc[sc, r] >= ZERO]
