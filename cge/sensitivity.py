@@ -482,3 +482,90 @@ def analyse(spec: Specification, bench, scenarios, sector_groups: dict | None = 
     draws, design = spec.points(bench, sigma, sector_groups)
     result = sweep(bench, scenarios, draws, variables=spec.variables, **options)
     return Analysis(spec, design, result)
+
+
+# ---------------------------------------------------------------------- scenario files
+def analyse_spec(spec, executor=None, jobs: int = 1, scheduler: str | None = None) -> tuple:
+    """Run the ``[sensitivity]`` table of a scenario file (:func:`cge.scenario.load_spec`).
+
+    Scenarios sharing model options are swept together (one model per group, as ``cge run``
+    builds them). Returns the benchmark and the :class:`Analysis`.
+    """
+    from .closure import Closure
+    from .experiment import _model_key, check_spec
+
+    if spec.sensitivity is None:
+        raise SensitivityError(f"{spec.path}: no [sensitivity] table")
+    sens = spec.sensitivity
+    bench, built = check_spec(spec)
+    groups: dict = {}
+    for sc, scenario in zip(spec.scenarios, built):
+        if sens.scenarios is None or sc.name in sens.scenarios:
+            groups.setdefault(_model_key(spec, sc), []).append(scenario)
+    parts, designs = [], []
+    for (closure_d, el_d, sourcing, backend), scenarios in groups.items():
+        options = dict(
+            closure=Closure(**dict(closure_d)),
+            sourcing=sourcing,
+            elasticities={k: (list(v) if isinstance(v, tuple) else v) for k, v in el_d},
+            backend=backend,
+            executor=executor,
+            jobs=jobs,
+            scheduler=scheduler,
+        )
+        part = analyse(sens, bench, scenarios, sector_groups=spec.sector_groups, **options)
+        part.design.insert(0, "scenarios", " ".join(s.name for s in scenarios))
+        parts.append(part)
+        designs.append(part.design)
+    joined = SweepResult(
+        *(pd.concat([getattr(p.sweep, k) for p in parts], ignore_index=True) for k in ("values", "central", "failures")),
+        workers=parts[0].sweep.workers,
+        seconds=sum(p.sweep.seconds for p in parts),
+    )
+    return bench, Analysis(sens, pd.concat(designs, ignore_index=True), joined)
+
+
+def write(analysis: Analysis, bench, out, spec=None) -> list:
+    """Write an analysis into folder ``out``: ``summary.csv``, ``design.csv``, ``failures.csv``,
+    ``draws.csv`` (when the specification keeps draws), the figure of EV with its band and
+    ``metadata.json``; returns the paths."""
+    import json
+    from pathlib import Path
+
+    from . import __version__, figures, tables
+    from .experiment import git_commit, json_default
+
+    out = Path(out)
+    files = []
+    summary = analysis.summary()
+    frames = {"summary": summary, "design": analysis.design, "failures": analysis.failures}
+    if analysis.spec.keep_draws:
+        frames["draws"] = analysis.values
+    for stem, df in frames.items():
+        df.to_csv(out / f"{stem}.csv", index=False)
+        files.append(out / f"{stem}.csv")
+    if (summary["variable"] == "welfare_ev_pct").any():
+        files += figures.welfare_bands(summary, out / "figures", names=tables.Names.from_benchmark(bench))
+    sens = analysis.spec
+    meta = {
+        "spec": None if spec is None else str(spec.path),
+        "title": None if spec is None else spec.title,
+        "package_version": __version__,
+        "git_commit": git_commit(),
+        "benchmark": {"name": bench.metadata.get("name"), "hash": bench.hash()},
+        "sensitivity": {
+            "design": sens.design,
+            "draws": int(analysis.design["draw"].nunique()),
+            "seed": sens.seed if sens.design == "monte_carlo" else None,
+            "vary": [vars(v) for v in sens.vary] if sens.design != "sets" else [],
+            "sets": sorted(set(analysis.design["label"])) if sens.design == "sets" else None,
+            "variables": list(sens.variables),
+            "band": "mean -/+ 1.645 sd" if sens.design == "quadrature" else "5th-95th percentiles of the draws",
+        },
+        "failed_draws": int(analysis.failures["draw"].nunique()),
+        "workers": analysis.sweep.workers,
+        "seconds": analysis.sweep.seconds,
+    }
+    (out / "metadata.json").write_text(json.dumps(meta, indent=2, default=json_default))
+    files.append(out / "metadata.json")
+    return files
