@@ -178,8 +178,10 @@ class Specification:
                 opts[key] = tuple(v)
         if "keep_draws" in opts and not isinstance(opts["keep_draws"], bool):
             raise SensitivityError(f"{where}: keep_draws = {opts['keep_draws']!r}; must be true or false")
+        if vary:
+            opts["vary"] = tuple(vary)  # without rules: sigma_dm and sigma_mm together, uniform +/- 50%
         try:
-            return cls(vary=tuple(vary), **opts)
+            return cls(**opts)
         except SensitivityError as exc:
             raise SensitivityError(f"{where}: {exc}") from None
 
