@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -284,10 +285,13 @@ def _worker_model(ctx: _Context):
     return cache[1]
 
 
-def _solve_chunk(ctx: _Context, chunk: list) -> tuple[pd.DataFrame | None, list]:
-    """Solve the draws ``[(draw, overrides)]`` of every scenario; tidy values and failures."""
+def _solve_chunk(ctx: _Context, chunk: list) -> tuple[pd.DataFrame | None, list, float]:
+    """Solve the draws ``[(draw, overrides)]`` of every scenario; tidy values, failures and CPU seconds."""
+    import time
+
     from threadpoolctl import threadpool_limits
 
+    cpu = time.thread_time()
     frames, failures = [], []
     with threadpool_limits(1):  # small factorisations: threads only contend on a shared machine
         central = _worker_model(ctx)
@@ -306,7 +310,7 @@ def _solve_chunk(ctx: _Context, chunk: list) -> tuple[pd.DataFrame | None, list]
                     continue
                 df.insert(0, "draw", draw)
                 frames.append(df)
-    return (pd.concat(frames, ignore_index=True) if frames else None), failures
+    return (pd.concat(frames, ignore_index=True) if frames else None), failures, time.thread_time() - cpu
 
 
 def _solve_from(model, scenario, start, decompose):
@@ -327,13 +331,15 @@ def _message(exc: Exception) -> str:
 
 @dataclass
 class SweepResult:
-    """Tidy values of every draw (column ``draw``), the central solve, and the draws that failed."""
+    """Tidy values of every draw (column ``draw``), the central solve, and the draws that failed;
+    the number of workers, the wall-clock time and the CPU time the workers spent on the draws."""
 
     values: pd.DataFrame
     central: pd.DataFrame
     failures: pd.DataFrame
     workers: int = 1
     seconds: float = float("nan")
+    cpu_seconds: float = float("nan")
 
 
 def sweep(
@@ -381,15 +387,15 @@ def sweep(
                    {name: r.solution for name, r in central.items()})
     work = list(enumerate(draws if draws is not None else [None]))
     outputs, workers = _run(ctx, work, executor, jobs, scheduler, chunks)
-    frames = [f for f, _ in outputs if f is not None]
-    failures = pd.DataFrame([x for _, fl in outputs for x in fl], columns=["draw", "scenario", "error"])
+    frames = [f for f, _, _ in outputs if f is not None]
+    failures = pd.DataFrame([x for _, fl, _ in outputs for x in fl], columns=["draw", "scenario", "error"])
     if not frames:
         raise RuntimeError(f"sweep: every draw failed; first failure: {failures['error'].iloc[0] if len(failures) else 'none'}")
     values = pd.concat(frames, ignore_index=True).sort_values(["draw", "scenario"], kind="stable", ignore_index=True)
     if draws is None:
         values = values.drop(columns="draw")
     failures = failures.sort_values(["draw", "scenario"], kind="stable", ignore_index=True)
-    return SweepResult(values, central_frame, failures, workers, time.perf_counter() - t0)
+    return SweepResult(values, central_frame, failures, workers, time.perf_counter() - t0, sum(c for _, _, c in outputs))
 
 
 def _chunks(work: list, n: int) -> list:
@@ -397,17 +403,42 @@ def _chunks(work: list, n: int) -> list:
     return [work[k : k + size] for k in range(0, len(work), size)]
 
 
+WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": str(2**28), "MALLOC_MMAP_THRESHOLD_": str(2**24)}
+"""Memory settings of local worker processes, read by the C library when a worker starts: Dask's
+default trim threshold (64 kB) makes every array of a solve a fresh mapping of zeroed pages, which
+triples the time of a solve; these keep the arrays on the heap."""
+DASK_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    **{f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENV.items()},
+}
+"""Dask settings of the clusters this module starts: :data:`WORKER_ENV`, no statistical profiler
+and a slow event-loop tick (both take the interpreter lock from a worker's solves every few ms)."""
+
+
+@contextmanager
+def dask_client(jobs: int = 2, scheduler: str | None = None, processes: bool = True):
+    """A ``dask.distributed.Client`` of a scheduler at ``scheduler``, or of a new ``LocalCluster`` of
+    ``jobs`` single-threaded workers (processes, or threads of this process), closed on exit."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set(DASK_CONFIG):
+        if scheduler is not None:
+            with Client(scheduler) as client:
+                yield client
+            return
+        with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster, Client(cluster) as client:
+            client.wait_for_workers(jobs)
+            yield client
+
+
 def _run(ctx: _Context, work: list, executor, jobs: int, scheduler, chunks) -> tuple[list, int]:
     """Outputs of :func:`_solve_chunk` over chunks of ``work``, in order, and the number of workers."""
     if executor is None and scheduler is None and jobs <= 1:
         return [_solve_chunk(ctx, work)], 1
     if executor is None:
-        from distributed import Client, LocalCluster
-
-        if scheduler is not None:
-            with Client(scheduler) as client:
-                return _run_dask(ctx, work, client, chunks)
-        with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        with dask_client(jobs, scheduler) as client:
             return _run_dask(ctx, work, client, chunks)
     if type(executor).__module__.startswith("distributed"):
         return _run_dask(ctx, work, executor, chunks)
@@ -523,6 +554,7 @@ def analyse_spec(spec, executor=None, jobs: int = 1, scheduler: str | None = Non
         *(pd.concat([getattr(p.sweep, k) for p in parts], ignore_index=True) for k in ("values", "central", "failures")),
         workers=parts[0].sweep.workers,
         seconds=sum(p.sweep.seconds for p in parts),
+        cpu_seconds=sum(p.sweep.cpu_seconds for p in parts),
     )
     return bench, Analysis(sens, pd.concat(designs, ignore_index=True), joined)
 

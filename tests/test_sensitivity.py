@@ -125,14 +125,12 @@ def test_quadrature_agrees_with_a_large_monte_carlo_run(toy):
 
 @pytest.mark.solver
 def test_tables_are_identical_on_dask_and_thread_workers_and_failures_are_recorded(toy):
-    from distributed import Client, LocalCluster
-
     sc = [_tariff_cut(toy), _tariff_cut(toy, 0.01).__class__(tariff=_tariff_cut(toy, 0.01).tariff, name="cut_to_1pct")]
     spec = sens.Specification(draws=12, seed=5, vary=(sens.Vary(distribution="triangular", by_sector=True),),
                               variables=("welfare_ev", "welfare_ev_pct", "real_gdp_pct"))
     sequential = sens.analyse(spec, toy, sc, backend="fast")
     assert sequential.values["draw"].nunique() == 12 and set(sequential.values["scenario"]) == {"cut", "cut_to_1pct"}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+    with sens.dask_client(2, processes=False) as client:
         dask = sens.analyse(spec, toy, sc, backend="fast", executor=client)
     assert dask.sweep.workers == 2
     pd.testing.assert_frame_equal(sequential.values, dask.values, check_exact=True)
