@@ -190,3 +190,17 @@ def test_cli_writes_summary_draws_and_figure(tmp_path):
     assert (out / "figures" / "welfare_bands.svg").is_file() and (out / "metadata.json").is_file()
     again = subprocess.run([sys.executable, "-m", "cge", "sensitivity", str(path), "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+@pytest.mark.slow
+def test_headline_quadrature_agrees_with_monte_carlo():
+    """On the headline (eastasia-2011, rcep) the 28 quadrature points and 300 draws agree on the mean world EV."""
+    spec = load_spec(ROOT / "experiments" / "headline.toml")
+    bench = spec.load_benchmark()
+    rcep = [sc.build(bench, spec.region_groups, spec.sector_groups) for sc in spec.scenarios if sc.name == "rcep"]
+    rule = sens.Vary(spread=0.5, by_sector=True)
+    quad = sens.analyse(sens.Specification(design="quadrature", vary=(rule,)), bench, rcep).summary()
+    mc = sens.analyse(sens.Specification(draws=300, seed=4, vary=(rule,)), bench, rcep).summary()
+    q, m = (s[(s["variable"] == "welfare_ev") & (s["region"] == "World")].iloc[0] for s in (quad, mc))
+    assert abs(q["mean"] - m["mean"]) <= 3.5 * m["sd"] / np.sqrt(300)
+    assert q["sd"] == pytest.approx(m["sd"], rel=0.25) and m["same_sign"] == 1.0
