@@ -383,6 +383,10 @@ def sweep(
     options["backend"] = model.backend  # the same backend on every worker
     central = {sc.name: model.solve(sc, decompose=decompose) for sc in scenarios}
     central_frame = pd.concat([r.tidy(variables=variables) for r in central.values()], ignore_index=True)
+    missing = sorted(set(variables or ()) - set(central_frame["variable"]))
+    if missing:
+        known = sorted(set(next(iter(central.values())).tidy()["variable"]))
+        raise SensitivityError(f"variables {missing} are not reported for this model; Results.tidy reports {known}")
     ctx = _Context(bench, scenarios, options, None if variables is None else tuple(variables), decompose,
                    {name: r.solution for name, r in central.items()})
     work = list(enumerate(draws if draws is not None else [None]))

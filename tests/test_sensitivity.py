@@ -145,6 +145,8 @@ def test_tables_are_identical_on_dask_and_thread_workers_and_failures_are_record
     out = sens.sweep(toy, sc[:1], draws, backend="fast")
     assert list(out.failures["draw"]) == [1] and "CalibrationError" in out.failures["error"].iloc[0]
     assert sorted(out.values["draw"].unique()) == [0, 2]
+    with pytest.raises(sens.SensitivityError, match="welfare_evv"):
+        sens.sweep(toy, sc[:1], draws, backend="fast", variables=["welfare_evv"])
 
 
 @pytest.mark.unit
