@@ -182,10 +182,11 @@ class Model:
         """A model of the same benchmark, closure, sourcing and backend with other elasticities.
 
         ``elasticities`` override this model's values (scalars or per-sector arrays); a string or
-        a ``"set"`` key selects a stored set first, as in :class:`Model`. The fast backend rebuilds
-        only what depends on the elasticities (:meth:`cge.fast.backend.FastBackend.with_params`);
-        other backends are rebuilt. This model is left unchanged, and the results of its solves
-        can start the new model's (``start=``): the unknowns are the same.
+        a ``"set"`` key selects a stored set first, as in :class:`Model`. The parameters are
+        recalibrated; the fast backend keeps its options and rebuilds its layout only
+        (:meth:`cge.fast.backend.FastBackend.with_params`), other backends are rebuilt. This model
+        is left unchanged, and the results of its solves can start the new model's (``start=``):
+        the unknowns are the same.
         """
         named = isinstance(elasticities, str) or "set" in elasticities
         values = elasticities if named else {**self.params.sigma, **elasticities}

@@ -60,8 +60,9 @@ class FastBackend:
     def with_params(self, params) -> "FastBackend":
         """This backend for parameters that differ from its own in the elasticities only.
 
-        The options are kept and the layout rebuilt (every array that depends on an elasticity,
-        including which composites are nested, :attr:`Layout.nest`); nothing is solved.
+        The options are kept and the layout rebuilt, with every array that depends on an
+        elasticity, including which composites are nested (``Layout.nest``: one level where
+        ``sigma_dm == sigma_mm``); a few milliseconds on ``eastasia-2011``, nothing is solved.
         """
         other = copy.copy(self)
         start = time.perf_counter()
