@@ -7,6 +7,7 @@ The public API::
     base = model.solve()
     res = model.solve(cge.Scenario(tariff=new_tariffs, iceberg=new_tau, output_tax=new_taxes), decompose=True)
     res.welfare(); res.employment(); res.mrio(); res.tidy()
+    cge.sweep(bench, scenarios, draws, jobs=2)    # many solves (cge.sensitivity), tidy frames
 """
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ from .deficits import purge_deficits  # noqa: E402
 from .instruments import InstrumentError, Instruments  # noqa: E402
 from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError  # noqa: E402
+from .sensitivity import sweep  # noqa: E402
 from .solve import Model, SolveError  # noqa: E402
 
 __all__ = [
@@ -35,4 +37,5 @@ __all__ = [
     "SolveError",
     "__version__",
     "purge_deficits",
+    "sweep",
 ]

@@ -189,3 +189,40 @@ def gvc_change_figure(gvc: pd.DataFrame, indicator: str, names: Names | None = N
 def before_after(gvc: pd.DataFrame, indicator: str, folder: Path, stem: str, names: Names | None = None) -> list[Path]:
     """Write :func:`gvc_change_figure`: the change from the benchmark to the scenario."""
     return figstyle.save(gvc_change_figure(gvc, indicator, names), folder, stem, title=f"{label(indicator)}: change from the benchmark")
+
+
+def band_figure(summary: pd.DataFrame, variable: str = "welfare_ev_pct", names: Names | None = None):
+    """A variable by region with its uncertainty: the mean over the draws as a dot, the 5-95% band
+    as a bar and the value at the chosen elasticities as a tick, one colour per scenario; regions
+    sorted by the first scenario's mean, World set apart below (``summary`` from
+    :func:`cge.sensitivity.summarise`)."""
+    names = names or Names()
+    sel = summary[summary["variable"] == variable]
+    scenarios = list(dict.fromkeys(sel["scenario"]))
+    frames = {sc: sel[sel["scenario"] == sc].set_index("region") for sc in scenarios}
+    regions, totals = _rows(frames[scenarios[0]]["mean"], [WORLD])
+    order = regions + totals
+    y = _positions(len(regions), len(totals))
+    colours = scenario_colours(scenarios)
+    n = len(scenarios)
+    with figstyle.style():
+        fig = figstyle.figure(0.75 * figstyle.DOUBLE, 0.9 + (0.08 + 0.12 * n) * (len(y) + 1))
+        ax = fig.add_subplot()
+        step = 0.8 / n
+        for k, sc in enumerate(scenarios):
+            f = frames[sc].reindex(order)
+            yk = y + (k - (n - 1) / 2) * step
+            ax.hlines(yk, f["p05"], f["p95"], color=colours[sc], linewidth=2.5, alpha=0.45, zorder=1)
+            ax.scatter(f["mean"], yk, s=14, color=colours[sc], label=names.scenario(sc), zorder=3)
+            ax.scatter(f["central"], yk, s=30, marker="|", color="black", linewidths=0.8, zorder=2)
+        ax.set_yticks(y, [wrap(names.region(r)) for r in order])
+        _set_apart(ax, y, len(regions), len(totals))
+        ax.set_xlabel(label(variable.removeprefix("welfare_")) + ": mean, 5-95% band, | chosen elasticities")
+        if n > 1:
+            fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=min(n, 3))
+    return fig
+
+
+def welfare_bands(summary: pd.DataFrame, folder: Path, stem: str = "welfare_bands", names: Names | None = None) -> list[Path]:
+    """Write :func:`band_figure` of EV in % of income as ``stem.png``, ``.svg`` and ``.pdf``."""
+    return figstyle.save(band_figure(summary, "welfare_ev_pct", names), folder, stem, title="Welfare (EV, % of income) by region, with its 5-95% band over the elasticities")

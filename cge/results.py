@@ -430,7 +430,7 @@ class Results:
     TIDY_COLUMNS = ("scenario", "variable", "region", "sector", "partner", "value", "unit")
     """Columns of :meth:`tidy`, in order."""
 
-    def tidy(self, gvc: bool = False) -> pd.DataFrame:
+    def tidy(self, gvc: bool = False, variables=None) -> pd.DataFrame:
         """Every reported variable in one long frame, without solving anything.
 
         Columns :attr:`TIDY_COLUMNS` (``scenario, variable, region, sector, partner, value, unit``);
@@ -454,50 +454,64 @@ class Results:
           as there: ``<indicator>`` (scenario, e.g. ``gvc_participation_backward_wwyz``),
           ``<indicator>_benchmark`` and ``<indicator>_change`` (pp for shares, % otherwise).
         """
+        keep = None if variables is None else set(variables)
+
+        def want(*names) -> bool:
+            return keep is None or any(v == n or (n.endswith("_") and v.startswith(n)) for v in keep for n in names)
+
         unit = self.unit
         frames = []
-        w = self.welfare()
-        cols = [("ev", unit), ("ev_pct", "% of income")]
-        cols += [(c, unit) for c in w.columns if c not in ("income_0", "income", "utility_index", "ev", "ev_pct")]
-        for col, u in cols:
-            name = f"welfare_{col}"
-            frames.append(_frame(name, w.index, "", "", w[col], u))
-        out = self.output()
-        frames.append(_long(out["pct_change"], "output_pct", "%"))
-        frames.append(_long(self.prices()["price"], "price", "index"))
-        fp = self.factor_prices()
-        for f in fp.columns:
-            frames.append(_frame(f"factor_price_{f}", fp.index, "", "", fp[f], "index"))
-        if self.params.employment_0 is not None and "labour" in self.params.factors:
+        if want("welfare_"):
+            w = self.welfare()
+            cols = [("ev", unit), ("ev_pct", "% of income")]
+            cols += [(c, unit) for c in w.columns if c not in ("income_0", "income", "utility_index", "ev", "ev_pct")]
+            for col, u in cols:
+                name = f"welfare_{col}"
+                frames.append(_frame(name, w.index, "", "", w[col], u))
+        if want("output_pct"):
+            frames.append(_long(self.output()["pct_change"], "output_pct", "%"))
+        if want("price"):
+            frames.append(_long(self.prices()["price"], "price", "index"))
+        if want("factor_price_"):
+            fp = self.factor_prices()
+            for f in fp.columns:
+                frames.append(_frame(f"factor_price_{f}", fp.index, "", "", fp[f], "index"))
+        if self.params.employment_0 is not None and "labour" in self.params.factors and want("employment", "employment_pct"):
             e = self.employment()
             frames.append(_long(e["persons"], "employment", "persons"))
             frames.append(_long(e["pct_change"], "employment_pct", "%"))
             frames.append(_long(e["wage"], "wage", "index"))
             frames.append(_long(e["real_wage"], "real_wage", "index"))
-        g = self.real_gdp()
-        frames.append(_frame("real_gdp_pct", g.index, "", "", g["real_gdp_pct"], "%"))
-        frames.append(_frame("tariff_revenue", g.index, "", "", self._tariff_revenue(), unit))
-        frames.append(_frame("output_tax_revenue", g.index, "", "", self._output_tax_revenue(), unit))
-        tr = self.trade()
-        ex, com, im = (tr.index.get_level_values(k) for k in ("exporter", "commodity", "importer"))
-        frames.append(_frame("exports_value", ex, com, im, tr["value"], unit))
-        frames.append(_frame("exports_pct", ex, com, im, tr["pct_change"], "%"))
-        frames.append(_route_frame("tariff_revenue_route", self._tariff_revenue_by_route(), self.params, unit))
-        va0, va1 = (_va_exports(t) for t in (self.bench, self.mrio()))
-        va = pd.DataFrame({"value": va1.stack(), "value_0": va0.stack()})
-        va = va[va.index.get_level_values("origin") != va.index.get_level_values("importer")]
-        va = va[(va["value"] != 0) | (va["value_0"] != 0)]
-        at = [va.index.get_level_values(k) for k in ("origin", "origin_sector", "importer")]
-        frames.append(_frame("va_exports_value", *at, va["value"], unit))
-        pct = 100.0 * np.divide(va["value"] - va["value_0"], va["value_0"], out=np.zeros(len(va)), where=va["value_0"].to_numpy() != 0)
-        frames.append(_frame("va_exports_pct", *at, pct, "%"))
+        if want("real_gdp_pct", "tariff_revenue", "output_tax_revenue"):
+            g = self.real_gdp()
+            frames.append(_frame("real_gdp_pct", g.index, "", "", g["real_gdp_pct"], "%"))
+            frames.append(_frame("tariff_revenue", g.index, "", "", self._tariff_revenue(), unit))
+            frames.append(_frame("output_tax_revenue", g.index, "", "", self._output_tax_revenue(), unit))
+        if want("exports_value", "exports_pct"):
+            tr = self.trade()
+            ex, com, im = (tr.index.get_level_values(k) for k in ("exporter", "commodity", "importer"))
+            frames.append(_frame("exports_value", ex, com, im, tr["value"], unit))
+            frames.append(_frame("exports_pct", ex, com, im, tr["pct_change"], "%"))
+        if want("tariff_revenue_route"):
+            frames.append(_route_frame("tariff_revenue_route", self._tariff_revenue_by_route(), self.params, unit))
+        if want("va_exports_value", "va_exports_pct"):
+            va0, va1 = (_va_exports(t) for t in (self.bench, self.mrio()))
+            va = pd.DataFrame({"value": va1.stack(), "value_0": va0.stack()})
+            va = va[va.index.get_level_values("origin") != va.index.get_level_values("importer")]
+            va = va[(va["value"] != 0) | (va["value_0"] != 0)]
+            at = [va.index.get_level_values(k) for k in ("origin", "origin_sector", "importer")]
+            frames.append(_frame("va_exports_value", *at, va["value"], unit))
+            pct = 100.0 * np.divide(va["value"] - va["value_0"], va["value_0"], out=np.zeros(len(va)), where=va["value_0"].to_numpy() != 0)
+            frames.append(_frame("va_exports_pct", *at, pct, "%"))
         if gvc:
             gv = self.gvc()
             for col in ("benchmark", "scenario", "change"):
                 units = gv["unit"] if col != "change" else gv["change_unit"]
                 frames.append(pd.DataFrame({"variable": gv["indicator"] + ("" if col == "scenario" else f"_{col}"),
                                             "region": gv["region"], "sector": "", "partner": "", "value": gv[col], "unit": units}))
-        df = pd.concat(frames, ignore_index=True)
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["variable", "region", "sector", "partner", "value", "unit"])
+        if keep is not None:
+            df = df[df["variable"].isin(keep)].reset_index(drop=True)
         df.insert(0, "scenario", self.scenario.name)
         return df
 

@@ -96,7 +96,7 @@ USE_CHOICES = ("all", "intermediate", "final")
 SHOCK_KEYS = {"instrument", "op", "value", "exporters", "importers", "sectors", "use", "not_exporters", "not_importers", "not_sectors", "name", "regions", "not_regions"}
 SCENARIO_KEYS = {"name", "description", "shock", "closure", "elasticities", "sourcing", "sweep"}
 MODEL_KEYS = {"sourcing", "closure", "elasticities", "backend"}
-TOP_KEYS = {"title", "description", "benchmark", "model", "scenario", "sector_groups", "region_groups", "output"}
+TOP_KEYS = {"title", "description", "benchmark", "model", "scenario", "sector_groups", "region_groups", "output", "sensitivity"}
 OUTPUT_KEYS = {"gvc": "true or false (GVC tables and figures)", "decomposition_steps": "a whole number >= 1"}
 RESERVED_FOLDERS = {"figures"}
 """Folder names of a results folder's run-level files, which no scenario may take."""
@@ -209,6 +209,7 @@ class RunSpec:
     region_groups: dict = field(default_factory=dict)
     sector_groups: dict = field(default_factory=dict)
     output: dict = field(default_factory=dict)
+    sensitivity: object = None  # cge.sensitivity.Specification of a [sensitivity] table
 
     def benchmark_folder(self):
         """The benchmark's folder: a built-in name or a folder (relative to the scenario file)."""
@@ -313,6 +314,7 @@ def load_spec(path) -> RunSpec:
         region_groups=rgroups,
         sector_groups=groups,
         output=dict(output),
+        sensitivity=_sensitivity(doc, path, names),
     )
 
 
@@ -339,6 +341,19 @@ def slug(name: str) -> str:
         else:
             gap = True
     return "".join(out).strip(".") or "scenario"
+
+
+def _sensitivity(doc: dict, path, names: list):
+    """The file's ``[sensitivity]`` table as a :class:`cge.sensitivity.Specification` (None without one)."""
+    if "sensitivity" not in doc:
+        return None
+    from .sensitivity import Specification
+
+    spec = Specification.from_table(doc["sensitivity"], f"{path}: [sensitivity]")
+    unknown = sorted(set(spec.scenarios or ()) - set(names))
+    if unknown:
+        raise ScenarioError(f"{path}: [sensitivity] scenarios: {unknown[0]!r} is not a scenario of the file; scenarios: {names}")
+    return spec
 
 
 def _elasticity_table(el) -> dict:

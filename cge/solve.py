@@ -18,6 +18,7 @@ equilibrium) is a ``SolveError``: bad input and programming errors propagate wit
 
 from __future__ import annotations
 
+import copy
 import logging
 import resource
 import time
@@ -163,6 +164,7 @@ class Model:
         self.bench = bench
         self.closure = closure or Closure()
         self.sourcing = sourcing
+        self.solver_options = dict(solver_options or {})
         self.params = calibrate(bench, sourcing=sourcing, elasticities=elasticities)
         self.log: list[str] = []
         self.requested_backend = backend
@@ -177,6 +179,29 @@ class Model:
         self._benchmark_values = self.engine.values()
         self.instruments = Instruments.benchmark(bench)
         self._set_instruments(self.instruments)
+
+    def with_elasticities(self, elasticities: dict | str) -> "Model":
+        """A model of the same benchmark, closure, sourcing and backend with other elasticities.
+
+        ``elasticities`` override this model's values (scalars or per-sector arrays); a string or
+        a ``"set"`` key selects a stored set first, as in :class:`Model`. The parameters are
+        recalibrated; the fast backend keeps its options and rebuilds its layout only
+        (:meth:`cge.fast.backend.FastBackend.with_params`), other backends are rebuilt. This model
+        is left unchanged, and the results of its solves can start the new model's (``start=``):
+        the unknowns are the same.
+        """
+        named = isinstance(elasticities, str) or "set" in elasticities
+        values = elasticities if named else {**self.params.sigma, **elasticities}
+        params = calibrate(self.bench, sourcing=self.sourcing, elasticities=values)
+        other = copy.copy(self)
+        other.params = params
+        rebuild = getattr(self.engine, "with_params", None)
+        other.engine = rebuild(params) if rebuild else _backend_class(self.backend)(params, self.closure, self.solver_options)
+        other.build_seconds = other.engine.build_seconds
+        other.log, other._labels = [], None
+        other._benchmark_values = other.engine.values()
+        other._set_instruments(Instruments.benchmark(self.bench))
+        return other
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
