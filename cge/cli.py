@@ -87,6 +87,7 @@ def run(
     steps: int = typer.Option(0, min=0, help="points on the shock path for the EV decomposition (0: the file's or 8)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or summary"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing results folder whole"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="scenarios solved at once (threads, fast backend); results are identical to a sequential run"),
 ) -> None:
     """Solve the scenarios of one or more files and write tables, figures, tidy results, metadata and a report.
 
@@ -109,7 +110,7 @@ def run(
             check_output(target, overwrite, keep=(spec, parsed.benchmark_folder()))
             check_spec(parsed)
     for spec, target in zip(specs, targets):
-        done = run_spec(spec, target, progress=not quiet, decompose_steps=steps or None, overwrite=overwrite)
+        done = run_spec(spec, target, progress=not quiet, decompose_steps=steps or None, overwrite=overwrite, jobs=jobs)
         if not quiet:
             typer.echo(f"{spec}: {len(done['results'])} scenario(s) solved on {done['spec'].benchmark}; {len(done['files'])} files in {target}; "
                        f"report: {target / 'report.html'}")

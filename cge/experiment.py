@@ -157,35 +157,65 @@ def _progress(progress: bool | RunProgress, title: str, show: bool = True) -> tu
     return bar, bar
 
 
-def solve_spec(spec: RunSpec, progress: bool | RunProgress = True, decompose_steps: int | bool = False) -> tuple:
+def _build_model(bench, key: tuple) -> Model:
+    closure_d, el_d, sourcing, backend = key
+    closure = Closure(**{k: (tuple(v) if isinstance(v, tuple) else v) for k, v in closure_d})
+    elasticities = {k: (list(v) if isinstance(v, tuple) else v) for k, v in el_d}
+    return Model(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend=backend)
+
+
+def solve_spec(spec: RunSpec, progress: bool | RunProgress = True, decompose_steps: int | bool = False, jobs: int = 1) -> tuple:
     """Solve every scenario of a spec; returns the benchmark and ``{scenario name: Results}``.
 
     The benchmark, every scenario and every model are built before the first solve, so that a bad
     selection or option stops the run before any work. ``decompose_steps``: points on the path of
     each scenario for its welfare decomposition (solved with the scenario, stored in its results).
+    ``jobs`` > 1 solves the scenarios of fast-backend models in that many threads, each with models
+    of its own (Pyomo is not thread-safe: its scenarios are solved one after another in this thread);
+    every solve starts from the benchmark, so the results are the same bits as a sequential run.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs = {jobs!r}; must be an integer >= 1")
     bench, built = check_spec(spec)
+    keys = [_model_key(spec, sc) for sc in spec.scenarios]
     models: dict[tuple, Model] = {}
-    for sc in spec.scenarios:
-        key = _model_key(spec, sc)
+    for key in keys:
         if key not in models:
-            closure_d, el_d, sourcing, backend = key
-            closure = Closure(**{k: (tuple(v) if isinstance(v, tuple) else v) for k, v in closure_d})
-            elasticities = {k: (list(v) if isinstance(v, tuple) else v) for k, v in el_d}
-            models[key] = Model(bench, closure=closure, sourcing=sourcing, elasticities=elasticities, backend=backend)
+            models[key] = _build_model(bench, key)
     results = {}
     bar, shown = _progress(progress, spec.title, show=len(spec.scenarios) > 1)
     path = f" (+ {int(decompose_steps)}-step path)" if decompose_steps else ""
     with shown:
         bar.phase("solve", len(spec.scenarios))
-        for sc, scenario in zip(spec.scenarios, built):
-            bar.step("solve", f"{sc.display}{path}")
-            results[sc.name] = models[_model_key(spec, sc)].solve(scenario, decompose=decompose_steps)
-            bar.done("solve", sc.name)
+        threaded = [jobs > 1 and models[key].backend == "fast" for key in keys]
+        if not any(threaded):
+            for sc, scenario, key in zip(spec.scenarios, built, keys):
+                bar.step("solve", f"{sc.display}{path}")
+                results[sc.name] = models[key].solve(scenario, decompose=decompose_steps)
+                bar.done("solve", sc.name)
+        else:
+            import threading
+            from concurrent.futures import ThreadPoolExecutor
+
+            local = threading.local()
+
+            def solve(scenario, key):
+                own = local.__dict__.setdefault("models", {})  # a model is not shared between threads
+                if key not in own:
+                    own[key] = _build_model(bench, key)
+                return own[key].solve(scenario, decompose=decompose_steps)
+
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(solve, scenario, key) if t else None for scenario, key, t in zip(built, keys, threaded)]
+                for sc, scenario, key, future in zip(spec.scenarios, built, keys, futures):
+                    bar.step("solve", f"{sc.display}{path}")
+                    results[sc.name] = future.result() if future is not None else models[key].solve(scenario, decompose=decompose_steps)
+                    bar.done("solve", sc.name)
     return bench, results
 
 
-def run_spec(path, out, progress: bool | RunProgress = True, decompose_steps: int | None = None, overwrite: bool = False) -> dict:
+def run_spec(path, out, progress: bool | RunProgress = True, decompose_steps: int | None = None, overwrite: bool = False,
+             jobs: int = 1) -> dict:
     """Solve a scenario file and write its results folder ``out`` (layout in the module docstring).
 
     ``out`` is replaced whole, atomically, once every file is written; an existing non-empty ``out``
@@ -200,7 +230,7 @@ def run_spec(path, out, progress: bool | RunProgress = True, decompose_steps: in
     steps = int(decompose_steps or spec.output.get("decomposition_steps", 8))
     bar, shown = _progress(progress, spec.title)
     with shown:
-        bench, results = solve_spec(spec, progress=bar, decompose_steps=steps)
+        bench, results = solve_spec(spec, progress=bar, decompose_steps=steps, jobs=jobs)
         with replace_folder(out) as tmp, _reproducible_figures():
             written = write_outputs(spec, bench, results, tmp, steps, path, progress=bar)
     welfare = written.pop("welfare")

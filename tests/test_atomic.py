@@ -224,3 +224,28 @@ def test_rerun_writes_identical_files(tmp_path, backend):
         return [{**e, "size": None} if e["path"] == "metadata.json" else e for e in json.loads(manifest)["files"]]
 
     assert listed(a["manifest.json"]) == listed(b["manifest.json"])
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("backend", ["pyomo", "fast"])
+def test_scenarios_solved_in_threads_are_the_sequential_results(tmp_path, backend):
+    import pandas as pd
+
+    from cge.experiment import solve_spec
+    from cge.scenario import load_spec
+
+    text = SPEC.replace('backend = "fast"', f'backend = "{backend}"')
+    text += "".join(
+        f'[[scenario]]\nname = "cut{k}"\n[[scenario.shock]]\ninstrument = "tariff"\nop = "scale"\nvalue = {v}\n'
+        for k, v in ((2, 0.0), (3, 1.5), (4, 0.2))
+    )
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    spec = load_spec(path)
+    _, one = solve_spec(spec, progress=False, decompose_steps=2)
+    _, two = solve_spec(spec, progress=False, decompose_steps=2, jobs=3)
+    assert list(one) == list(two) == ["cut", "cut2", "cut3", "cut4"]
+    for name in one:
+        pd.testing.assert_frame_equal(one[name].tidy(), two[name].tidy(), check_exact=True)
+    with pytest.raises(ValueError, match="jobs = 0"):
+        solve_spec(spec, progress=False, jobs=0)
