@@ -122,3 +122,36 @@ def test_proportional_split_reproduces_the_unsplit_model(backend):
 def test_split_eastasia_replicates_the_benchmark(eastasia):
     split = split_stages(eastasia)
     assert cge.Model(split, backend="fast").residuals().abs().max() <= 1e-9
+
+
+SCENARIOS = __import__("pathlib").Path(__file__).resolve().parents[1] / "experiments" / "stages.toml"
+
+
+@pytest.mark.unit
+def test_scenario_files_request_the_split(tmp_path):
+    from cge.scenario import load_spec
+
+    spec = load_spec(SCENARIOS)
+    bench = spec.load_benchmark()
+    assert "machinery_parts" in bench.sectors and bench.metadata["stages"]["rule"] == "assembly_first"
+    # the parts cut and the removal of tariffs on assembled goods forgo the same benchmark revenue
+    forgone = {}
+    for sc in spec.scenarios[:2]:
+        t = sc.build(bench, spec.region_groups, spec.sector_groups).tariff
+        paid = lambda tt: np.einsum("risj,ris->", bench.z_0, tt[..., 0]) + np.einsum("risa,ris->", bench.f_0, tt[..., 1])  # noqa: E731
+        forgone[sc.name] = paid(bench.tariff_0) - paid(t)
+    assert forgone["parts_cut"] == pytest.approx(forgone["assembly_free"], rel=1e-5)
+    for table, message in (
+        ('{ name = "eastasia-2011", split_stages = "machinery" }', "split_stages = 'machinery'; must be true"),
+        ('{ name = "eastasia-2011", stage_rule = "proportional" }', "without split_stages"),
+        ('{ name = "eastasia-2011", split_stages = true, stage_rule = "even" }', "stage_rule = 'even'"),
+        ('{ name = "eastasia-2011", split_stages = true, parts_cap = 1 }', "parts_cap = 1"),
+        ('{ name = "eastasia-2011", split_stages = true, stages = 2 }', "unknown key 'stages'"),
+    ):
+        path = tmp_path / "bad.toml"
+        path.write_text(f'benchmark = {table}\n[[scenario]]\nname = "base"\n')
+        with pytest.raises(cge.ScenarioError, match=message.replace("(", r"\(").replace("[", r"\[")):
+            load_spec(path)
+    path.write_text('benchmark = { name = "eastasia-2011", split_stages = ["cars"] }\n[[scenario]]\nname = "base"\n')
+    with pytest.raises(cge.ScenarioError, match=r"bad.toml: \[benchmark\] split_stages: .*unknown: \['cars'\]"):
+        load_spec(path).load_benchmark()
