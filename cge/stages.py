@@ -114,6 +114,11 @@ def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", p
     meta = dict(bench.metadata)
     meta["name"] = f"{meta.get('name', 'benchmark')}-stages"
     meta["stages"] = {"rule": rule, "parts_cap": float(parts_cap), "sectors": sectors, "sector_of": sector_of}
+    if isinstance(meta.get("sector_labels"), dict):  # display names: "Machinery (parts)"
+        old = meta["sector_labels"]
+        meta["sector_labels"] = {n: old[j] + ("" if n == j else f" ({n.removeprefix(j + '_')})") for n, j in sector_of.items() if j in old}
+    if isinstance(meta.get("sector_members"), dict):  # source sectors of each stage: those of its sector
+        meta["sector_members"] = {n: meta["sector_members"][j] for n, j in sector_of.items() if j in meta["sector_members"]}
     return Benchmark.from_arrays(
         bench.regions,
         names,
@@ -178,6 +183,13 @@ def merge_stages(bench: Benchmark) -> Benchmark:
     merged.tariff_0 = bench.tariff_0[:, first].copy()
     merged.validate()
     meta = {k: v for k, v in bench.metadata.items() if k not in ("stages", "aggregated_from")}
+    for key in ("sector_labels", "sector_members"):  # the first stage's entry, without the stage's suffix
+        if isinstance(meta.get(key), dict):
+            first = {}
+            for n, j in mapping.items():
+                if n in meta[key]:
+                    first.setdefault(j, meta[key][n].removesuffix(" (parts)") if key == "sector_labels" else meta[key][n])
+            meta[key] = first
     meta["name"] = bench.metadata.get("name", "benchmark").removesuffix("-stages")
     merged.metadata = meta
     return merged

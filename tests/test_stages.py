@@ -40,6 +40,8 @@ def test_split_then_merge_gives_back_the_benchmark(eastasia, rule):
     np.testing.assert_allclose(split.tariff_revenue, eastasia.tariff_revenue, rtol=1e-12)
     merged = merge_stages(split)
     assert merged.sectors == eastasia.sectors
+    assert merged.metadata["sector_labels"] == eastasia.metadata["sector_labels"]
+    assert split.metadata["sector_labels"]["machinery_assembly"] == eastasia.metadata["sector_labels"]["machinery"] + " (assembly)"
     _close(merged, eastasia)
 
 
