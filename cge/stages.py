@@ -117,6 +117,8 @@ def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", p
     if isinstance(meta.get("sector_labels"), dict):  # display names: "Machinery (parts)"
         old = meta["sector_labels"]
         meta["sector_labels"] = {n: old[j] + ("" if n == j else f" ({n.removeprefix(j + '_')})") for n, j in sector_of.items() if j in old}
+    if isinstance(meta.get("elasticity_sets"), dict):  # stored published sets: the sector's values for both stages
+        meta["elasticity_sets"] = {name: _by_sector(entry, origin, bench.n_sectors) for name, entry in meta["elasticity_sets"].items()}
     if isinstance(meta.get("sector_members"), dict):  # source sectors of each stage: those of its sector
         meta["sector_members"] = {n: meta["sector_members"][j] for n, j in sector_of.items() if j in meta["sector_members"]}
     return Benchmark.from_arrays(
@@ -166,6 +168,13 @@ def _assembly_shares(bench: Benchmark, split: list[int], rule: str, cap: float) 
     return theta_own, theta_rest
 
 
+def _by_sector(entry, index, n: int):
+    """An elasticity set's lists of one value a sector (length ``n``) taken at ``index``; other entries kept."""
+    if not isinstance(entry, dict):
+        return entry
+    return {k: [v[m] for m in index] if isinstance(v, list) and len(v) == n else v for k, v in entry.items()}
+
+
 def stage_mapping(bench: Benchmark) -> dict[str, str]:
     """Every sector of a split benchmark -> its original sector (identity for a benchmark never split)."""
     return dict(bench.metadata.get("stages", {}).get("sector_of", {s: s for s in bench.sectors}))
@@ -178,18 +187,19 @@ def merge_stages(bench: Benchmark) -> Benchmark:
     mapping = stage_mapping(bench)
     originals = list(dict.fromkeys(mapping.values()))
     merged = aggregate(bench, sectors=_ordered(mapping, originals))
-    # both stages carry the sector's rates, also on routes without flows (which averaging would zero)
+    # both stages carry the sector's tariffs (also on routes without flows, which averaging would
+    # zero), elasticities and metadata entries: take the first stage's
     first = [list(mapping.values()).index(j) for j in originals]
     merged.tariff_0 = bench.tariff_0[:, first].copy()
+    merged.elasticities = {k: v[first].copy() for k, v in bench.elasticities.items()}
     merged.validate()
     meta = {k: v for k, v in bench.metadata.items() if k not in ("stages", "aggregated_from")}
-    for key in ("sector_labels", "sector_members"):  # the first stage's entry, without the stage's suffix
-        if isinstance(meta.get(key), dict):
-            first = {}
-            for n, j in mapping.items():
-                if n in meta[key]:
-                    first.setdefault(j, meta[key][n].removesuffix(" (parts)") if key == "sector_labels" else meta[key][n])
-            meta[key] = first
+    if isinstance(meta.get("sector_labels"), dict):
+        meta["sector_labels"] = {j: meta["sector_labels"][bench.sectors[n]].removesuffix(" (parts)") for j, n in zip(originals, first) if bench.sectors[n] in meta["sector_labels"]}
+    if isinstance(meta.get("sector_members"), dict):
+        meta["sector_members"] = {j: meta["sector_members"][bench.sectors[n]] for j, n in zip(originals, first) if bench.sectors[n] in meta["sector_members"]}
+    if isinstance(meta.get("elasticity_sets"), dict):
+        meta["elasticity_sets"] = {name: _by_sector(entry, first, bench.n_sectors) for name, entry in meta["elasticity_sets"].items()}
     meta["name"] = bench.metadata.get("name", "benchmark").removesuffix("-stages")
     merged.metadata = meta
     return merged

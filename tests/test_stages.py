@@ -40,7 +40,12 @@ def test_split_then_merge_gives_back_the_benchmark(eastasia, rule):
     np.testing.assert_allclose(split.tariff_revenue, eastasia.tariff_revenue, rtol=1e-12)
     merged = merge_stages(split)
     assert merged.sectors == eastasia.sectors
-    assert merged.metadata["sector_labels"] == eastasia.metadata["sector_labels"]
+    for key in ("sector_labels", "sector_members", "elasticity_sets"):
+        assert merged.metadata[key] == eastasia.metadata[key], key
+    for k, v in eastasia.elasticities.items():
+        np.testing.assert_array_equal(merged.elasticities[k], v)
+    cp = split.metadata["elasticity_sets"]["CP"]["sigma_mm"]
+    assert len(cp) == split.n_sectors and cp[split.sectors.index("machinery_assembly")] == eastasia.metadata["elasticity_sets"]["CP"]["sigma_mm"][6]
     assert split.metadata["sector_labels"]["machinery_assembly"] == eastasia.metadata["sector_labels"]["machinery"] + " (assembly)"
     _close(merged, eastasia)
 
