@@ -162,3 +162,18 @@ def test_scenario_files_request_the_split(tmp_path):
     path.write_text('benchmark = { name = "eastasia-2011", split_stages = ["cars"] }\n[[scenario]]\nname = "base"\n')
     with pytest.raises(cge.ScenarioError, match=r"bad.toml: \[benchmark\] split_stages: .*unknown: \['cars'\]"):
         load_spec(path).load_benchmark()
+
+
+@pytest.mark.solver
+def test_stage_tariffs_table_is_what_its_script_writes(tmp_path):
+    """experiments/stage_tariffs.md is generated: no number in it is typed by hand."""
+    import importlib.util
+    import sys
+
+    path = SCENARIOS.parent / "stage_tariffs.py"
+    spec = importlib.util.spec_from_file_location("stage_tariffs", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("stage_tariffs", mod)
+    spec.loader.exec_module(mod)
+    written = mod.main(tmp_path / "stage_tariffs.md")
+    assert written.read_text() == (SCENARIOS.parent / "stage_tariffs.md").read_text()
