@@ -8,6 +8,7 @@ The public API::
     res = model.solve(cge.Scenario(tariff=new_tariffs, iceberg=new_tau, output_tax=new_taxes), decompose=True)
     res.welfare(); res.employment(); res.mrio(); res.tidy()
     cge.sweep(bench, scenarios, draws, jobs=2)    # many solves (cge.sensitivity), tidy frames
+    staged = cge.split_stages(bench, ["machinery"])  # parts and assembly stages (cge.stages)
 """
 
 __version__ = "0.1.0"
@@ -21,6 +22,7 @@ from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError  # noqa: E402
 from .sensitivity import sweep  # noqa: E402
 from .solve import Model, SolveError  # noqa: E402
+from .stages import merge_stages, split_stages  # noqa: E402
 
 __all__ = [
     "Benchmark",
@@ -36,6 +38,8 @@ __all__ = [
     "ScenarioError",
     "SolveError",
     "__version__",
+    "merge_stages",
     "purge_deficits",
+    "split_stages",
     "sweep",
 ]

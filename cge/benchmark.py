@@ -516,6 +516,12 @@ class Benchmark:
         except BenchmarkError as exc:
             raise BenchmarkError(_in_file(str(exc), path, files)) from None
 
+    def split_stages(self, sectors=None, rule: str = "assembly_first", parts_cap: float = 0.5) -> "Benchmark":
+        """This benchmark with ``sectors`` split into parts and assembly stages (:func:`cge.stages.split_stages`)."""
+        from .stages import split_stages
+
+        return split_stages(self, sectors, rule=rule, parts_cap=parts_cap)
+
     # ------------------------------------------------------------------ views
     def to_mrio(self, groups: dict[str, list[str]] | None = None) -> MRIO:
         """The table as a :class:`cge.gvc.MRIO` (a :class:`cge.mrio.MRIOTable`), ready for GVC accounting.

@@ -210,6 +210,7 @@ class RunSpec:
     sector_groups: dict = field(default_factory=dict)
     output: dict = field(default_factory=dict)
     sensitivity: object = None  # cge.sensitivity.Specification of a [sensitivity] table
+    stages: dict | None = None  # arguments of cge.split_stages when the file asks for the split
 
     def benchmark_folder(self):
         """The benchmark's folder: a built-in name or a folder (relative to the scenario file)."""
@@ -224,10 +225,18 @@ class RunSpec:
             raise ScenarioError(f"{self.path}: {exc}") from None
 
     def load_benchmark(self):
-        """The benchmark, read and checked (:meth:`cge.Benchmark.read`)."""
-        from .benchmark import Benchmark
+        """The benchmark, read and checked (:meth:`cge.Benchmark.read`), its sectors split into
+        production stages when the file asks for it (:func:`cge.split_stages`)."""
+        from .benchmark import Benchmark, BenchmarkError
+        from .stages import split_stages
 
-        return Benchmark.read(self.benchmark_folder())
+        bench = Benchmark.read(self.benchmark_folder())
+        if self.stages is None:
+            return bench
+        try:
+            return split_stages(bench, **self.stages)
+        except BenchmarkError as exc:
+            raise ScenarioError(f"{self.path}: [benchmark] {exc}") from None
 
 
 def load_spec(path) -> RunSpec:
@@ -241,9 +250,10 @@ def load_spec(path) -> RunSpec:
     _keys(doc, TOP_KEYS, f"{path}")
     for key in ("title", "description"):
         _string(doc, key, f"{path}")
-    bench = doc.get("benchmark")
+    bench, stages = doc.get("benchmark"), None
     if isinstance(bench, dict):
-        _keys(bench, {"name", "path"}, f"{path}: [benchmark]")
+        _keys(bench, set(BENCHMARK_KEYS), f"{path}: [benchmark]")
+        stages = _stages(bench, f"{path}: [benchmark]")
         bench = bench.get("name") or bench.get("path")
     if not isinstance(bench, str) or not bench:
         raise ScenarioError(f"{path}: key 'benchmark' = {bench!r}; must name a built-in benchmark or a folder (a string)")
@@ -315,7 +325,38 @@ def load_spec(path) -> RunSpec:
         sector_groups=groups,
         output=dict(output),
         sensitivity=_sensitivity(doc, path, names),
+        stages=stages,
     )
+
+
+BENCHMARK_KEYS = {
+    "name": "a built-in benchmark",
+    "path": "a benchmark folder, relative to the scenario file",
+    "split_stages": "true (the GVC-heavy manufacturing sectors) or a list of sectors to split into parts and assembly",
+    "stage_rule": 'how inputs are split between the stages: "assembly_first" (default) or "proportional"',
+    "parts_cap": "the largest share of own-use parts in the assembly stage's costs (default 0.5), between 0 and 1",
+}
+
+
+def _stages(table: dict, where: str) -> dict | None:
+    """Arguments of :func:`cge.split_stages` from a ``[benchmark]`` table, or None when it asks for no split."""
+    from .stages import RULES
+
+    split = table.get("split_stages", False)
+    if split is False:
+        extra = [k for k in ("stage_rule", "parts_cap") if k in table]
+        if extra:
+            raise ScenarioError(f"{where}: {extra} given without split_stages; add split_stages = true or a list of sectors")
+        return None
+    if not (split is True or (isinstance(split, list) and split and all(isinstance(x, str) for x in split))):
+        raise ScenarioError(f"{where}: split_stages = {split!r}; must be {BENCHMARK_KEYS['split_stages']}")
+    rule = table.get("stage_rule", "assembly_first")
+    if rule not in RULES:
+        raise ScenarioError(f"{where}: stage_rule = {rule!r}; must be {BENCHMARK_KEYS['stage_rule']}")
+    cap = table.get("parts_cap", 0.5)
+    if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not 0.0 < cap < 1.0:
+        raise ScenarioError(f"{where}: parts_cap = {cap!r}; must be {BENCHMARK_KEYS['parts_cap']}")
+    return {"sectors": None if split is True else list(split), "rule": rule, "parts_cap": float(cap)}
 
 
 def _groups(groups, key: str, where: str) -> dict:
