@@ -216,22 +216,13 @@ def icio_to_model(cube: TradeCube, wiod_sectors: list[str], sector_map: dict, mo
     return out
 
 
-def model_tariffs(
-    inputs: Inputs,
-    region_map: dict,
-    model_regions: list[str],
-    MK: np.ndarray,
-    unions: dict[str, list[str]],
-    cap_sectors: tuple[str, ...] = ("C10T12",),
-) -> tuple[np.ndarray, list[str]]:
-    """Trade-weighted applied tariffs (R, S, R) on model routes, and notes on the fixes applied.
+def treated_tariffs(cube: TradeCube, unions: dict[str, list[str]], cap_sectors: tuple[str, ...] = ("C10T12",)) -> tuple[np.ndarray, list[str]]:
+    """The cube's tariffs ``[exporter, sector, importer]`` with the benchmark's fixes, and notes on them.
 
-    Works on a copy of the cube's tariffs: services set to zero, tariffs inside each customs union
-    set to zero, ``cap_sectors`` capped at the pair's highest other goods tariff
-    (:func:`cge.sources.icio_cubes.cap_to_other_goods`); then averaged over the ICIO country pairs and
-    sectors of each model route with ICIO trade as weights.
+    A copy with services set to zero, tariffs inside each customs union of ``unions`` set to zero
+    and ``cap_sectors`` capped at the pair's highest other goods tariff
+    (:func:`cge.sources.icio_cubes.cap_to_other_goods`).
     """
-    cube = inputs.cube
     notes = []
     T = cube.tariff.copy()
     services = cube.sectors.index(cube.services_sector)
@@ -246,6 +237,24 @@ def model_tariffs(
     for sec in cap_sectors:
         T, changed = cap_to_other_goods(cube, sec, T)
         notes.append(f"{sec} tariffs capped at the pair's highest other goods tariff ({changed} cells)")
+    return T, notes
+
+
+def model_tariffs(
+    inputs: Inputs,
+    region_map: dict,
+    model_regions: list[str],
+    MK: np.ndarray,
+    unions: dict[str, list[str]],
+    cap_sectors: tuple[str, ...] = ("C10T12",),
+) -> tuple[np.ndarray, list[str]]:
+    """Trade-weighted applied tariffs (R, S, R) on model routes, and notes on the fixes applied.
+
+    Works on a copy of the cube's tariffs with the fixes of :func:`treated_tariffs`; then averaged over the ICIO country pairs and
+    sectors of each model route with ICIO trade as weights.
+    """
+    cube = inputs.cube
+    T, notes = treated_tariffs(cube, unions, cap_sectors)
     members = inputs.split.members
     MC = np.zeros((len(cube.countries), len(model_regions)))
     for hreg, countries in members.items():
@@ -414,4 +423,5 @@ __all__ = [
     "load_inputs",
     "model_elasticities",
     "model_tariffs",
+    "treated_tariffs",
 ]
