@@ -372,6 +372,46 @@ def preference_margins(bench="eastasia-2011", root: Path | str | None = None, fo
     return out
 
 
+STORED = DATA / "margins"
+"""Derived preference margins of the built-in benchmarks (:func:`write_margins`), usable without the raw data."""
+BUILT_IN = ("eastasia-2011", "eastasia-2019", "eastasia-2022")
+
+
+def write_margins(names=BUILT_IN, folder: Path | str | None = None, root: Path | str | None = None) -> list[Path]:
+    """Write :func:`preference_margins` of each benchmark to ``<folder>/<name>.csv.gz`` (goods routes with trade).
+
+    Rebuild after changing the agreements tables: ``python -c "import cge.agreements as a; a.write_margins()"``.
+    """
+    import gzip
+
+    folder = Path(folder) if folder is not None else STORED
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        m = preference_margins(name, root=root)
+        m = m[(m["mfn"] > 0) | (m["applied"] > 0)]
+        m.insert(0, "tariff_year", m.attrs["tariff_year"])
+        path = folder / f"{name}.csv.gz"
+        with gzip.GzipFile(path, "wb", mtime=0) as fh:  # no time stamp: a rebuild gives the same bytes
+            fh.write(m.to_csv(index=False, float_format="%.10g", lineterminator="\n").encode())
+        paths.append(path)
+    return paths
+
+
+def stored_margins(name: str = "eastasia-2011", folder: Path | str | None = None) -> pd.DataFrame:
+    """The stored :func:`preference_margins` of a built-in benchmark (no raw data needed).
+
+    Rows are the routes with a non-zero MFN or applied tariff (goods); routes left out have neither.
+    """
+    folder = Path(folder) if folder is not None else STORED
+    path = folder / f"{name}.csv.gz"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored margins for {name!r} in {folder}; stored: {sorted(p.name for p in folder.glob('*.csv.gz'))}")
+    out = pd.read_csv(path, keep_default_na=False)
+    out.attrs["tariff_year"] = int(out["tariff_year"].iloc[0])
+    return out.drop(columns="tariff_year")
+
+
 def _route_agreements(b, cube, MC, year, folder=None) -> dict:
     table = in_force(year, folder)
     region_of = {c: b.regions[int(np.argmax(MC[k]))] for k, c in enumerate(cube.countries)}
@@ -457,6 +497,8 @@ __all__ = [
     "pairs_in_force",
     "preference_margins",
     "rules",
+    "stored_margins",
     "validate_members",
     "validate_rules",
+    "write_margins",
 ]

@@ -190,3 +190,23 @@ def test_margins_by_agreement_2011():
     assert out.loc[("ACFTA", "all"), "pairs"] == 20  # ASEAN <-> China only
     assert (out["margin"] > 0).all() and (out["margin"] <= out["mfn"]).all()
     assert np.isclose(out.loc[("ACFTA", "all"), "trade"], out.loc[("ACFTA", "from ASEAN"), "trade"] + out.loc[("ACFTA", "to ASEAN"), "trade"])
+
+
+@pytest.mark.unit
+def test_stored_margins_need_no_raw_data():
+    m = A.stored_margins("eastasia-2011")
+    assert m.attrs["tariff_year"] == 2011 and A.stored_margins("eastasia-2022").attrs["tariff_year"] == 2021
+    assert list(m.columns) == ["exporter", "commodity", "importer", "applied", "mfn", "margin", "trade", "agreements"]
+    assert (m["margin"] >= 0).all() and (m["exporter"] != m["importer"]).all()
+    with pytest.raises(FileNotFoundError, match="stored"):
+        A.stored_margins("eastasia-small")
+
+
+@pytest.mark.unit
+def test_stored_margins_are_what_the_raw_data_give(margins_2011):
+    _, m = margins_2011
+    m = m[(m["mfn"] > 0) | (m["applied"] > 0)].reset_index(drop=True)
+    s = A.stored_margins("eastasia-2011")
+    assert (s[["exporter", "commodity", "importer", "agreements"]] == m[["exporter", "commodity", "importer", "agreements"]]).all().all()
+    for c in ("applied", "mfn", "margin", "trade"):
+        np.testing.assert_allclose(s[c], m[c], rtol=1e-9, atol=1e-12)
