@@ -61,8 +61,12 @@ def _fail(file: str, i: int, row, column: str, why: str):
     raise AgreementDataError(f"{file}, row {i + 2} ({label}), column {column!r}: {why}")
 
 
-def _date(text: str) -> date:
-    return date.fromisoformat(text)
+def _parsed(file: str, i: int, row, column: str, parse, what: str):
+    """``parse(row[column])``, or an error naming the row and column."""
+    try:
+        return parse(row[column])
+    except ValueError:
+        _fail(file, i, row, column, f"{row[column]!r} is not {what}")
 
 
 def validate_rules(df: pd.DataFrame, file: str = "agreements.csv") -> pd.DataFrame:
@@ -84,10 +88,7 @@ def validate_rules(df: pd.DataFrame, file: str = "agreements.csv") -> pd.DataFra
         if row["type"] not in TYPES:
             _fail(file, i, row, "type", f"{row['type']!r} is not one of {TYPES}")
         if row["rvc_pct"]:
-            try:
-                v = float(row["rvc_pct"])
-            except ValueError:
-                _fail(file, i, row, "rvc_pct", f"{row['rvc_pct']!r} is not a number")
+            v = _parsed(file, i, row, "rvc_pct", float, "a number")
             if not 0 <= v <= 100:
                 _fail(file, i, row, "rvc_pct", f"{v} is not a percentage in [0, 100]")
             if not row["roo_source"].strip():
@@ -123,16 +124,9 @@ def validate_members(df: pd.DataFrame, agreements, file: str = "members.csv") ->
         if key in seen:
             _fail(file, i, row, "member", "listed twice for this agreement")
         seen.add(key)
-        try:
-            start = _date(row["entry_into_force"])
-        except ValueError:
-            _fail(file, i, row, "entry_into_force", f"{row['entry_into_force']!r} is not a date YYYY-MM-DD")
+        start = _parsed(file, i, row, "entry_into_force", date.fromisoformat, "a date YYYY-MM-DD")
         if row["exit"]:
-            try:
-                end = _date(row["exit"])
-            except ValueError:
-                _fail(file, i, row, "exit", f"{row['exit']!r} is not a date YYYY-MM-DD")
-            if end <= start:
+            if _parsed(file, i, row, "exit", date.fromisoformat, "a date YYYY-MM-DD") <= start:
                 _fail(file, i, row, "exit", "not after entry_into_force")
         if not row["source"].strip():
             _fail(file, i, row, "source", "empty: every date needs its source")
@@ -358,7 +352,7 @@ def preference_margins(bench="eastasia-2011", root: Path | str | None = None, fo
     applied, den = _route_mean(X, T, MC, MK)
     mfn_r, _ = _route_mean(X, np.broadcast_to(mfn[None], X.shape), MC, MK)
     marg, _ = _route_mean(X, margin, MC, MK)
-    R, S = len(b.regions), len(b.sectors)
+    R = len(b.regions)
     for arr in (applied, mfn_r, marg, den):
         arr[np.arange(R), :, np.arange(R)] = 0.0
     covers = _route_agreements(b, cube, MC, tyear, folder)
