@@ -207,24 +207,30 @@ def derive_members(agreements: pd.DataFrame | None = None, root: Path | str | No
     return out.sort_values(["_k", "member"]).drop(columns="_k").reset_index(drop=True)
 
 
-def _parties(text: str, year: int) -> set[str]:
-    """ISO3 codes of the WTO names in ``text`` (";"-separated); the EU and ASEAN (AFTA) expanded."""
-    from .aggregate import eu_members, to_iso3
+def _parties(text: str, year: int, iso: dict) -> set[str]:
+    """ISO3 codes of the WTO names in ``text`` (";"-separated); the EU and ASEAN (AFTA) expanded.
 
-    names = [n.strip() for n in (text or "").split(";") if n.strip()]
+    ``iso`` maps the other names to ISO3 (None for names not found or ambiguous, which are dropped).
+    """
+    from .aggregate import eu_members
+
     out: set[str] = set()
-    rest = []
-    for n in names:
+    for n in (n.strip() for n in (text or "").split(";")):
         if n.startswith("European Union") or n.startswith("European Communities"):
             out |= set(eu_members(max(year, 2007)))
         elif n.startswith("ASEAN Free Trade Area"):
             out |= set(ASEAN)
-        else:
-            rest.append(n)
-    codes = to_iso3(rest, not_found=None) if rest else []
-    for c in codes:
-        out |= set(c) if isinstance(c, list) else ({c} if isinstance(c, str) else set())
+        elif isinstance(iso.get(n), str):
+            out.add(iso[n])
     return out
+
+
+def _iso_of_names(texts) -> dict:
+    """WTO party names -> ISO3, converted in one call (ambiguous names, e.g. Aruba's, become None)."""
+    from .aggregate import to_iso3
+
+    names = sorted({n.strip() for t in texts for n in (t or "").split(";") if n.strip()})
+    return {n: (c if isinstance(c, str) else None) for n, c in zip(names, to_iso3(names, not_found=None))}
 
 
 def pairs_in_force(year: int, root: Path | str | None = None, folder: Path | str | None = None) -> set[frozenset]:
@@ -239,16 +245,17 @@ def pairs_in_force(year: int, root: Path | str | None = None, folder: Path | str
 
     allrtas = pd.read_csv(source_file(RTA_FOLDER, "wto_rta_allrtas.csv", root=root), dtype=str, keep_default_na=False)
     start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+    iso = _iso_of_names(list(allrtas["Current signatories"]) + list(allrtas["Original signatories"]))
     pairs: set[frozenset] = set()
     for _, r in allrtas.iterrows():
         eif = pd.to_datetime(r["Date of Entry into Force (G)"] or None)
         out = pd.to_datetime(r["Inactive Date"] or None)
         if pd.isna(eif) or eif > end or (not pd.isna(out) and out <= start):
             continue
-        members = sorted(_parties(r["Current signatories"] or r["Original signatories"], year))
+        members = sorted(_parties(r["Current signatories"] or r["Original signatories"], year, iso))
         pairs |= {frozenset((a, b)) for k, a in enumerate(members) for b in members[k + 1 :]}
     table = in_force(year, folder)
-    eu = set(_parties("European Union", year))
+    eu = _parties("European Union", year, iso)
     for _, g in table.groupby("agreement"):
         members = set()
         for m in g["member"]:
