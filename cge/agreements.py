@@ -266,7 +266,7 @@ def pairs_in_force(year: int, root: Path | str | None = None, folder: Path | str
 
 
 # ------------------------------------------------------------------------------------------ MFN and margins
-def _cube_and_benchmark(bench):
+def _cube_and_benchmark(bench, root=None):
     """The benchmark, its cube (tariff year), treated tariffs and the cube -> model matrices."""
     from . import datasets
     from .sources.build import icio_to_model, treated_tariffs
@@ -275,7 +275,7 @@ def _cube_and_benchmark(bench):
     b = datasets.load(bench) if isinstance(bench, str) else bench
     meta = b.metadata
     year = int(meta["base_year"])
-    cube = read_cube(year)
+    cube = read_cube(year, root=root)
     members = meta["members"]
     rest = next(m for m, hs in members.items() if "ROW" in hs)
     of_country = {h: m for m, hs in members.items() for h in hs}
@@ -324,7 +324,7 @@ def country_mfn(cube, T: np.ndarray, pairs: set[frozenset], unions: dict[str, li
 
 
 def _pair_arrays(bench, root=None, folder=None):
-    b, cube, T, MC, MK, unions, tyear = _cube_and_benchmark(bench)
+    b, cube, T, MC, MK, unions, tyear = _cube_and_benchmark(bench, root)
     pairs = pairs_in_force(tyear, root=root, folder=folder)
     mfn_tab = country_mfn(cube, T, pairs, unions)
     N, K = len(cube.countries), len(cube.sectors)
