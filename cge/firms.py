@@ -414,7 +414,7 @@ def by_firm_size(bench: Benchmark, by_destination: bool = False) -> pd.DataFrame
     for g, dest in enumerate(econ):
         frames.append(pd.DataFrame({"exports": t.esr[:, g], "va_exports_direct": direct[:, g], "va_exports_indirect": indirect[:, g], "va_exports": direct[:, g] + indirect[:, g]}, index=idx).assign(destination=dest))
     out = pd.concat(frames).set_index("destination", append=True)
-    return out[out["exports"].groupby(level="region").transform("size") > 0]
+    return out[out.index.get_level_values("region") != out.index.get_level_values("destination")]
 
 
 def sme_shares(bench: Benchmark) -> pd.DataFrame:

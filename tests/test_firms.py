@@ -127,7 +127,7 @@ def test_sme_value_added_in_exports_adds_up(eastasia):
     sme = df.xs("sme", level="size")
     np.testing.assert_allclose(sme["va_exports"].sum(), (sme["va_exports_direct"] + sme["va_exports_indirect"]).sum(), rtol=1e-12)
     by_dest = by_firm_size(split, by_destination=True)
-    summed = by_dest.groupby(level=["region", "sector", "size"], sort=False).sum()
+    summed = by_dest.groupby(level=["region", "sector", "size"]).sum().reindex(df.index)
     np.testing.assert_allclose(summed["va_exports_indirect"].values, df["va_exports_indirect"].values, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(summed["exports"].values, df["exports"].values, rtol=1e-12, atol=1e-9)
     # sizes add up to the unsplit sector: output, value added, employment and gross exports
@@ -176,3 +176,23 @@ def test_split_benchmark_round_trips_on_disk(eastasia, tmp_path):
     assert back.metadata["firm_size"]["sector_of"] == split.metadata["firm_size"]["sector_of"]
     np.testing.assert_allclose(by_firm_size(back)["va_exports"], by_firm_size(split)["va_exports"], rtol=1e-9)
     assert cge.Benchmark.load("eastasia-small").split_firm_size(["services"]).sectors[-2:] == ["services_sme", "services_large"]
+
+
+@pytest.mark.solver
+def test_by_firm_size_reads_counterfactual_tables():
+    bench = split_firm_size(cge.Benchmark.load("eastasia-small"))
+    res = cge.Model(bench, backend="fast").solve(cge.Scenario(tariff=bench.tariff_0 * 0.5, name="half tariffs"))
+    table = res.mrio()
+    df = by_firm_size(table)
+    np.testing.assert_allclose(df["va_exports_direct"] + df["va_exports_indirect"], df["va_exports"], rtol=1e-12)
+    np.testing.assert_allclose(df["va_exports"].groupby(level="region", sort=False).sum().values, tiva(table.to_mrio())["EXGR_DVA"].values, rtol=1e-9)
+    # the cut moves the size shares: SME output share is no longer exactly the benchmark's
+    before, after = sme_shares(bench), sme_shares(table)
+    assert (after["output"] - before["output"]).abs().max() > 1e-4
+
+
+@pytest.mark.unit
+def test_readme_tables_are_what_the_script_writes():
+    from calibration import firm_size
+
+    assert firm_size.main(["--check"]) == 0
