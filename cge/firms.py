@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmark import Benchmark, BenchmarkError
-from .stages import merge_split, split_metadata
+from .stages import merge_split, split_benchmark, split_metadata
 
 SIZES = ("sme", "large")
 SIZE_LABELS = {"sme": "SMEs", "large": "large firms"}
@@ -259,20 +259,7 @@ def split_firm_size(
         "sector_of": sector_of,
         "size_of": {n: (z or "all") for n, z in zip(names, size)},
     }
-    return Benchmark.from_arrays(
-        bench.regions,
-        names,
-        z,
-        f,
-        {name: fp[..., n] for n, name in enumerate(bench.factors)},
-        tariffs=bench.tariff_0[:, origin],
-        employment=emp,
-        elasticities={k: v[origin] for k, v in bench.elasticities.items()},
-        groups=bench.groups,
-        agents=bench.agents,
-        metadata=meta,
-        employment_proxy=bench.employment_proxy,
-    )
+    return split_benchmark(bench, names, origin, z, f, fp, emp, meta)
 
 
 def _clip(x, lo, hi):

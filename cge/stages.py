@@ -113,6 +113,13 @@ def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", p
     sector_of = {names[n]: bench.sectors[origin[n]] for n in range(S2)}
     meta = split_metadata(bench, "stages", sector_of, origin)
     meta["stages"] = {"rule": rule, "parts_cap": float(parts_cap), "sectors": sectors, "sector_of": sector_of}
+    return split_benchmark(bench, names, origin, z, f, fp, emp, meta)
+
+
+def split_benchmark(bench: Benchmark, names: list[str], origin: np.ndarray, z, f, fp, emp, meta: dict) -> Benchmark:
+    """The split table as a benchmark: new sectors ``names``, each taking the tariffs and elasticities
+    of its original sector ``origin[n]``. Shared by :func:`split_stages` and :func:`cge.firms.split_firm_size`.
+    """
     return Benchmark.from_arrays(
         bench.regions,
         names,
