@@ -56,7 +56,8 @@ sector's; ``metadata["firm_size"]`` records every parameter, target, source and 
 
 :func:`by_firm_size` accounts for SMEs' value added in exports on a split table (a benchmark or
 ``Results.mrio()``): direct and indirect exports of value added (Leontief value-added origin, as in
-:func:`cge.gvc.tiva`), by destination.
+:func:`cge.gvc.tiva`), by destination; :func:`firm_size_changes` sets a counterfactual against the
+benchmark.
 
 References
 ----------
@@ -404,6 +405,18 @@ def by_firm_size(bench: Benchmark, by_destination: bool = False) -> pd.DataFrame
     return out[out.index.get_level_values("region") != out.index.get_level_values("destination")]
 
 
+def firm_size_changes(before: Benchmark, after: Benchmark) -> pd.DataFrame:
+    """:func:`by_firm_size` of two tables of one split benchmark (the benchmark and ``Results.mrio()``),
+    side by side: columns ``(variable, table)`` with ``table`` in ``before``, ``after``, ``change``
+    (after - before) and ``pct`` (percent change; NaN where ``before`` is 0)."""
+    a, b = by_firm_size(before), by_firm_size(after)
+    if not a.index.equals(b.index):
+        raise BenchmarkError("firm_size_changes: the two tables have different regions, sectors or sizes")
+    pct = (100.0 * (b - a) / a.where(a != 0)).astype(float)
+    out = pd.concat({"before": a, "after": b, "change": b - a, "pct": pct}, axis=1, names=["table", "variable"])
+    return out.swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
+
+
 def sme_shares(bench: Benchmark) -> pd.DataFrame:
     """By region: SME shares of output, value added, employment, gross exports and domestic value added in exports."""
     df = by_firm_size(bench)
@@ -427,4 +440,4 @@ def calibrated_shares(bench: Benchmark) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["region", "target"])
 
 
-__all__ = ["RULES", "SIZES", "by_firm_size", "calibrated_shares", "merge_firm_size", "size_mapping", "sme_shares", "split_firm_size", "targets"]
+__all__ = ["RULES", "SIZES", "by_firm_size", "calibrated_shares", "firm_size_changes", "merge_firm_size", "size_mapping", "sme_shares", "split_firm_size", "targets"]

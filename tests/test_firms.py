@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import cge
-from cge.firms import by_firm_size, calibrated_shares, merge_firm_size, size_mapping, sme_shares, split_firm_size, targets
+from cge.firms import by_firm_size, calibrated_shares, firm_size_changes, merge_firm_size, size_mapping, sme_shares, split_firm_size, targets
 from cge.gvc import tiva
 
 pytestmark = pytest.mark.skipif(not cge.firms.DATA.exists(), reason="needs ../shared/data/sme_shares")
@@ -113,6 +113,13 @@ def test_proportional_split_gives_both_sizes_the_sectors_structure():
     np.testing.assert_allclose(a[..., s], a[..., k], rtol=1e-12)
     np.testing.assert_allclose(split.fp_0[:, s] / split.output[:, s, None], split.fp_0[:, k] / split.output[:, k, None], rtol=1e-12)
     assert split.metadata["firm_size"]["adjusted"] == []
+    # regions left out of a stylised split are split proportionally
+    part = split_firm_size(bench, ["machinery_vehicles"], regions=["CHN"])
+    c, u = part.regions.index("CHN"), part.regions.index("USA")
+    a = part.z_0 / part.output[None, None]
+    np.testing.assert_allclose(a[:, :, u, s], a[:, :, u, k], rtol=1e-12)
+    assert np.abs(a[:, :, c, s] - a[:, :, c, k]).max() > 1e-3
+    assert part.metadata["firm_size"]["regions"] == ["CHN"]
 
 
 @pytest.mark.unit
@@ -189,6 +196,9 @@ def test_by_firm_size_reads_counterfactual_tables():
     # the cut moves the size shares: SME output share is no longer exactly the benchmark's
     before, after = sme_shares(bench), sme_shares(table)
     assert (after["output"] - before["output"]).abs().max() > 1e-4
+    ch = firm_size_changes(bench, table)
+    np.testing.assert_allclose(ch[("va_exports", "change")], df["va_exports"] - by_firm_size(bench)["va_exports"], rtol=1e-12, atol=1e-9)
+    assert ch[("exports", "change")].sum() > 0  # halving every tariff raises gross exports
 
 
 @pytest.mark.unit
