@@ -82,6 +82,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmark import Benchmark, BenchmarkError
+from .sources import shared_data_dir
 from .stages import merge_split, split_benchmark, split_metadata
 
 SIZES = ("sme", "large")
@@ -106,8 +107,9 @@ FILL_RULE = (
     "employment; OECD 2021: 40% of gross exports) with value added the mean of the developed economies "
     "in the file (USA 46%, DEU 54%). The EU reads Germany's figures (IfM Bonn / Eurostat SBS)."
 )
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sme_shares" / "sme_shares.csv"
-"""Default location of the SME statistics (outside the repository: ``../shared/data`` of the checkout's parent)."""
+DATA = ("sme_shares", "sme_shares.csv")
+"""Location of the SME statistics under the shared raw-data folder (:func:`cge.sources.shared_data_dir`:
+``$CGE_SHARED_DATA`` or ``../shared/data`` beside the repository)."""
 
 
 # ---------------------------------------------------------------------------------------- targets
@@ -122,7 +124,7 @@ def _number(text: str) -> float | None:
 
 def read_shares(path=None) -> list[dict]:
     """The rows of ``sme_shares.csv`` with a number (``value`` in percent parsed into ``share``, a fraction)."""
-    path = Path(path) if path is not None else DATA
+    path = Path(path) if path is not None else shared_data_dir().joinpath(*DATA)
     if not path.exists():
         raise BenchmarkError(f"split_firm_size: SME statistics not found at {path}; pass data=<path to sme_shares.csv>")
     with path.open(newline="", encoding="utf-8") as fh:
@@ -190,7 +192,7 @@ def split_firm_size(
     """``bench`` with each of ``sectors`` (default: every sector not in :data:`SERVICES`) split into SMEs and large firms.
 
     ``regions`` (default all) are calibrated by ``rule`` (see the module docstring); the others are
-    split proportionally. ``data``: path of ``sme_shares.csv`` (default :data:`DATA`). Raises
+    split proportionally. ``data``: path of ``sme_shares.csv`` (default: :data:`DATA` under the shared data folder). Raises
     :class:`cge.BenchmarkError` for unknown sectors or regions, bad parameters or a benchmark split
     already.
     """

@@ -11,8 +11,9 @@ import pytest
 import cge
 from cge.firms import by_firm_size, calibrated_shares, firm_size_changes, merge_firm_size, size_mapping, sme_shares, split_firm_size, targets
 from cge.gvc import tiva
+from cge.sources import has_shared_data
 
-pytestmark = pytest.mark.skipif(not cge.firms.DATA.exists(), reason="needs ../shared/data/sme_shares")
+pytestmark = pytest.mark.skipif(not has_shared_data(*cge.firms.DATA), reason="needs ../shared/data/sme_shares")
 
 
 @pytest.fixture(scope="module", params=["eastasia-2011", "eastasia-small"])
