@@ -9,6 +9,7 @@ The public API::
     res.welfare(); res.employment(); res.mrio(); res.tidy()
     cge.sweep(bench, scenarios, draws, jobs=2)    # many solves (cge.sensitivity), tidy frames
     staged = cge.split_stages(bench, ["machinery"])  # parts and assembly stages (cge.stages)
+    sized = cge.split_firm_size(bench)              # SMEs and large firms (cge.firms)
 """
 
 __version__ = "0.1.0"
@@ -17,6 +18,7 @@ from .benchmark import Benchmark, BenchmarkError  # noqa: E402
 from .calibrate import CalibrationError  # noqa: E402
 from .closure import Closure, ClosureError  # noqa: E402
 from .deficits import purge_deficits  # noqa: E402
+from .firms import merge_firm_size, split_firm_size  # noqa: E402
 from .instruments import InstrumentError, Instruments  # noqa: E402
 from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError  # noqa: E402
@@ -38,8 +40,10 @@ __all__ = [
     "ScenarioError",
     "SolveError",
     "__version__",
+    "merge_firm_size",
     "merge_stages",
     "purge_deficits",
+    "split_firm_size",
     "split_stages",
     "sweep",
 ]

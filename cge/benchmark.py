@@ -522,6 +522,12 @@ class Benchmark:
 
         return split_stages(self, sectors, rule=rule, parts_cap=parts_cap)
 
+    def split_firm_size(self, sectors=None, regions=None, **options) -> "Benchmark":
+        """This benchmark with ``sectors`` split into SMEs and large firms (:func:`cge.firms.split_firm_size`)."""
+        from .firms import split_firm_size
+
+        return split_firm_size(self, sectors, regions, **options)
+
     # ------------------------------------------------------------------ views
     def to_mrio(self, groups: dict[str, list[str]] | None = None) -> MRIO:
         """The table as a :class:`cge.gvc.MRIO` (a :class:`cge.mrio.MRIOTable`), ready for GVC accounting.

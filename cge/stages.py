@@ -111,16 +111,15 @@ def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", p
     emp = None if bench.employment is None else bench.employment[:, origin] * w_col
 
     sector_of = {names[n]: bench.sectors[origin[n]] for n in range(S2)}
-    meta = dict(bench.metadata)
-    meta["name"] = f"{meta.get('name', 'benchmark')}-stages"
+    meta = split_metadata(bench, "stages", sector_of, origin)
     meta["stages"] = {"rule": rule, "parts_cap": float(parts_cap), "sectors": sectors, "sector_of": sector_of}
-    if isinstance(meta.get("sector_labels"), dict):  # display names: "Machinery (parts)"
-        old = meta["sector_labels"]
-        meta["sector_labels"] = {n: old[j] + ("" if n == j else f" ({n.removeprefix(j + '_')})") for n, j in sector_of.items() if j in old}
-    if isinstance(meta.get("elasticity_sets"), dict):  # stored published sets: the sector's values for both stages
-        meta["elasticity_sets"] = {name: _by_sector(entry, origin, bench.n_sectors) for name, entry in meta["elasticity_sets"].items()}
-    if isinstance(meta.get("sector_members"), dict):  # source sectors of each stage: those of its sector
-        meta["sector_members"] = {n: meta["sector_members"][j] for n, j in sector_of.items() if j in meta["sector_members"]}
+    return split_benchmark(bench, names, origin, z, f, fp, emp, meta)
+
+
+def split_benchmark(bench: Benchmark, names: list[str], origin: np.ndarray, z, f, fp, emp, meta: dict) -> Benchmark:
+    """The split table as a benchmark: new sectors ``names``, each taking the tariffs and elasticities
+    of its original sector ``origin[n]``. Shared by :func:`split_stages` and :func:`cge.firms.split_firm_size`.
+    """
     return Benchmark.from_arrays(
         bench.regions,
         names,
@@ -135,6 +134,26 @@ def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", p
         metadata=meta,
         employment_proxy=bench.employment_proxy,
     )
+
+
+def split_metadata(bench: Benchmark, key: str, sector_of: dict[str, str], origin: np.ndarray, labels: dict[str, str] | None = None) -> dict:
+    """Metadata of a benchmark whose sectors are split into parts (``sector_of``: new -> original).
+
+    The name gains ``-<key>``; display names become "Machinery (parts)" (the part of the new label
+    after ``<sector>_``, or ``labels[part]``); stored elasticity sets and source sectors of each
+    part are its sector's. Shared by :func:`split_stages` and :func:`cge.firms.split_firm_size`.
+    """
+    meta = dict(bench.metadata)
+    meta["name"] = f"{meta.get('name', 'benchmark')}-{key}"
+    if isinstance(meta.get("sector_labels"), dict):
+        old, labels = meta["sector_labels"], labels or {}
+        part = {n: n.removeprefix(j + "_") for n, j in sector_of.items()}
+        meta["sector_labels"] = {n: old[j] + ("" if n == j else f" ({labels.get(part[n], part[n])})") for n, j in sector_of.items() if j in old}
+    if isinstance(meta.get("elasticity_sets"), dict):
+        meta["elasticity_sets"] = {name: _by_sector(entry, origin, bench.n_sectors) for name, entry in meta["elasticity_sets"].items()}
+    if isinstance(meta.get("sector_members"), dict):
+        meta["sector_members"] = {n: meta["sector_members"][j] for n, j in sector_of.items() if j in meta["sector_members"]}
+    return meta
 
 
 def _assembly_shares(bench: Benchmark, split: list[int], rule: str, cap: float) -> tuple[np.ndarray, np.ndarray]:
@@ -182,25 +201,32 @@ def stage_mapping(bench: Benchmark) -> dict[str, str]:
 
 def merge_stages(bench: Benchmark) -> Benchmark:
     """The stages of a split benchmark summed back into their sectors: the original table."""
+    return merge_split(bench, "stages", stage_mapping(bench))
+
+
+def merge_split(bench: Benchmark, key: str, mapping: dict[str, str]) -> Benchmark:
+    """A benchmark split by :func:`split_metadata` (``mapping``: new sector -> original) summed back.
+
+    Shared by :func:`merge_stages` and :func:`cge.firms.merge_firm_size`.
+    """
     from .aggregate import _ordered, aggregate
 
-    mapping = stage_mapping(bench)
     originals = list(dict.fromkeys(mapping.values()))
     merged = aggregate(bench, sectors=_ordered(mapping, originals))
-    # both stages carry the sector's tariffs (also on routes without flows, which averaging would
-    # zero), elasticities and metadata entries: take the first stage's
+    # every part carries the sector's tariffs (also on routes without flows, which averaging would
+    # zero), elasticities and metadata entries: take the first part's
     first = [list(mapping.values()).index(j) for j in originals]
     merged.tariff_0 = bench.tariff_0[:, first].copy()
     merged.elasticities = {k: v[first].copy() for k, v in bench.elasticities.items()}
     merged.validate()
-    meta = {k: v for k, v in bench.metadata.items() if k not in ("stages", "aggregated_from")}
+    meta = {k: v for k, v in bench.metadata.items() if k not in (key, "aggregated_from")}
     if isinstance(meta.get("sector_labels"), dict):
-        meta["sector_labels"] = {j: meta["sector_labels"][bench.sectors[n]].removesuffix(" (parts)") for j, n in zip(originals, first) if bench.sectors[n] in meta["sector_labels"]}
+        meta["sector_labels"] = {j: meta["sector_labels"][bench.sectors[n]].rsplit(" (", 1)[0] if bench.sectors[n] != j else meta["sector_labels"][j] for j, n in zip(originals, first) if bench.sectors[n] in meta["sector_labels"]}
     if isinstance(meta.get("sector_members"), dict):
         meta["sector_members"] = {j: meta["sector_members"][bench.sectors[n]] for j, n in zip(originals, first) if bench.sectors[n] in meta["sector_members"]}
     if isinstance(meta.get("elasticity_sets"), dict):
         meta["elasticity_sets"] = {name: _by_sector(entry, first, bench.n_sectors) for name, entry in meta["elasticity_sets"].items()}
-    meta["name"] = bench.metadata.get("name", "benchmark").removesuffix("-stages")
+    meta["name"] = bench.metadata.get("name", "benchmark").removesuffix(f"-{key}")
     merged.metadata = meta
     return merged
 
