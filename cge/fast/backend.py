@@ -154,7 +154,7 @@ class FastBackend:
 
     # ------------------------------------------------------------------ extraction
     def solution_arrays(self) -> dict:
-        L, P, st = self.layout, self.params, self.state
+        L, P, st = self.layout, self.params, self.system.flows(self.state)
         R, S, F = P.fp_0.shape
         fd = np.zeros((R, S, F))
         fd[L.use_s, L.use_j, L.use_f] = st.FD

@@ -38,6 +38,7 @@ skipped when their coefficients vanish (Leontief ``sigma_top = sigma_int = 0`` a
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import SimpleNamespace
 
 import numpy as np
@@ -73,6 +74,11 @@ def ces_index(sigma, terms, exists=None):
     return out
 
 
+def _inverse(a, mask):
+    """``1 / a`` where ``mask``, 0 elsewhere."""
+    return np.divide(1.0, a, out=np.zeros(a.shape), where=mask)
+
+
 def _same_commodity(x, y):
     """``out[i, r, q] = sum_{s, b} x[r, i, s, b] y[q, i, s, b]``: one product per commodity.
 
@@ -83,24 +89,44 @@ def _same_commodity(x, y):
 
 
 class FlowInstruments:
-    """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``."""
+    """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``.
+
+    Evaluations read them per use (``[r, i, s, use]``: a buyer's delivered price depends on its use
+    only); the per-buyer arrays that the Jacobian and the full-model check read are built when
+    first asked for.
+    """
 
     def __init__(self, layout, inst):
-        use = layout.use
+        self.layout = layout
         self.source = inst
         self.numeraire_value = inst.numeraire_value
-        # fancy indexing on the last axis leaves the buyer axis outermost in memory: make the
-        # flow-layout arrays contiguous, as every evaluation runs over them
-        self.t_b = np.ascontiguousarray(inst.tariff[..., use])
-        self.tau_b = np.ascontiguousarray(inst.iceberg[..., use])
-        kappa = self.tau_b * (1.0 + self.t_b) / (1.0 + layout.params.tariff_0)
-        self.kappa = kappa
-        self.lnkappa = np.log(kappa)
+        n_use = layout.tariff_0_u.shape[-1]
+        self.t_u = np.ascontiguousarray(np.asarray(inst.tariff, dtype=float)[..., :n_use])
+        self.tau_u = np.ascontiguousarray(np.asarray(inst.iceberg, dtype=float)[..., :n_use])
+        self.kappa_u = self.tau_u * (1.0 + self.t_u) / (1.0 + layout.tariff_0_u)
         if layout.common:
-            self.kappa_c = kappa[..., 0]  # the same for every buyer under common sourcing
+            self.kappa_c = self.kappa[..., 0]  # the same for every buyer under common sourcing
         self.to = np.where(layout.prod, inst.output_tax, 0.0)  # output tax (R, S)
         self.transfer = inst.transfer  # (R,) in units of the closure's transfer index
         self.markup = 1.0 + self.to
+
+    @cached_property
+    def t_b(self):
+        # fancy indexing on the last axis leaves the buyer axis outermost in memory: make the
+        # flow-layout arrays contiguous, as every pass runs over them
+        return np.ascontiguousarray(self.t_u[..., self.layout.use])
+
+    @cached_property
+    def tau_b(self):
+        return np.ascontiguousarray(self.tau_u[..., self.layout.use])
+
+    @cached_property
+    def kappa(self):
+        return self.tau_b * (1.0 + self.t_b) / (1.0 + self.layout.params.tariff_0)
+
+    @cached_property
+    def lnkappa(self):
+        return np.log(self.kappa)
 
 
 class System:
@@ -127,11 +153,10 @@ class System:
         return np.ones(self.lay.n)
 
     # ------------------------------------------------------------------ prices
-    def prices(self, p, w, inst):
+    def prices(self, p, w, inst, st=None):
         """Every price index as a closed form of producer and factor prices."""
         L = self.lay
-        R, S = L.R, L.S
-        st = SimpleNamespace()
+        st = SimpleNamespace() if st is None else st
         st.lnpd = np.log(p)[:, :, None, None] + inst.lnkappa
         st.pd = np.exp(st.lnpd)
         if L.common:
@@ -141,6 +166,13 @@ class System:
         else:
             st.PM = ces_index(L.sig_mm[:, None, None], [(L.th_M, st.pd, 0)], exists=L.nest)
         st.PA = ces_index(L.sig_dm[:, None, None], [(L.th_dir, st.pd, 0), (L.th_nest, st.PM, None)], exists=L.comp)
+        self._buyer_prices(st, w)
+        return st
+
+    def _buyer_prices(self, st, w):
+        """Buyer price indices, value-added price and unit cost from the Armington prices ``st.PA``."""
+        L = self.lay
+        R, S = L.R, L.S
         st.PB = ces_index(L.sig_c, [(L.th_B, st.PA, 0)], exists=L.buyer)
         st.PINT, st.PFD = st.PB[:, :S], st.PB[:, S:]
         wu = np.ones((R, S, L.F))
@@ -151,12 +183,36 @@ class System:
 
     # ------------------------------------------------------------------ the whole state
     def evaluate(self, x, inst):
-        """Prices, quantities and residual vector at ``x`` (a namespace, reused by the Jacobian)."""
+        """Prices, quantities and residual vector at ``x`` (a namespace, reused by the Jacobian).
+
+        With sourcing by agent, flows enter as contractions of the benchmark flows with per-use
+        prices and per-buyer weights (:meth:`_agent_flows`); the per-buyer flow arrays are built
+        only when the Jacobian or the solution asks for them (:meth:`flows`).
+        """
+        L = self.lay
+        p, y, w, inc, ls = self.unpack(x)
+        st = SimpleNamespace()
+        st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        if L.common:
+            self.prices(p, w, inst, st)
+        else:
+            self._agent_prices(st, inst)
+        self._quantities(st)
+        if L.common:
+            self._common_quantities(st, inst)
+            self.flows(st)
+            sold = st.U.sum(axis=(2, 3))
+            revenue = st.T.sum(axis=(0, 1, 3)) * L.params.income_0
+        else:
+            sold, revenue = self._agent_flows(st, inst)
+        st.residual = self._residual(st, inst, sold, revenue)
+        return st
+
+    def _quantities(self, st):
+        """Buyer quantity indices, composite demands and factor demands."""
         L = self.lay
         R, S = L.R, L.S
-        p, y, w, inc, ls = self.unpack(x)
-        st = self.prices(p, w, inst)
-        st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        y, w, inc = st.y, st.w, st.inc
         # buyer quantity index and composite demand
         qb = np.zeros((R, L.B))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,23 +222,117 @@ class System:
         ratio = st.PB[None] / st.PA
         st.QA = np.where(L.comp, qb[None] * np.power(ratio, L.sig_c[None]), 0.0)
         st.lnPA = np.log(st.PA)
-        lnPM = np.log(st.PM)
-        sdm = L.sig_dm[None, :, None, None]
-        if L.common:
-            self._common_quantities(st, inst)
-        else:
-            lnh = sdm * st.lnPA[None] + L.coef_pm * lnPM[None] - L.sig_flow * st.lnpd
-            h = np.exp(lnh)
-            st.h = h
-            st.Zb = L.d_0 * st.QA[None] * h
         # factor demands
         ratio_va = np.where(L.has_va, st.c / st.PVA, 1.0)
         st.VAQ = y * np.power(ratio_va, L.sig_top)
         wk = w[L.use_k]
         pva_u = st.PVA[L.use_s, L.use_j]
         st.FD = L.use_fp0 * st.VAQ[L.use_s, L.use_j] * np.power(pva_u / wk, L.sig_va[L.use_s, L.use_j])
-        st.residual = self._residual(st, inst)
+
+    def flows(self, st):
+        """Per-buyer delivered prices ``pd``, demand terms ``h``, flows ``Zb`` and their shares ``U``, ``T`` at ``st``."""
+        if getattr(st, "U", None) is not None:
+            return st
+        L, P, inst = self.lay, self.lay.params, st.inst
+        if not L.common:
+            st.lnpd = np.log(st.p)[:, :, None, None] + inst.lnkappa
+            st.pd = np.exp(st.lnpd)
+            sdm = L.sig_dm[None, :, None, None]
+            lnh = sdm * st.lnPA[None] + L.coef_pm * np.log(st.PM)[None] - L.sig_flow * st.lnpd
+            st.h = np.exp(lnh)
+            st.Zb = L.d_0 * st.QA[None] * st.h
+        st.U = inst.tau_b * st.Zb / L.x_0[:, :, None, None]
+        st.T = inst.t_b * st.p[:, :, None, None] * inst.tau_b * st.Zb / P.income_0[None, None, :, None]
         return st
+
+    # ------------------------------------------------------------------ sourcing by agent: contractions
+    def _transform(self, sigma, price):
+        """``price^(1 - sigma)``, or ``ln price`` where ``sigma = 1``: the terms a CES index sums."""
+        cd = sigma == 1.0
+        if not cd.any():
+            return np.power(price, 1.0 - sigma)
+        return np.where(cd, np.log(price), np.power(price, np.where(cd, 1.0, 1.0 - sigma)))
+
+    def _index(self, sigma, acc):
+        """The CES index from its sum of terms (the inverse of :meth:`_transform` on the sum)."""
+        cd = sigma == 1.0
+        if not cd.any():
+            return np.power(acc, 1.0 / (1.0 - sigma))
+        return np.where(cd, np.exp(acc), np.power(acc, 1.0 / np.where(cd, 1.0, 1.0 - sigma)))
+
+    def _over_exporters(self, f):
+        """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-use array ``f``."""
+        L = self.lay
+        out = np.empty(L.comp.shape)
+        for u, g in L.use_groups:
+            out[:, :, g] = np.einsum("risb,ris->isb", L.d_0[..., g], f[..., u])
+        return out
+
+    def _own_region(self, f):
+        """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
+        L = self.lay
+        ar = np.arange(L.R)
+        fd = f[ar, :, ar, :].transpose(1, 0, 2)  # [i, s, use]
+        return self.d_own * fd[:, :, L.use]
+
+    def _over_buyers(self, v):
+        """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v``."""
+        L = self.lay
+        out = np.empty(L.tariff_0_u.shape)
+        for u, g in L.use_groups:
+            out[..., u] = np.einsum("risb,isb->ris", L.d_0[..., g], v[..., g])
+        return out
+
+    def _agent_prices(self, st, inst):
+        """Import and Armington price indices as contractions of per-use delivered prices with benchmark flows.
+
+        A buyer's delivered price ``p kappa`` depends on its use only, so its CES terms are raised
+        to powers per use; ``th_M = v_0 / m_0`` and ``th_dir = v_0 / qa_0`` with ``v_0 = d_0 (1 + t^0)``
+        turn the sums over exporters into contractions with ``d_0``.
+        """
+        L = self.lay
+        if not hasattr(self, "d_own"):
+            P = L.params
+            ar = np.arange(L.R)
+            self.d_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
+            self.w_0 = 1.0 + L.tariff_0_u
+            self.w_0_imports = self.w_0 * L.offdiag[:, None, :, None]
+            self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
+            self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
+        sig_m, sig_d = L.sig_mm[None, :, None, None], L.sig_dm[None, :, None, None]
+        st.pdu = st.p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            acc = self._over_exporters(self._transform(sig_m, st.pdu) * self.w_0_imports) * self.inv_m0
+            st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], acc), 1.0)
+            fd = self._transform(sig_d, st.pdu) * self.w_0
+            own = np.where(L.nest, self._own_region(fd), self._over_exporters(fd))
+            acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
+            st.PA = np.where(L.comp, self._index(L.sig_dm[:, None, None], acc), 1.0)
+        self._buyer_prices(st, st.w)
+
+    def _agent_flows(self, st, inst):
+        """Deliveries of each producer (relative to output) and tariff revenue of each region, as contractions.
+
+        ``z = QA (PA / pd)^sigma_dm`` for direct flows and ``QA (PA / PM)^sigma_dm (PM / pd)^sigma_mm``
+        for nested imports: a per-buyer factor times a per-use power of the delivered price.
+        """
+        L, P = self.lay, self.lay.params
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a = st.QA * np.exp(sdm * st.lnPA)
+        a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
+        a_dir = np.where(L.nest, 0.0, a)
+        c_imp = self._over_buyers(a_imp)
+        c_dir = self._over_buyers(a_dir)
+        ar = np.arange(L.R)
+        c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
+        for u, g in L.use_groups:
+            c_dir[ar, :, ar, u] = (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2).T
+        z = np.power(st.pdu, -L.sig_mm[None, :, None, None]) * c_imp
+        z += np.power(st.pdu, -L.sig_dm[None, :, None, None]) * c_dir
+        z *= inst.tau_u
+        sold = z.sum(axis=(2, 3)) / L.x_0
+        revenue = ((z * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
+        return sold, revenue
 
     def _common_quantities(self, st, inst):
         """Common sourcing: one import composite per (commodity, importer), allocated to buyers."""
@@ -213,14 +363,13 @@ class System:
         return D, dm
 
     # ------------------------------------------------------------------ residuals
-    def _residual(self, st, inst):
+    def _residual(self, st, inst, sold, revenue):
+        """Reduced residuals, given the deliveries of each producer ``sold`` (relative to output) and each region's tariff revenue."""
         L, P = self.lay, self.lay.params
         R = L.R
-        st.U = inst.tau_b * st.Zb / L.x_0[:, :, None, None]
-        st.T = inst.t_b * st.p[:, :, None, None] * inst.tau_b * st.Zb / P.income_0[None, None, :, None]
         res = np.empty(L.n)
         res[L.row_zp : L.row_zp + L.N] = (st.p - inst.markup * st.c).ravel()[L.prod_idx]
-        excess = (st.y - st.U.sum(axis=(2, 3))).ravel()[L.prod_idx]
+        excess = (st.y - sold).ravel()[L.prod_idx]
         st.walras_excess = float(excess[L.walras_pos])
         excess[L.walras_pos] = self.numeraire_residual(st, inst)
         res[L.row_mk : L.row_mk + L.N] = excess
@@ -235,7 +384,7 @@ class System:
         demand = np.bincount(L.use_k, weights=st.FD * L.fm_coef, minlength=L.K)
         res[L.row_fm : L.row_fm + L.K] = demand - supply
         factor_income = np.bincount(L.use_s, weights=st.w[L.use_k] * st.FD, minlength=R)
-        st.revenue = st.T.sum(axis=(0, 1, 3)) * P.income_0
+        st.revenue = revenue
         st.output_tax_revenue = (inst.to * st.c * st.y * P.x_0).sum(axis=1)
         st.transfer_index = L.closure.transfer_index(inst.numeraire_value, st.inc * P.income_0, P.income_0)
         income = factor_income + st.revenue + st.output_tax_revenue + inst.transfer * st.transfer_index
@@ -272,6 +421,7 @@ class System:
         zp, mk, fm, ib, lsr = L.row_zp, L.row_mk, L.row_fm, L.row_ib, L.row_ls
         p_prod = st.p.ravel()[prod]
         y_prod = st.y.ravel()[prod]
+        self.flows(st)
         D, dm = self._price_derivatives(st)
 
         # ---- price block: Shephard's lemma
