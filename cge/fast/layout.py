@@ -42,14 +42,15 @@ class Layout:
         self.R, self.S, self.F, self.A, self.B = R, S, F, A, B
         self.common = P.sourcing.shared_import_mix
         self.use = P.use_of_buyer
-        # buyers of each use (a slice of the buyer axis where they are adjacent) and the benchmark
+        # buyers of each use (a slice of the buyer axis: sectors, then agents) and the benchmark
         # tariff of each use: per-use arrays [r, i, s, use] meet flows through these
         n_use = int(self.use.max()) + 1
         self.use_groups = []
         for u in range(n_use):
             idx = np.flatnonzero(self.use == u)
-            adjacent = len(idx) and idx[-1] - idx[0] + 1 == len(idx)
-            self.use_groups.append((u, slice(int(idx[0]), int(idx[-1]) + 1) if adjacent else idx))
+            if len(idx):
+                assert idx[-1] - idx[0] + 1 == len(idx), "the buyers of one use are adjacent"
+                self.use_groups.append((u, slice(int(idx[0]), int(idx[-1]) + 1)))
         first = [int(np.flatnonzero(self.use == u)[0]) if (self.use == u).any() else 0 for u in range(n_use)]
         self.tariff_0_u = np.ascontiguousarray(P.tariff_0[..., first])
         self.offdiag = ~np.eye(R, dtype=bool)

@@ -234,15 +234,26 @@ class System:
         if getattr(st, "U", None) is not None:
             return st
         L, P, inst = self.lay, self.lay.params, st.inst
-        if not L.common:
-            st.lnpd = np.log(st.p)[:, :, None, None] + inst.lnkappa
-            st.pd = np.exp(st.lnpd)
-            sdm = L.sig_dm[None, :, None, None]
-            lnh = sdm * st.lnPA[None] + L.coef_pm * np.log(st.PM)[None] - L.sig_flow * st.lnpd
-            st.h = np.exp(lnh)
-            st.Zb = L.d_0 * st.QA[None] * st.h
-        st.U = inst.tau_b * st.Zb / L.x_0[:, :, None, None]
-        st.T = inst.t_b * st.p[:, :, None, None] * inst.tau_b * st.Zb / P.income_0[None, None, :, None]
+        shape = L.d_0.shape
+        if not L.common:  # h = PA^sdm pd^-sdm (direct), PA^sdm PM^(smm - sdm) pd^-smm (nested imports)
+            sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+            a_dir = np.exp(sdm * st.lnPA)
+            a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
+            g_dir = np.power(st.pdu, -L.sig_dm[None, :, None, None])
+            g_imp = np.power(st.pdu, -L.sig_mm[None, :, None, None])
+            st.h = h = np.empty(shape)
+            st.Zb = np.empty(shape)
+            for u, g in L.use_groups:
+                np.multiply(a_dir[None, :, :, g], g_dir[..., u, None], out=h[..., g])
+                np.copyto(h[..., g], a_imp[None, :, :, g] * g_imp[..., u, None], where=L.imp[..., g])
+            np.multiply(h, st.QA[None], out=st.Zb)
+            st.Zb *= L.d_0
+        to_u = inst.tau_u / L.x_0[:, :, None, None]
+        to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        st.U, st.T = np.empty(shape), np.empty(shape)
+        for u, g in L.use_groups:
+            np.multiply(st.Zb[..., g], to_u[..., u, None], out=st.U[..., g])
+            np.multiply(st.Zb[..., g], to_t[..., u, None], out=st.T[..., g])
         return st
 
     # ------------------------------------------------------------------ sourcing by agent: contractions
@@ -357,7 +368,10 @@ class System:
             D = L.th_dir * st.h * inst.kappa + (L.th_nest * st.dan)[None] * dmc[..., None]
             dm = np.where(L.nest[None] & L.offdiag[:, None, :, None], (dmc / st.PMc[None])[..., None], 0.0)
         else:
-            D = L.th_A * st.h * inst.kappa
+            D = np.empty(L.d_0.shape)
+            for u, g in L.use_groups:
+                np.multiply(L.th_A[..., g], inst.kappa_u[..., u, None], out=D[..., g])
+            D *= st.h
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
             dm = np.where(L.imp, D / (da_nest * st.PM)[None], 0.0)
         return D, dm
