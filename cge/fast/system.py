@@ -443,7 +443,10 @@ class System:
             pb_pa = np.where(L.comp, L.th_B * np.power(st.PB[None] / st.PA, L.sig_c[None]), 0.0)  # dPB/dPA [i, s, b]
             c_pint = np.where(L.has_int, L.th_int * np.power(st.c / st.PINT, L.sig_top), 0.0)
             c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
-        jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)[:, prod]  # dPB[s, b] / dp
+        every = N == RS  # every region produces every good: no selection of producers needed
+        jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
+        if not every:
+            jpb = jpb[:, prod]
         sec_rows = (prod // S) * B + prod % S
         jc_p = c_pint.ravel()[prod][:, None] * jpb[sec_rows]
         wk = st.w[L.use_k]
@@ -460,19 +463,21 @@ class System:
         # ---- goods markets
         U = st.U
         J[mk + idx, cy + idx] = 1.0
-        uy = U[..., :S].reshape(RS, RS)[np.ix_(prod, prod)]
-        J[mk : mk + N, cy : cy + N] -= uy / y_prod[None, :]
+        uy = U[..., :S].reshape(RS, RS)
+        uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
+        J[mk : mk + N, cy : cy + N] -= uy
+        del uy
         J[mk : mk + N, ci : ci + R] = -(U[..., S:].sum(axis=3) / st.inc[None, None, :]).reshape(RS, R)[prod]
-        y1 = D / st.PA[None]
-        x1 = U * L.coef_pa[None]
-        blocks = _same_commodity(x1, y1)
+        coef_pa = L.coef_pa / st.PA  # d ln PA = D / PA dp
+        blocks = _same_commodity(U * coef_pa[None], D)
         if L.coef_pm.any():
             blocks += _same_commodity(U * L.coef_pm, dm)
-        full = np.zeros((R, S, R, S))
-        ar = np.arange(S)
-        full[:, ar, :, ar] = blocks
-        own = (U * L.sig_flow).sum(axis=(2, 3)).ravel()[prod] / p_prod
-        J[mk : mk + N, cp : cp + N] = -full.reshape(RS, RS)[np.ix_(prod, prod)]
+        # the same-commodity blocks (r, i) x (q, i), scattered into the (empty) price columns
+        pos = L.prod_pos.reshape(R, S).T  # [i, r]: position of each producer, -1 for none
+        rows, cols = np.broadcast_arrays(pos[:, :, None], pos[:, None, :])
+        ok = (rows >= 0) & (cols >= 0)
+        J[mk + rows[ok], cp + cols[ok]] = -blocks[ok]
+        own = np.einsum("risb,risb->ri", U, L.sig_flow).ravel()[prod] / p_prod
         J[mk + idx, cp + idx] += own
 
         # ---- income balance
@@ -485,12 +490,11 @@ class System:
         reg = prod // S
         J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
         TA = T.sum(axis=0)  # [i, s, b]
-        coef = TA * L.coef_pa
-        jp = np.einsum("isb,qisb->sqi", coef, y1)
+        jp = np.einsum("isb,qisb->sqi", TA * coef_pa, D)
         if L.coef_pm.any():
             pm_coef = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)
             jp += np.einsum("isb,qisb->sqi", TA * pm_coef, dm)
-        jp += ((T * (1.0 - L.sig_flow)).sum(axis=3) / st.p[:, :, None]).transpose(2, 0, 1)
+        jp += ((T.sum(axis=3) - np.einsum("risb,risb->ris", T, L.sig_flow)) / st.p[:, :, None]).transpose(2, 0, 1)
         J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
         # factor income: the direct term w -> w * FD (the FD terms follow with the factor markets)
         np.add.at(J, (ib + L.use_s, cw + L.use_k), -st.FD / P.income_0[L.use_s])
