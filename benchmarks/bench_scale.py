@@ -15,6 +15,8 @@ Columns:
 * ``eval ms``: one residual evaluation at the solution (best of several); ``minimal ms``: a minimal
   pass over the same flow array, one multiply-add over the benchmark flows ``d_0`` into a small
   result (``einsum("risb,isb->ris")``); ``x min`` their ratio;
+* a second line per case splits the solve into evaluations, Jacobians, factorisations and the
+  check of the full model;
 * ``LU s``: one dense LU factorisation of the Jacobian at the solution (LAPACK); ``floor s``: that LU
   plus the evaluations the solve made, at the measured cost of one; ``x floor``: solve / floor.
 
@@ -101,6 +103,7 @@ def measure(case: str, wiod: str) -> dict:
         "minimal": t_min,
         "lu": t_lu,
         "floor": t_lu + st.get("evaluations", 0) * t_eval,
+        "parts": {k: float(st.get(f"{k}_seconds", 0.0)) for k in ("evaluation", "jacobian", "factorisation", "check")},
         "utility": [float(u) for u in res.solution.utility],
     }
 
@@ -161,6 +164,9 @@ def main(argv=None):
     for case in cases:
         for tag, _ in checkouts:
             print(row(tag, results[case, tag]))
+        for tag, _ in checkouts:
+            parts = results[case, tag]["parts"]
+            print(f"{'':>10} {tag:>5} solve = " + " + ".join(f"{k}s {v:.2f}" for k, v in parts.items()) + " + other")
         if args.baseline:
             new, old = results[case, "new"], results[case, "old"]
             gap = max(abs(a - b) / abs(b) for a, b in zip(new["utility"], old["utility"]))
