@@ -207,9 +207,9 @@ class System:
         self._quantities(st)
         if L.common:
             self._common_quantities(st, inst)
-            self.flows(st)
-            sold = st.U.sum(axis=(2, 3))
-            revenue = st.T.sum(axis=(0, 1, 3)) * L.params.income_0
+            fl = self.flows(st)
+            sold = fl.U.sum(axis=(2, 3))
+            revenue = fl.T.sum(axis=(0, 1, 3)) * L.params.income_0
         else:
             sold, revenue = self._agent_flows(st, inst)
         st.residual = self._residual(st, inst, sold, revenue)
@@ -237,31 +237,35 @@ class System:
         st.FD = L.use_fp0 * st.VAQ[L.use_s, L.use_j] * np.power(pva_u / wk, L.sig_va[L.use_s, L.use_j])
 
     def flows(self, st):
-        """Per-buyer delivered prices ``pd``, demand terms ``h``, flows ``Zb`` and their shares ``U``, ``T`` at ``st``."""
-        if getattr(st, "U", None) is not None:
-            return st
+        """Per-buyer demand terms ``h``, flows ``Zb`` and their shares ``U`` (of output), ``T`` (of income) at ``st``.
+
+        A namespace of its own (not kept on the state): flow-size arrays live while they are used.
+        """
         L, P, inst = self.lay, self.lay.params, st.inst
         shape = L.d_0.shape
-        if not L.common:  # h = PA^sdm pd^-sdm (direct), PA^sdm PM^(smm - sdm) pd^-smm (nested imports)
+        fl = SimpleNamespace()
+        if L.common:
+            fl.h, fl.Zb = st.h, st.Zb
+        else:  # h = PA^sdm pd^-sdm (direct), PA^sdm PM^(smm - sdm) pd^-smm (nested imports)
             sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
             a_dir = np.exp(sdm * st.lnPA)
             a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
             g_dir = np.power(st.pdu, -L.sig_dm[None, :, None, None])
             g_imp = np.power(st.pdu, -L.sig_mm[None, :, None, None])
-            st.h = h = np.empty(shape)
-            st.Zb = np.empty(shape)
+            fl.h = h = np.empty(shape)
+            fl.Zb = np.empty(shape)
             for u, g in L.use_groups:
                 np.multiply(a_dir[None, :, :, g], g_dir[..., u, None], out=h[..., g])
                 np.copyto(h[..., g], a_imp[None, :, :, g] * g_imp[..., u, None], where=L.imp[..., g])
-            np.multiply(h, st.QA[None], out=st.Zb)
-            st.Zb *= L.d_0
+            np.multiply(h, st.QA[None], out=fl.Zb)
+            fl.Zb *= L.d_0
         to_u = inst.tau_u / L.x_0[:, :, None, None]
         to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
-        st.U, st.T = np.empty(shape), np.empty(shape)
+        fl.U, fl.T = np.empty(shape), np.empty(shape)
         for u, g in L.use_groups:
-            np.multiply(st.Zb[..., g], to_u[..., u, None], out=st.U[..., g])
-            np.multiply(st.Zb[..., g], to_t[..., u, None], out=st.T[..., g])
-        return st
+            np.multiply(fl.Zb[..., g], to_u[..., u, None], out=fl.U[..., g])
+            np.multiply(fl.Zb[..., g], to_t[..., u, None], out=fl.T[..., g])
+        return fl
 
     # ------------------------------------------------------------------ sourcing by agent: contractions
     def _transform(self, sigma, price):
@@ -367,18 +371,18 @@ class System:
         st.Zb = L.d_0 * st.QA[None] * h + total[..., None] * share[None] * L.offdiag[:, None, :, None]
         st.h, st.hc, st.dan = h, hc, dan
 
-    def _price_derivatives(self, st):
+    def _price_derivatives(self, st, h):
         """``D = dPA[i, s, b] / dp[r, i]`` and ``dPM / dp / PM`` on the flow layout (Shephard's lemma)."""
         L, inst = self.lay, st.inst
         if L.common:
             dmc = L.th_Mc * st.hc * inst.kappa_c  # d PM[i, s] / d p[r, i]
-            D = L.th_dir * st.h * inst.kappa + (L.th_nest * st.dan)[None] * dmc[..., None]
+            D = L.th_dir * h * inst.kappa + (L.th_nest * st.dan)[None] * dmc[..., None]
             dm = np.where(L.nest[None] & L.offdiag[:, None, :, None], (dmc / st.PMc[None])[..., None], 0.0)
         else:
             D = np.empty(L.d_0.shape)
             for u, g in L.use_groups:
                 np.multiply(L.th_A[..., g], inst.kappa_u[..., u, None], out=D[..., g])
-            D *= st.h
+            D *= h
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
             dm = np.where(L.imp, D / (da_nest * st.PM)[None], 0.0)
         return D, dm
@@ -442,8 +446,10 @@ class System:
         zp, mk, fm, ib, lsr = L.row_zp, L.row_mk, L.row_fm, L.row_ib, L.row_ls
         p_prod = st.p.ravel()[prod]
         y_prod = st.y.ravel()[prod]
-        self.flows(st)
-        D, dm = self._price_derivatives(st)
+        fl = self.flows(st)
+        D, dm = self._price_derivatives(st, fl.h)
+        U, T = fl.U, fl.T
+        del fl
 
         # ---- price block: Shephard's lemma
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -468,7 +474,6 @@ class System:
         J[zp : zp + N, cw : cw + K] = -markup * jc_w
 
         # ---- goods markets
-        U = st.U
         J[mk + idx, cy + idx] = 1.0
         uy = U[..., :S].reshape(RS, RS)
         uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
@@ -477,18 +482,25 @@ class System:
         J[mk : mk + N, ci : ci + R] = -(U[..., S:].sum(axis=3) / st.inc[None, None, :]).reshape(RS, R)[prod]
         coef_pa = L.coef_pa / st.PA  # d ln PA = D / PA dp
         blocks = _same_commodity(U * coef_pa[None], D)
-        if L.coef_pm.any():
-            blocks += _same_commodity(U * L.coef_pm, dm)
+        cpm = L.coef_pm_c  # [i, s, b]; on import cells only (r != s)
+        ar = np.arange(R)
+        if cpm.any():
+            x = U * cpm[None]
+            x[ar, :, ar, :] = 0.0
+            blocks += _same_commodity(x, dm)
+            del x
         # the same-commodity blocks (r, i) x (q, i), scattered into the (empty) price columns
         pos = L.prod_pos.reshape(R, S).T  # [i, r]: position of each producer, -1 for none
         rows, cols = np.broadcast_arrays(pos[:, :, None], pos[:, None, :])
         ok = (rows >= 0) & (cols >= 0)
         J[mk + rows[ok], cp + cols[ok]] = -blocks[ok]
-        own = np.einsum("risb,risb->ri", U, L.sig_flow).ravel()[prod] / p_prod
+        sig_flow = L.sig_dm[:, None, None] + cpm  # [i, s, b], sigma_dm on domestic cells
+        own = np.einsum("risb,isb->ri", U, sig_flow)
+        own[ar] -= (U[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
+        own = own.ravel()[prod] / p_prod
         J[mk + idx, cp + idx] += own
 
         # ---- income balance
-        T = st.T
         TB = T.sum(axis=(0, 1))  # [s, b]
         ridx = np.arange(R)
         J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
@@ -498,10 +510,11 @@ class System:
         J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
         TA = T.sum(axis=0)  # [i, s, b]
         jp = np.einsum("isb,qisb->sqi", TA * coef_pa, D)
-        if L.coef_pm.any():
-            pm_coef = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)
-            jp += np.einsum("isb,qisb->sqi", TA * pm_coef, dm)
-        jp += ((T.sum(axis=3) - np.einsum("risb,risb->ris", T, L.sig_flow)) / st.p[:, :, None]).transpose(2, 0, 1)
+        if cpm.any():
+            jp += np.einsum("isb,qisb->sqi", TA * cpm, dm)
+        t_sig = np.einsum("risb,isb->ris", T, sig_flow)
+        t_sig[ar, :, ar] -= (T[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
+        jp += ((T.sum(axis=3) - t_sig) / st.p[:, :, None]).transpose(2, 0, 1)
         J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
         # factor income: the direct term w -> w * FD (the FD terms follow with the factor markets)
         np.add.at(J, (ib + L.use_s, cw + L.use_k), -st.FD / P.income_0[L.use_s])
