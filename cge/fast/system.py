@@ -117,19 +117,26 @@ class FlowInstruments:
         self.transfer = inst.transfer  # (R,) in units of the closure's transfer index
         self.markup = 1.0 + self.to
 
-    @cached_property
+    # flow-size arrays built each time they are asked for (once a solve, by the Jacobian under common
+    # sourcing and by the check of the full model), not kept
+    @property
     def t_b(self):
-        # fancy indexing on the last axis leaves the buyer axis outermost in memory: make the
-        # flow-layout arrays contiguous, as every pass runs over them
-        return np.ascontiguousarray(self.t_u[..., self.layout.use])
+        return self._per_buyer(self.t_u)
 
-    @cached_property
+    @property
     def tau_b(self):
-        return np.ascontiguousarray(self.tau_u[..., self.layout.use])
+        return self._per_buyer(self.tau_u)
 
-    @cached_property
+    @property
     def kappa(self):
-        return self.tau_b * (1.0 + self.t_b) / (1.0 + self.layout.params.tariff_0)
+        return self._per_buyer(self.kappa_u)
+
+    def _per_buyer(self, a):
+        """A per-use array ``[r, i, s, use]`` on the flow layout ``[r, i, s, b]`` (contiguous)."""
+        out = np.empty(a.shape[:3] + (len(self.layout.use),))
+        for u, g in self.layout.use_groups:
+            out[..., g] = a[..., u, None]
+        return out
 
     @cached_property
     def lnkappa(self):
