@@ -34,6 +34,12 @@ Jacobian blocks are sums of these terms: the same-commodity terms ``(r, i) x (r'
 batched matrix product over commodities; the buyer-level terms (``PB``, ``c``) one matrix product,
 skipped when their coefficients vanish (Leontief ``sigma_top = sigma_int = 0`` and Cobb-Douglas
 ``sigma_fd = 1``, the defaults).
+
+Evaluations with sourcing by agent never build a per-buyer flow array: a delivered price depends
+on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, and each sum over
+exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
+per-composite factors. The per-buyer arrays the Jacobian needs (:meth:`System.flows`) are built
+for it and let go.
 """
 
 from __future__ import annotations
