@@ -85,16 +85,24 @@ def _inverse(a, mask):
     return np.divide(1.0, a, out=np.zeros(a.shape), where=mask)
 
 
+BLAS_MIN = 2_000_000
+"""Flow arrays from this many cells have their same-commodity products made by BLAS, smaller ones
+by ``einsum``'s own loop (a rule on size, so the bits of a model never depend on the machine)."""
+
+
 def _same_commodity(x, y):
     """``out[i, r, q] = sum_{s, b} x[r, i, s, b] y[q, i, s, b]``: one matrix product per commodity.
 
-    A batch of BLAS products (regions x regions, inner dimension importers x buyers) on copies
+    Below :data:`BLAS_MIN` cells ``einsum``'s loop; above, a batch of BLAS products (regions x
+    regions, inner dimension importers x buyers) on copies
     with the commodity outermost, in one BLAS thread: the products are small, threads only
     contend on a shared machine, and one thread keeps the bits independent of the thread count.
     """
+    R, S = x.shape[:2]
+    if x.size < BLAS_MIN:
+        return np.einsum("risb,qisb->irq", x, y)
     from threadpoolctl import threadpool_limits
 
-    R, S = x.shape[:2]
     xt = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(S, R, -1)
     yt = np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(S, R, -1)
     with threadpool_limits(1, user_api="blas"):
@@ -263,8 +271,7 @@ class System:
             sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
             a_dir = np.exp(sdm * st.lnPA)
             a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
-            g_dir = np.power(st.pdu, -L.sig_dm[None, :, None, None])
-            g_imp = np.power(st.pdu, -L.sig_mm[None, :, None, None])
+            g_dir, g_imp = st.g_dir, st.g_imp
             fl.h = h = np.empty(shape)
             fl.Zb = np.empty(shape)
             for u, g in L.use_groups:
@@ -335,11 +342,15 @@ class System:
             self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
             self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
         sig_m, sig_d = L.sig_mm[None, :, None, None], L.sig_dm[None, :, None, None]
-        st.pdu = st.p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        st.pdu = pdu = st.p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        # pd^-sigma, which the flows read too; the CES terms pd^(1 - sigma) are pd times them
+        st.g_imp, st.g_dir = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            acc = self._over_exporters(self._transform(sig_m, st.pdu) * self.w_0_imports) * self.inv_m0
+            fm = pdu * st.g_imp if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
+            acc = self._over_exporters(fm * self.w_0_imports) * self.inv_m0
             st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], acc), 1.0)
-            fd = self._transform(sig_d, st.pdu) * self.w_0
+            fd = pdu * st.g_dir if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
+            fd *= self.w_0
             own = np.where(L.nest, self._own_region(fd), self._over_exporters(fd))
             acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
             st.PA = np.where(L.comp, self._index(L.sig_dm[:, None, None], acc), 1.0)
@@ -362,8 +373,8 @@ class System:
         c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
         for u, g in L.use_groups:
             c_dir[ar, :, ar, u] = (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2).T
-        z = np.power(st.pdu, -L.sig_mm[None, :, None, None]) * c_imp
-        z += np.power(st.pdu, -L.sig_dm[None, :, None, None]) * c_dir
+        z = st.g_imp * c_imp
+        z += st.g_dir * c_dir
         z *= inst.tau_u
         sold = z.sum(axis=(2, 3)) / L.x_0
         revenue = ((z * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
