@@ -162,9 +162,9 @@ class FastBackend:
         w[L.use_s, L.use_j, L.use_f] = st.w[L.use_k]
         pfd = np.where(L.agent_exists, st.PFD, 1.0)
         utility = st.inc * np.exp(-(P.alpha * np.log(pfd)).sum(axis=1))
-        z = np.array(st.Zb)
+        z = self.system.flows(st).Zb
         if L.common:  # the model's route flows and each buyer's import demand [s, b, i]
-            z = P.sourcing.deliveries(P.d_0, z, L.d_imp * st.z_imp, (st.QA * st.dan).transpose(1, 2, 0))
+            z = P.sourcing.deliveries(P.d_0, np.array(z), L.d_imp * st.z_imp, (st.QA * st.dan).transpose(1, 2, 0))
         return dict(
             p=np.where(L.prod, st.p, 0.0),
             y=np.where(L.prod, st.y, 0.0),

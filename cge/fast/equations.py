@@ -61,10 +61,10 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     comp = to_sbi(L.comp)
     out["input_demand"] = composite[:, :S][comp[:, :S]]
 
-    pd = p[:, :, None, None] * inst.kappa
-    pm_b = np.broadcast_to(PM[:, :, None], L.th_nest.shape) if L.common else PM
-    pa_calc = ces_index(sdm[:, None, None], [(L.th_dir, pd, 0), (L.th_nest, pm_b, None)])
     if L.common:
+        pd = p[:, :, None, None] * inst.kappa
+        pm_b = np.broadcast_to(PM[:, :, None], L.th_nest.shape)
+        pa_calc = ces_index(sdm[:, None, None], [(L.th_dir, pd, 0), (L.th_nest, pm_b, None)])
         pdc = p[:, :, None] * inst.kappa_c
         pm_calc = ces_index(L.sig_mm[:, None], [(L.th_Mc, pdc, 0)])
         out["import_price"] = (PM - pm_calc).T[L.nest_c.T]
@@ -75,15 +75,28 @@ def equation_residuals(layout, inst, v: dict) -> dict:
         z_imp = np.where(L.route, QM[None] * np.power(PM[None] / pdc, L.sig_mm[None, :, None]), 0.0)
         z = np.where(L.direct, QA[None] * np.power(PA[None] / pd, sdm[None, :, None, None]), 0.0)
         z = np.where(L.imp, z_imp[..., None], z)
+        shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
+        revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
     else:
-        pm_calc = ces_index(L.sig_mm[:, None, None], [(L.th_M, pd, 0)])
+        # a buyer's delivered price depends on its use only: the buyers of one use at a time
+        pdu = p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        pm_calc, pa_calc = np.empty(QA.shape), np.empty(QA.shape)
+        qm = QA * np.power(PA / PM, sdm[:, None, None])
+        th_dir, th_M = L.th_dir, L.th_M
+        shipped, revenue = np.zeros((R, S)), np.zeros(R)
+        for u, g in L.use_groups:
+            pd = np.broadcast_to(pdu[..., u, None], pdu.shape[:3] + (g.stop - g.start,))
+            pm_calc[..., g] = ces_index(L.sig_mm[:, None, None], [(th_M[..., g], pd, 0)])
+            pa_calc[..., g] = ces_index(sdm[:, None, None], [(th_dir[..., g], pd, 0), (L.th_nest[..., g], PM[..., g], None)])
+            z_dir = QA[None, :, :, g] * np.power(PA[None, :, :, g] / pd, sdm[None, :, None, None])
+            z_imp = qm[None, :, :, g] * np.power(PM[None, :, :, g] / pd, L.sig_mm[None, :, None, None])
+            z = np.where(L.direct[..., g], z_dir, np.where(L.imp[..., g], z_imp, 0.0))
+            del z_dir, z_imp
+            dz = (L.d_0[..., g] * z).sum(axis=3)  # [r, i, s]
+            shipped += (inst.tau_u[..., u] * dz).sum(axis=2)
+            revenue += (inst.t_u[..., u] * inst.tau_u[..., u] * dz * p[:, :, None] * L.offdiag[:, None, :]).sum(axis=(0, 1))
         out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
         out["armington_price"] = to_sbi(PA - pa_calc)[comp]
-        qm = QA * np.power(PA / PM, sdm[:, None, None])
-        z_dir = QA[None] * np.power(PA[None] / pd, sdm[None, :, None, None])
-        z_imp = qm[None] * np.power(PM[None] / pd, L.sig_mm[None, :, None, None])
-        z = np.where(L.direct, z_dir, np.where(L.imp, z_imp, 0.0))
-    shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
     excess = Y - shipped / L.x_0
     goods = L.prod.copy()
     goods[L.walras] = False
@@ -103,7 +116,6 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     out["pfd_def"] = (PFD - pb_calc[:, S:])[L.agent_exists]
     out["final_demand"] = composite[:, S:][comp[:, S:]]
     factor_income = np.bincount(L.use_s, weights=w[L.use_k] * fd, minlength=R)
-    revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
     output_tax = (inst.to * c * Y * P.x_0).sum(axis=1)
     index = L.closure.transfer_index(inst.numeraire_value, INC * P.income_0, P.income_0)
     out["income_balance"] = INC - (factor_income + revenue + output_tax + inst.transfer * index) / P.income_0

@@ -17,6 +17,8 @@ quantity ``INC / PFD`` of an agent. The reference model writes the two cases as 
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from ..closure import ClosureError, cet_markets, factor_market_of, factor_weights, labour_regions, position
@@ -42,6 +44,17 @@ class Layout:
         self.R, self.S, self.F, self.A, self.B = R, S, F, A, B
         self.common = P.sourcing.shared_import_mix
         self.use = P.use_of_buyer
+        # buyers of each use (a slice of the buyer axis: sectors, then agents) and the benchmark
+        # tariff of each use: per-use arrays [r, i, s, use] meet flows through these
+        n_use = int(self.use.max()) + 1
+        self.use_groups = []
+        for u in range(n_use):
+            idx = np.flatnonzero(self.use == u)
+            if len(idx):
+                assert idx[-1] - idx[0] + 1 == len(idx), "the buyers of one use are adjacent"
+                self.use_groups.append((u, slice(int(idx[0]), int(idx[-1]) + 1)))
+        first = [int(np.flatnonzero(self.use == u)[0]) if (self.use == u).any() else 0 for u in range(n_use)]
+        self.tariff_0_u = np.ascontiguousarray(P.tariff_0[..., first])
         self.offdiag = ~np.eye(R, dtype=bool)
         off4 = self.offdiag[:, None, :, None]
 
@@ -88,13 +101,12 @@ class Layout:
             self.nest = (m0 > 0) & self.comp & ~one_level[:, None, None]
         self.imp = self.flow & off4 & self.nest[None]
         self.direct = self.flow & ~self.imp
-        self.th_dir = np.where(self.direct, self.th_A, 0.0)
         self.th_nest = _ratio(m0, qa0, self.nest)
-        # import cells (r != s into a nested composite): with common sourcing a buyer's imports come
-        # from every partner of the region, so the pattern is wider than the benchmark flows
-        nu = off4 & self.nest[None]
-        self.sig_flow = np.where(nu, self.sig_mm[None, :, None, None], self.sig_dm[None, :, None, None])
-        self.coef_pm = np.where(nu, (self.sig_mm - self.sig_dm)[None, :, None, None], 0.0)
+        self._th_dir = None
+        # coefficient of d ln PM in d ln z on import cells (r != s into a nested composite; with
+        # common sourcing a buyer's imports come from every partner of the region, so the pattern
+        # is wider than the benchmark flows); the flow-layout arrays are built when asked for
+        self.coef_pm_c = np.where(self.nest, (self.sig_mm - self.sig_dm)[:, None, None], 0.0)  # [i, s, b]
         self.coef_pa = self.sig_dm[:, None, None] - self.sig_c[None]  # [i, s, b]
         if self.common:
             v_imp = (P.v_0 * off4 * self.flow).sum(axis=3)  # [r, i, s]
@@ -104,8 +116,6 @@ class Layout:
             self.th_Mc = _ratio(v_imp, mc[None], self.route)
             self.mu = _ratio(m0, mc[:, :, None], self.nest)
             self.d_imp = (P.d_0 * self.imp).sum(axis=3)  # [r, i, s] imports over buyers
-        else:
-            self.th_M = _ratio(P.v_0, m0[None], self.imp)
 
         # ------------------------------------------------------------ factor markets
         market_of = factor_market_of(P, closure)
@@ -185,6 +195,35 @@ class Layout:
         self.n = 2 * N + K + R + self.L
         self.row_zp, self.row_mk, self.row_fm = 0, N, 2 * N
         self.row_ib, self.row_ls = 2 * N + K, 2 * N + K + R
+
+    @property
+    def th_dir(self):
+        """Benchmark share of each direct flow in its Armington composite ``[r, i, s, b]``.
+
+        Kept under common sourcing, whose evaluations read it; with sourcing by agent only the
+        check of the full model does, and the flow-size array is built for it and let go.
+        """
+        if self._th_dir is not None:
+            return self._th_dir
+        out = np.where(self.direct, self.th_A, 0.0)
+        if self.common:
+            self._th_dir = out
+        return out
+
+    @property
+    def th_M(self):
+        """Benchmark share of each nested import in its import composite ``[r, i, s, b]`` (sourcing by agent; built when asked for)."""
+        return _ratio(self.params.v_0, self.params.m_0.transpose(2, 0, 1)[None], self.imp)
+
+    @cached_property
+    def coef_pm(self):
+        """:attr:`coef_pm_c` on the flow layout, zero for domestic flows."""
+        return self.coef_pm_c[None] * self.offdiag[:, None, :, None]
+
+    @cached_property
+    def sig_flow(self):
+        """Price elasticity of each flow: ``sigma_mm`` for nested imports, ``sigma_dm`` otherwise."""
+        return self.sig_dm[None, :, None, None] + self.coef_pm
 
     def cet_wage(self, w: np.ndarray) -> np.ndarray:
         """CET wage index ``W[s]`` of each region's labour (1 where there is no CET), from market prices ``w``."""

@@ -34,10 +34,17 @@ Jacobian blocks are sums of these terms: the same-commodity terms ``(r, i) x (r'
 batched matrix product over commodities; the buyer-level terms (``PB``, ``c``) one matrix product,
 skipped when their coefficients vanish (Leontief ``sigma_top = sigma_int = 0`` and Cobb-Douglas
 ``sigma_fd = 1``, the defaults).
+
+Evaluations with sourcing by agent never build a per-buyer flow array: a delivered price depends
+on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, and each sum over
+exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
+per-composite factors. The per-buyer arrays the Jacobian needs (:meth:`System.flows`) are built
+for it and let go.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import SimpleNamespace
 
 import numpy as np
@@ -73,34 +80,81 @@ def ces_index(sigma, terms, exists=None):
     return out
 
 
-def _same_commodity(x, y):
-    """``out[i, r, q] = sum_{s, b} x[r, i, s, b] y[q, i, s, b]``: one product per commodity.
+def _inverse(a, mask):
+    """``1 / a`` where ``mask``, 0 elsewhere."""
+    return np.divide(1.0, a, out=np.zeros(a.shape), where=mask)
 
-    ``einsum``'s own loop, not BLAS: the products are small (regions x regions) with a long inner
-    dimension, and multi-threaded BLAS slows down by an order of magnitude on a shared machine.
+
+BLAS_MIN = 2_000_000
+"""Flow arrays from this many cells have their same-commodity products made by BLAS, smaller ones
+by ``einsum``'s own loop (a rule on size, so the bits of a model never depend on the machine)."""
+
+
+def _same_commodity(x, y):
+    """``out[i, r, q] = sum_{s, b} x[r, i, s, b] y[q, i, s, b]``: one matrix product per commodity.
+
+    Below :data:`BLAS_MIN` cells ``einsum``'s loop; above, a batch of BLAS products (regions x
+    regions, inner dimension importers x buyers) on copies
+    with the commodity outermost, in one BLAS thread: the products are small, threads only
+    contend on a shared machine, and one thread keeps the bits independent of the thread count.
     """
-    return np.einsum("risb,qisb->irq", x, y)
+    R, S = x.shape[:2]
+    if x.size < BLAS_MIN:
+        return np.einsum("risb,qisb->irq", x, y)
+    from threadpoolctl import threadpool_limits
+
+    xt = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(S, R, -1)
+    yt = np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(S, R, -1)
+    with threadpool_limits(1, user_api="blas"):
+        return np.matmul(xt, yt.transpose(0, 2, 1))
 
 
 class FlowInstruments:
-    """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``."""
+    """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``.
+
+    Evaluations read them per use (``[r, i, s, use]``: a buyer's delivered price depends on its use
+    only); the per-buyer arrays that the Jacobian and the full-model check read are built when
+    first asked for.
+    """
 
     def __init__(self, layout, inst):
-        use = layout.use
+        self.layout = layout
         self.source = inst
         self.numeraire_value = inst.numeraire_value
-        # fancy indexing on the last axis leaves the buyer axis outermost in memory: make the
-        # flow-layout arrays contiguous, as every evaluation runs over them
-        self.t_b = np.ascontiguousarray(inst.tariff[..., use])
-        self.tau_b = np.ascontiguousarray(inst.iceberg[..., use])
-        kappa = self.tau_b * (1.0 + self.t_b) / (1.0 + layout.params.tariff_0)
-        self.kappa = kappa
-        self.lnkappa = np.log(kappa)
+        n_use = layout.tariff_0_u.shape[-1]
+        self.t_u = np.ascontiguousarray(np.asarray(inst.tariff, dtype=float)[..., :n_use])
+        self.tau_u = np.ascontiguousarray(np.asarray(inst.iceberg, dtype=float)[..., :n_use])
+        self.kappa_u = self.tau_u * (1.0 + self.t_u) / (1.0 + layout.tariff_0_u)
         if layout.common:
-            self.kappa_c = kappa[..., 0]  # the same for every buyer under common sourcing
+            self.kappa_c = self.kappa[..., 0]  # the same for every buyer under common sourcing
         self.to = np.where(layout.prod, inst.output_tax, 0.0)  # output tax (R, S)
         self.transfer = inst.transfer  # (R,) in units of the closure's transfer index
         self.markup = 1.0 + self.to
+
+    # flow-size arrays built each time they are asked for (once a solve, by the Jacobian under common
+    # sourcing and by the check of the full model), not kept
+    @property
+    def t_b(self):
+        return self._per_buyer(self.t_u)
+
+    @property
+    def tau_b(self):
+        return self._per_buyer(self.tau_u)
+
+    @property
+    def kappa(self):
+        return self._per_buyer(self.kappa_u)
+
+    def _per_buyer(self, a):
+        """A per-use array ``[r, i, s, use]`` on the flow layout ``[r, i, s, b]`` (contiguous)."""
+        out = np.empty(a.shape[:3] + (len(self.layout.use),))
+        for u, g in self.layout.use_groups:
+            out[..., g] = a[..., u, None]
+        return out
+
+    @cached_property
+    def lnkappa(self):
+        return np.log(self.kappa)
 
 
 class System:
@@ -127,11 +181,10 @@ class System:
         return np.ones(self.lay.n)
 
     # ------------------------------------------------------------------ prices
-    def prices(self, p, w, inst):
+    def prices(self, p, w, inst, st=None):
         """Every price index as a closed form of producer and factor prices."""
         L = self.lay
-        R, S = L.R, L.S
-        st = SimpleNamespace()
+        st = SimpleNamespace() if st is None else st
         st.lnpd = np.log(p)[:, :, None, None] + inst.lnkappa
         st.pd = np.exp(st.lnpd)
         if L.common:
@@ -141,6 +194,13 @@ class System:
         else:
             st.PM = ces_index(L.sig_mm[:, None, None], [(L.th_M, st.pd, 0)], exists=L.nest)
         st.PA = ces_index(L.sig_dm[:, None, None], [(L.th_dir, st.pd, 0), (L.th_nest, st.PM, None)], exists=L.comp)
+        self._buyer_prices(st, w)
+        return st
+
+    def _buyer_prices(self, st, w):
+        """Buyer price indices, value-added price and unit cost from the Armington prices ``st.PA``."""
+        L = self.lay
+        R, S = L.R, L.S
         st.PB = ces_index(L.sig_c, [(L.th_B, st.PA, 0)], exists=L.buyer)
         st.PINT, st.PFD = st.PB[:, :S], st.PB[:, S:]
         wu = np.ones((R, S, L.F))
@@ -151,12 +211,36 @@ class System:
 
     # ------------------------------------------------------------------ the whole state
     def evaluate(self, x, inst):
-        """Prices, quantities and residual vector at ``x`` (a namespace, reused by the Jacobian)."""
+        """Prices, quantities and residual vector at ``x`` (a namespace, reused by the Jacobian).
+
+        With sourcing by agent, flows enter as contractions of the benchmark flows with per-use
+        prices and per-buyer weights (:meth:`_agent_flows`); the per-buyer flow arrays are built
+        only when the Jacobian or the solution asks for them (:meth:`flows`).
+        """
+        L = self.lay
+        p, y, w, inc, ls = self.unpack(x)
+        st = SimpleNamespace()
+        st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        if L.common:
+            self.prices(p, w, inst, st)
+        else:
+            self._agent_prices(st, inst)
+        self._quantities(st)
+        if L.common:
+            self._common_quantities(st, inst)
+            fl = self.flows(st)
+            sold = fl.U.sum(axis=(2, 3))
+            revenue = fl.T.sum(axis=(0, 1, 3)) * L.params.income_0
+        else:
+            sold, revenue = self._agent_flows(st, inst)
+        st.residual = self._residual(st, inst, sold, revenue)
+        return st
+
+    def _quantities(self, st):
+        """Buyer quantity indices, composite demands and factor demands."""
         L = self.lay
         R, S = L.R, L.S
-        p, y, w, inc, ls = self.unpack(x)
-        st = self.prices(p, w, inst)
-        st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        y, w, inc = st.y, st.w, st.inc
         # buyer quantity index and composite demand
         qb = np.zeros((R, L.B))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,23 +250,135 @@ class System:
         ratio = st.PB[None] / st.PA
         st.QA = np.where(L.comp, qb[None] * np.power(ratio, L.sig_c[None]), 0.0)
         st.lnPA = np.log(st.PA)
-        lnPM = np.log(st.PM)
-        sdm = L.sig_dm[None, :, None, None]
-        if L.common:
-            self._common_quantities(st, inst)
-        else:
-            lnh = sdm * st.lnPA[None] + L.coef_pm * lnPM[None] - L.sig_flow * st.lnpd
-            h = np.exp(lnh)
-            st.h = h
-            st.Zb = L.d_0 * st.QA[None] * h
         # factor demands
         ratio_va = np.where(L.has_va, st.c / st.PVA, 1.0)
         st.VAQ = y * np.power(ratio_va, L.sig_top)
         wk = w[L.use_k]
         pva_u = st.PVA[L.use_s, L.use_j]
         st.FD = L.use_fp0 * st.VAQ[L.use_s, L.use_j] * np.power(pva_u / wk, L.sig_va[L.use_s, L.use_j])
-        st.residual = self._residual(st, inst)
-        return st
+
+    def flows(self, st):
+        """Per-buyer demand terms ``h``, flows ``Zb`` and their shares ``U`` (of output), ``T`` (of income) at ``st``.
+
+        A namespace of its own (not kept on the state): flow-size arrays live while they are used.
+        """
+        L, P, inst = self.lay, self.lay.params, st.inst
+        shape = L.d_0.shape
+        fl = SimpleNamespace()
+        if L.common:
+            fl.h, fl.Zb = st.h, st.Zb
+        else:  # h = PA^sdm pd^-sdm (direct), PA^sdm PM^(smm - sdm) pd^-smm (nested imports)
+            sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+            a_dir = np.exp(sdm * st.lnPA)
+            a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
+            g_dir, g_imp = st.g_dir, st.g_imp
+            fl.h = h = np.empty(shape)
+            fl.Zb = np.empty(shape)
+            for u, g in L.use_groups:
+                np.multiply(a_dir[None, :, :, g], g_dir[..., u, None], out=h[..., g])
+                np.copyto(h[..., g], a_imp[None, :, :, g] * g_imp[..., u, None], where=L.imp[..., g])
+            np.multiply(h, st.QA[None], out=fl.Zb)
+            fl.Zb *= L.d_0
+        to_u = inst.tau_u / L.x_0[:, :, None, None]
+        to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        fl.U, fl.T = np.empty(shape), np.empty(shape)
+        for u, g in L.use_groups:
+            np.multiply(fl.Zb[..., g], to_u[..., u, None], out=fl.U[..., g])
+            np.multiply(fl.Zb[..., g], to_t[..., u, None], out=fl.T[..., g])
+        return fl
+
+    # ------------------------------------------------------------------ sourcing by agent: contractions
+    def _transform(self, sigma, price):
+        """``price^(1 - sigma)``, or ``ln price`` where ``sigma = 1``: the terms a CES index sums."""
+        cd = sigma == 1.0
+        if not cd.any():
+            return np.power(price, 1.0 - sigma)
+        return np.where(cd, np.log(price), np.power(price, np.where(cd, 1.0, 1.0 - sigma)))
+
+    def _index(self, sigma, acc):
+        """The CES index from its sum of terms (the inverse of :meth:`_transform` on the sum)."""
+        cd = sigma == 1.0
+        if not cd.any():
+            return np.power(acc, 1.0 / (1.0 - sigma))
+        return np.where(cd, np.exp(acc), np.power(acc, 1.0 / np.where(cd, 1.0, 1.0 - sigma)))
+
+    def _over_exporters(self, f):
+        """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-use array ``f``."""
+        L = self.lay
+        out = np.empty(L.comp.shape)
+        for u, g in L.use_groups:
+            out[:, :, g] = np.einsum("risb,ris->isb", L.d_0[..., g], f[..., u])
+        return out
+
+    def _own_region(self, f):
+        """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
+        L = self.lay
+        ar = np.arange(L.R)
+        fd = f[ar, :, ar, :].transpose(1, 0, 2)  # [i, s, use]
+        return self.d_own * fd[:, :, L.use]
+
+    def _over_buyers(self, v):
+        """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v``."""
+        L = self.lay
+        out = np.empty(L.tariff_0_u.shape)
+        for u, g in L.use_groups:
+            out[..., u] = np.einsum("risb,isb->ris", L.d_0[..., g], v[..., g])
+        return out
+
+    def _agent_prices(self, st, inst):
+        """Import and Armington price indices as contractions of per-use delivered prices with benchmark flows.
+
+        A buyer's delivered price ``p kappa`` depends on its use only, so its CES terms are raised
+        to powers per use; ``th_M = v_0 / m_0`` and ``th_dir = v_0 / qa_0`` with ``v_0 = d_0 (1 + t^0)``
+        turn the sums over exporters into contractions with ``d_0``.
+        """
+        L = self.lay
+        if not hasattr(self, "d_own"):
+            P = L.params
+            ar = np.arange(L.R)
+            self.d_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
+            self.w_0 = 1.0 + L.tariff_0_u
+            self.w_0_imports = self.w_0 * L.offdiag[:, None, :, None]
+            self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
+            self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
+        sig_m, sig_d = L.sig_mm[None, :, None, None], L.sig_dm[None, :, None, None]
+        st.pdu = pdu = st.p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        # pd^-sigma, which the flows read too; the CES terms pd^(1 - sigma) are pd times them
+        st.g_imp, st.g_dir = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            fm = pdu * st.g_imp if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
+            acc = self._over_exporters(fm * self.w_0_imports) * self.inv_m0
+            st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], acc), 1.0)
+            fd = pdu * st.g_dir if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
+            fd *= self.w_0
+            own = np.where(L.nest, self._own_region(fd), self._over_exporters(fd))
+            acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
+            st.PA = np.where(L.comp, self._index(L.sig_dm[:, None, None], acc), 1.0)
+        self._buyer_prices(st, st.w)
+
+    def _agent_flows(self, st, inst):
+        """Deliveries of each producer (relative to output) and tariff revenue of each region, as contractions.
+
+        ``z = QA (PA / pd)^sigma_dm`` for direct flows and ``QA (PA / PM)^sigma_dm (PM / pd)^sigma_mm``
+        for nested imports: a per-buyer factor times a per-use power of the delivered price.
+        """
+        L, P = self.lay, self.lay.params
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a = st.QA * np.exp(sdm * st.lnPA)
+        a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
+        a_dir = np.where(L.nest, 0.0, a)
+        c_imp = self._over_buyers(a_imp)
+        c_dir = self._over_buyers(a_dir)
+        ar = np.arange(L.R)
+        c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
+        for u, g in L.use_groups:
+            c_dir[ar, :, ar, u] = (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2).T
+        z = st.g_imp * c_imp
+        z += st.g_dir * c_dir
+        z *= inst.tau_u
+        sold = z.sum(axis=(2, 3)) / L.x_0
+        revenue = ((z * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
+        return sold, revenue
 
     def _common_quantities(self, st, inst):
         """Common sourcing: one import composite per (commodity, importer), allocated to buyers."""
@@ -199,28 +395,30 @@ class System:
         st.Zb = L.d_0 * st.QA[None] * h + total[..., None] * share[None] * L.offdiag[:, None, :, None]
         st.h, st.hc, st.dan = h, hc, dan
 
-    def _price_derivatives(self, st):
+    def _price_derivatives(self, st, h):
         """``D = dPA[i, s, b] / dp[r, i]`` and ``dPM / dp / PM`` on the flow layout (Shephard's lemma)."""
         L, inst = self.lay, st.inst
         if L.common:
             dmc = L.th_Mc * st.hc * inst.kappa_c  # d PM[i, s] / d p[r, i]
-            D = L.th_dir * st.h * inst.kappa + (L.th_nest * st.dan)[None] * dmc[..., None]
+            D = L.th_dir * h * inst.kappa + (L.th_nest * st.dan)[None] * dmc[..., None]
             dm = np.where(L.nest[None] & L.offdiag[:, None, :, None], (dmc / st.PMc[None])[..., None], 0.0)
         else:
-            D = L.th_A * st.h * inst.kappa
+            D = np.empty(L.d_0.shape)
+            for u, g in L.use_groups:
+                np.multiply(L.th_A[..., g], inst.kappa_u[..., u, None], out=D[..., g])
+            D *= h
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
             dm = np.where(L.imp, D / (da_nest * st.PM)[None], 0.0)
         return D, dm
 
     # ------------------------------------------------------------------ residuals
-    def _residual(self, st, inst):
+    def _residual(self, st, inst, sold, revenue):
+        """Reduced residuals, given the deliveries of each producer ``sold`` (relative to output) and each region's tariff revenue."""
         L, P = self.lay, self.lay.params
         R = L.R
-        st.U = inst.tau_b * st.Zb / L.x_0[:, :, None, None]
-        st.T = inst.t_b * st.p[:, :, None, None] * inst.tau_b * st.Zb / P.income_0[None, None, :, None]
         res = np.empty(L.n)
         res[L.row_zp : L.row_zp + L.N] = (st.p - inst.markup * st.c).ravel()[L.prod_idx]
-        excess = (st.y - st.U.sum(axis=(2, 3))).ravel()[L.prod_idx]
+        excess = (st.y - sold).ravel()[L.prod_idx]
         st.walras_excess = float(excess[L.walras_pos])
         excess[L.walras_pos] = self.numeraire_residual(st, inst)
         res[L.row_mk : L.row_mk + L.N] = excess
@@ -235,7 +433,7 @@ class System:
         demand = np.bincount(L.use_k, weights=st.FD * L.fm_coef, minlength=L.K)
         res[L.row_fm : L.row_fm + L.K] = demand - supply
         factor_income = np.bincount(L.use_s, weights=st.w[L.use_k] * st.FD, minlength=R)
-        st.revenue = st.T.sum(axis=(0, 1, 3)) * P.income_0
+        st.revenue = revenue
         st.output_tax_revenue = (inst.to * st.c * st.y * P.x_0).sum(axis=1)
         st.transfer_index = L.closure.transfer_index(inst.numeraire_value, st.inc * P.income_0, P.income_0)
         income = factor_income + st.revenue + st.output_tax_revenue + inst.transfer * st.transfer_index
@@ -272,14 +470,20 @@ class System:
         zp, mk, fm, ib, lsr = L.row_zp, L.row_mk, L.row_fm, L.row_ib, L.row_ls
         p_prod = st.p.ravel()[prod]
         y_prod = st.y.ravel()[prod]
-        D, dm = self._price_derivatives(st)
+        fl = self.flows(st)
+        D, dm = self._price_derivatives(st, fl.h)
+        U, T = fl.U, fl.T
+        del fl
 
         # ---- price block: Shephard's lemma
         with np.errstate(divide="ignore", invalid="ignore"):
             pb_pa = np.where(L.comp, L.th_B * np.power(st.PB[None] / st.PA, L.sig_c[None]), 0.0)  # dPB/dPA [i, s, b]
             c_pint = np.where(L.has_int, L.th_int * np.power(st.c / st.PINT, L.sig_top), 0.0)
             c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
-        jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)[:, prod]  # dPB[s, b] / dp
+        every = N == RS  # every region produces every good: no selection of producers needed
+        jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
+        if not every:
+            jpb = jpb[:, prod]
         sec_rows = (prod // S) * B + prod % S
         jc_p = c_pint.ravel()[prod][:, None] * jpb[sec_rows]
         wk = st.w[L.use_k]
@@ -294,25 +498,33 @@ class System:
         J[zp : zp + N, cw : cw + K] = -markup * jc_w
 
         # ---- goods markets
-        U = st.U
         J[mk + idx, cy + idx] = 1.0
-        uy = U[..., :S].reshape(RS, RS)[np.ix_(prod, prod)]
-        J[mk : mk + N, cy : cy + N] -= uy / y_prod[None, :]
+        uy = U[..., :S].reshape(RS, RS)
+        uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
+        J[mk : mk + N, cy : cy + N] -= uy
+        del uy
         J[mk : mk + N, ci : ci + R] = -(U[..., S:].sum(axis=3) / st.inc[None, None, :]).reshape(RS, R)[prod]
-        y1 = D / st.PA[None]
-        x1 = U * L.coef_pa[None]
-        blocks = _same_commodity(x1, y1)
-        if L.coef_pm.any():
-            blocks += _same_commodity(U * L.coef_pm, dm)
-        full = np.zeros((R, S, R, S))
-        ar = np.arange(S)
-        full[:, ar, :, ar] = blocks
-        own = (U * L.sig_flow).sum(axis=(2, 3)).ravel()[prod] / p_prod
-        J[mk : mk + N, cp : cp + N] = -full.reshape(RS, RS)[np.ix_(prod, prod)]
+        coef_pa = L.coef_pa / st.PA  # d ln PA = D / PA dp
+        blocks = _same_commodity(U * coef_pa[None], D)
+        cpm = L.coef_pm_c  # [i, s, b]; on import cells only (r != s)
+        ar = np.arange(R)
+        if cpm.any():
+            x = U * cpm[None]
+            x[ar, :, ar, :] = 0.0
+            blocks += _same_commodity(x, dm)
+            del x
+        # the same-commodity blocks (r, i) x (q, i), scattered into the (empty) price columns
+        pos = L.prod_pos.reshape(R, S).T  # [i, r]: position of each producer, -1 for none
+        rows, cols = np.broadcast_arrays(pos[:, :, None], pos[:, None, :])
+        ok = (rows >= 0) & (cols >= 0)
+        J[mk + rows[ok], cp + cols[ok]] = -blocks[ok]
+        sig_flow = L.sig_dm[:, None, None] + cpm  # [i, s, b], sigma_dm on domestic cells
+        own = np.einsum("risb,isb->ri", U, sig_flow)
+        own[ar] -= (U[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
+        own = own.ravel()[prod] / p_prod
         J[mk + idx, cp + idx] += own
 
         # ---- income balance
-        T = st.T
         TB = T.sum(axis=(0, 1))  # [s, b]
         ridx = np.arange(R)
         J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
@@ -321,12 +533,12 @@ class System:
         reg = prod // S
         J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
         TA = T.sum(axis=0)  # [i, s, b]
-        coef = TA * L.coef_pa
-        jp = np.einsum("isb,qisb->sqi", coef, y1)
-        if L.coef_pm.any():
-            pm_coef = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)
-            jp += np.einsum("isb,qisb->sqi", TA * pm_coef, dm)
-        jp += ((T * (1.0 - L.sig_flow)).sum(axis=3) / st.p[:, :, None]).transpose(2, 0, 1)
+        jp = np.einsum("isb,qisb->sqi", TA * coef_pa, D)
+        if cpm.any():
+            jp += np.einsum("isb,qisb->sqi", TA * cpm, dm)
+        t_sig = np.einsum("risb,isb->ris", T, sig_flow)
+        t_sig[ar, :, ar] -= (T[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
+        jp += ((T.sum(axis=3) - t_sig) / st.p[:, :, None]).transpose(2, 0, 1)
         J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
         # factor income: the direct term w -> w * FD (the FD terms follow with the factor markets)
         np.add.at(J, (ib + L.use_s, cw + L.use_k), -st.FD / P.income_0[L.use_s])
