@@ -14,6 +14,8 @@ attribute          shape                   meaning
 ``f_0``            (R, S, R, A)            final deliveries ``F[r, i, s, a]``
 ``fp_0``           (R, S, F)               factor payments of sector ``(s, j)``
 ``tariff_0``       (R, S, R, 2)            ad-valorem tariff ``[r, i, s, u]``, ``u`` in USES
+``duty_exemption_0``  (R, S)               share of the intermediate-use tariff waived on the
+                                           imported inputs of sector ``(s, j)`` (default 0)
 ``employment``     (R, S) or None          persons employed in ``(s, j)``
 ``elasticities``   dict name -> (S,)       ``sigma_dm``, ``sigma_mm``, ``sigma_va``, ...
 =================  ======================  ============================================
@@ -37,6 +39,13 @@ folder before using it and raises :class:`BenchmarkError` naming the file, colum
   benchmark may state its own bound as ``max_tariff`` in ``[metadata]``) are rejected: they are
   usually percentages entered as numbers.
 - Employment belongs to the ``labour`` factor: employment without a ``labour`` factor is an error.
+
+Duty exemptions (processing regimes, duty drawback): a sector ``(s, j)`` with exemption ``e`` pays
+``t (1 - e)`` on its imported inputs, where ``t`` is the intermediate-use tariff of the route; its
+costs and the region's tariff revenue count the tariff actually paid. The table
+``duty_exemption.csv`` (columns ``region, sector, value``, each value in [0, 1]) is written only when
+some exemption is non-zero; a folder without it has none (no default is logged: zero exemption is
+the standard treatment, and every benchmark written before the table existed has none).
 """
 
 from __future__ import annotations
@@ -85,6 +94,7 @@ FILES = {
     "employment": ("employment.csv", ["region", "sector"]),
     "tariffs": ("tariffs.csv", ["exporter", "commodity", "importer", "use"]),
     "elasticities": ("elasticities.csv", ["parameter", "sector"]),
+    "duty_exemption": ("duty_exemption.csv", ["region", "sector"]),
 }
 REQUIRED = ("intermediate", "final", "factors")
 """Tables every benchmark folder holds; the others are optional unless ``metadata.toml`` lists them."""
@@ -129,12 +139,17 @@ class Benchmark:
     metadata: dict = field(default_factory=dict)
     employment_proxy: list[str] = field(default_factory=list)
     balance_tolerance: float = BALANCE_TOLERANCE
+    duty_exemption_0: np.ndarray | None = None  # (R, S); None: no exemption (zeros)
 
     def __post_init__(self) -> None:
         self.regions = [str(r) for r in self.regions]
         self.sectors = [str(i) for i in self.sectors]
         self.factors = [str(f) for f in self.factors]
         self.agents = [str(a) for a in self.agents]
+        if self.duty_exemption_0 is None:
+            self.duty_exemption_0 = np.zeros((len(self.regions), len(self.sectors)))
+        else:
+            self.duty_exemption_0 = _numeric(self.duty_exemption_0, "duty_exemption_0", "duty_exemption_0 (duty_exemption)", [(None, None)])
         full = dict(DEFAULT_ELASTICITIES)
         full.update(self.elasticities)
         self.elasticities = {k: np.broadcast_to(_numeric(v, f"elasticities[{k!r}]", "elasticities", [(), (self.n_sectors,)]), (self.n_sectors,)).copy() for k, v in full.items()}
@@ -156,13 +171,15 @@ class Benchmark:
         agents=None,
         metadata=None,
         employment_proxy=None,
+        duty_exemption=None,
     ) -> "Benchmark":
         """Build a benchmark from numpy arrays.
 
         ``Z`` is (R, S, R, S); ``F`` is (R, S, R) for one final agent (the household) or
         (R, S, R, A); ``factors`` maps factor name to an (R, S) array of payments; ``tariffs`` is
         (R, S, R) (same rate for both uses) or (R, S, R, 2) by use (intermediate, final);
-        ``employment`` is (R, S); each elasticity is a number or one value a sector. Every argument
+        ``employment`` is (R, S); ``duty_exemption`` (R, S) the share of the intermediate-use tariff
+        waived on each sector's imported inputs (default none); each elasticity is a number or one value a sector. Every argument
         is checked before use: an error names the argument and its shape, type or bad cells.
         """
         regions = _label_list(regions, "regions")
@@ -188,6 +205,7 @@ class Benchmark:
             if t.ndim == 3:
                 t = np.repeat(t[..., None], 2, axis=3)
         emp = None if employment is None else _numeric(employment, "employment", "employment", [(R, S)])
+        exempt = None if duty_exemption is None else _numeric(duty_exemption, "duty_exemption", "duty_exemption_0 (duty_exemption)", [(R, S)])
         checks = [("Z", "intermediate", Z, [regions, sectors, regions, sectors]), ("F", "final", F, [regions, sectors, regions, agents])]
         checks += [(f"factors[{f!r}]", "factors", fp[..., n], [regions, sectors]) for n, f in enumerate(fnames)]
         checks += [("tariffs", "tariffs", t, [regions, sectors, regions, list(USES)])]
@@ -221,6 +239,7 @@ class Benchmark:
             groups={k: list(v) for k, v in (groups or {}).items()},
             metadata=dict(metadata or {}),
             employment_proxy=list(employment_proxy or []),
+            duty_exemption_0=exempt,
         )
 
     # ------------------------------------------------------------------ sizes and totals
@@ -238,9 +257,18 @@ class Benchmark:
         return sales(self.z_0, self.f_0)
 
     @property
+    def intermediate_tariff(self) -> np.ndarray:
+        """Tariff each using sector pays on its inputs ``[r, i, s, j]``: the intermediate-use rate less
+        the share its duty exemption waives, ``t[r, i, s] (1 - e[s, j])``."""
+        return self.tariff_0[..., 0][..., None] * (1.0 - self.duty_exemption_0)[None, None]
+
+    @property
     def costs(self) -> np.ndarray:
-        """Costs of (region, sector): inputs at basic prices, tariffs on them, and factor payments."""
-        inputs = np.einsum("risj,ris->sj", self.z_0, 1.0 + self.tariff_0[..., 0])
+        """Costs of (region, sector): inputs at basic prices, tariffs paid on them, and factor payments."""
+        if self.duty_exemption_0.any():
+            inputs = (self.z_0 * (1.0 + self.intermediate_tariff)).sum(axis=(0, 1))
+        else:
+            inputs = np.einsum("risj,ris->sj", self.z_0, 1.0 + self.tariff_0[..., 0])
         return inputs + self.fp_0.sum(axis=2)
 
     @property
@@ -251,7 +279,10 @@ class Benchmark:
     @property
     def tariff_revenue(self) -> np.ndarray:
         """Benchmark tariff revenue collected by each importing region."""
-        tz = np.einsum("risj,ris->s", self.z_0, self.tariff_0[..., 0])
+        if self.duty_exemption_0.any():
+            tz = (self.z_0 * self.intermediate_tariff).sum(axis=(0, 1, 3))
+        else:
+            tz = np.einsum("risj,ris->s", self.z_0, self.tariff_0[..., 0])
         tf = np.einsum("risa,ris->s", self.f_0, self.tariff_0[..., 1])
         return tz + tf
 
@@ -276,6 +307,8 @@ class Benchmark:
             h.update(np.ascontiguousarray(self.employment, dtype=float).tobytes())
         for k in sorted(self.elasticities):
             h.update(k.encode() + self.elasticities[k].tobytes())
+        if self.duty_exemption_0.any():  # benchmarks without exemptions keep their hash
+            h.update(b"duty_exemption" + np.ascontiguousarray(self.duty_exemption_0, dtype=float).tobytes())
         return h.hexdigest()[:16]
 
     def group(self, name: str) -> list[str]:
@@ -306,6 +339,7 @@ class Benchmark:
         }
         if self.employment is not None:
             shapes["employment"] = (self.employment, (R, S))
+        shapes["duty_exemption_0 (duty_exemption)"] = (self.duty_exemption_0, (R, S))
         for name, (arr, shape) in shapes.items():
             if arr.shape != shape:
                 raise BenchmarkError(f"{name}: shape {arr.shape}, expected {shape} from the labels")
@@ -347,6 +381,10 @@ class Benchmark:
             diag[r, :, r, :] = t[r, :, r, :] != 0.0
         if diag.any():
             raise BenchmarkError(f"tariffs: domestic flows carry no tariff, found {_cells(diag, lab_t, t)}")
+        e = self.duty_exemption_0
+        bad = ~np.isfinite(e) | (e < 0.0) | (e > 1.0)
+        if bad.any():
+            raise BenchmarkError(f"duty_exemption: shares of the tariff waived must be finite shares in [0, 1], found {_cells(bad, [self.regions, self.sectors], e)}")
         for k, v in self.elasticities.items():
             if k not in ELASTICITIES:
                 raise BenchmarkError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES)}")
@@ -411,10 +449,13 @@ class Benchmark:
             "factors": [self.regions, self.sectors, self.factors],
             "tariffs": [self.regions, self.sectors, self.regions, list(USES)],
             "employment": [self.regions, self.sectors],
+            "duty_exemption": [self.regions, self.sectors],
         }
         arrays = {"intermediate": self.z_0, "final": self.f_0, "factors": self.fp_0, "tariffs": self.tariff_0}
         if self.employment is not None:
             arrays["employment"] = self.employment
+        if self.duty_exemption_0.any():
+            arrays["duty_exemption"] = self.duty_exemption_0
         suffix = ".gz" if compress else ""
         compression = {"method": "gzip", "mtime": 0} if compress else None  # byte-identical rewrites
         for key, arr in arrays.items():
@@ -475,7 +516,7 @@ class Benchmark:
             if file is None:
                 if key in REQUIRED:
                     raise BenchmarkError(f"{path / fname}: missing file")
-                if declared is None:
+                if declared is None and key != "duty_exemption":  # no exemption is the standard case, not a default to log
                     notes.append(f"{fname} absent: " + {"tariffs": "no tariffs", "employment": "no employment", "elasticities": "default elasticities"}[key])
                 continue
             files[key] = file
@@ -512,6 +553,7 @@ class Benchmark:
                 groups=meta["groups"],
                 metadata=metadata,
                 employment_proxy=meta["employment_proxy"],
+                duty_exemption_0=tables.get("duty_exemption"),
             )
         except BenchmarkError as exc:
             raise BenchmarkError(_in_file(str(exc), path, files)) from None

@@ -3,7 +3,8 @@
 Every price is 1 in the benchmark; quantities are measured in benchmark-value units at basic prices,
 so a buyer's benchmark price is ``1 + tariff_0``. Shares ``theta_*`` are benchmark value shares at
 buyer prices. All equations of the model are written in relative form (each variable is 1 in the
-benchmark), so their residuals are relative errors.
+benchmark), so their residuals are relative errors. A sector with a duty exemption ``e`` pays
+``tariff_0 (1 - e)`` on its imported inputs, so ``Parameters.tariff_0`` (by buyer) holds that rate.
 
 Buyers ``b`` are the using sectors followed by the final-demand agents of a region; use ``u(b)`` is
 intermediate for sectors and final for agents.
@@ -55,6 +56,8 @@ class Parameters:
     household: int = 0
     sigma_fd: float = 1.0
     notes: list[str] = field(default_factory=list)
+    tariff_use_0: np.ndarray | None = None  # (R, S, R, 2) benchmark tariff by use, before duty exemptions
+    duty_exemption_0: np.ndarray | None = None  # (R, S) share of the intermediate-use tariff each sector does not pay
 
     @property
     def buyers(self) -> list[str]:
@@ -120,7 +123,9 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     d_0 = np.concatenate([bench.z_0, bench.f_0], axis=3)
     use_of_buyer = np.array([0] * S + [1] * A)
     tariff_0 = np.ascontiguousarray(bench.tariff_0[..., use_of_buyer])  # (fancy indexing leaves the buyer axis outermost)
-    rule.check(bench, tariff=bench.tariff_0)
+    rule.check(bench, tariff=bench.tariff_0, duty_exemption=bench.duty_exemption_0)
+    if bench.duty_exemption_0.any():  # a sector pays t (1 - e) on its imported inputs
+        tariff_0[..., :S] *= (1.0 - bench.duty_exemption_0)[None, None]
     v_0 = d_0 * (1.0 + tariff_0)
     qa_0 = v_0.sum(axis=0).transpose(1, 2, 0)  # [s, b, i]
     offdiag = ~np.eye(R, dtype=bool)
@@ -172,6 +177,8 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         sigma_fd=float(sigma["sigma_fd"][0]),
         persons_weight=persons_weight,
         notes=notes,
+        tariff_use_0=np.array(bench.tariff_0),
+        duty_exemption_0=np.array(bench.duty_exemption_0),
     )
 
 

@@ -13,6 +13,8 @@ instrument         axes                                     benchmark  enters
 ``iceberg``        (exporter, commodity, importer, use)     1          delivered price; ``tau`` units shipped
 ``output_tax``     (region, sector)                         0          zero profit ``p = (1 + t^o) c``
 ``transfer``       (region,)                                data       income balance (the trade deficit)
+``duty_exemption`` (region, sector)                         data (0)   delivered price of a sector's
+                                                                       imported inputs ``p tau (1 + t (1 - e))``
 =================  =======================================  =========  =====================================
 
 A negative ``output_tax`` is a production subsidy (GTAP's ``to`` below one). Its revenue, the
@@ -21,6 +23,16 @@ rate times the value of output at cost, goes to the region's household, as tarif
 benchmark level is the benchmark's deficit and the world total cannot change. Setting it to zero
 gives the balanced-trade counterfactual (:func:`cge.purge_deficits`). What it is worth after a shock
 is set by the closure (:attr:`cge.Closure.transfer`).
+
+``duty_exemption`` ``e[s, j]`` in [0, 1] is the share of the intermediate-use tariff that sector
+``(s, j)`` does not pay on its imported inputs: export-processing regimes (China's processing trade
+imports its inputs duty-free; Koopman, Wang and Wei 2012) and duty drawback. The sector's delivered
+price of an import is ``p tau (1 + t (1 - e))`` and the importing region collects ``t (1 - e)`` on it;
+final buyers and other sectors pay the full rate. Its benchmark level is the benchmark's
+``duty_exemption_0`` (zero unless the table states one). A buyer-specific tariff needs each buyer to
+choose its own import sources, so a non-zero exemption requires sourcing by agent: with one import
+mix per commodity (``sourcing="common"``) every buyer of a region pays the same price for a route's
+imports and the exemption has nothing to act on (:meth:`cge.sourcing.Sourcing.check` refuses it).
 """
 
 from __future__ import annotations
@@ -50,6 +62,8 @@ class Spec:
     description: str
     domestic_zero: bool = False  # routes only: must be zero on domestic flows (exporter == importer)
     sums_to_benchmark: bool = False  # the world total is that of the benchmark (transfers: the world budget)
+    upper: float = np.inf  # values may not exceed this
+    lower_allowed: bool = False  # the value ``lower`` itself is allowed (a closed interval)
 
     def shape(self, bench) -> tuple:
         sizes = {"exporter": bench.n_regions, "importer": bench.n_regions, "region": bench.n_regions,
@@ -73,6 +87,9 @@ SPECS = (
     Spec("output_tax", PRODUCER_AXES, 0.0, -1.0, "ad-valorem tax on output at cost (negative: subsidy)"),
     Spec("transfer", ("region",), "net_transfer", -np.inf,
          "net transfer from abroad (trade deficit), in numeraire units scaled by the closure's transfer index", sums_to_benchmark=True),
+    Spec("duty_exemption", PRODUCER_AXES, "duty_exemption_0", 0.0,
+         "share of the intermediate-use tariff waived on a sector's imported inputs (processing regimes, duty drawback)",
+         upper=1.0, lower_allowed=True),
 )
 """Every policy instrument of the model, in a fixed order."""
 
@@ -92,9 +109,12 @@ class Instruments:
     iceberg: np.ndarray
     output_tax: np.ndarray
     transfer: np.ndarray
+    duty_exemption: np.ndarray | None = None  # None: no exemption (zeros of the output taxes' shape)
     numeraire_value: float = 1.0
 
     def __post_init__(self):
+        if self.duty_exemption is None:
+            object.__setattr__(self, "duty_exemption", np.zeros(np.shape(self.output_tax)))
         for name in NAMES:
             arr = np.array(getattr(self, name), dtype=float)
             arr.setflags(write=False)
@@ -130,10 +150,11 @@ class Instruments:
             arr = getattr(self, spec.name)
             if arr.shape != spec.shape(bench):
                 raise InstrumentError(f"{where}: {spec.name} has shape {arr.shape}, expected {spec.shape(bench)} ({', '.join(spec.axes)})")
-            bad = ~np.isfinite(arr) | (arr <= spec.lower)
+            bad = ~np.isfinite(arr) | ((arr < spec.lower) if spec.lower_allowed else (arr <= spec.lower)) | (arr > spec.upper)
             if bad.any():
                 k = tuple(np.argwhere(bad)[0])
-                raise InstrumentError(f"{where}: {spec.name} {_cell(spec, bench, k)} = {float(arr[k])!r} is not allowed (must be finite and > {spec.lower:g})")
+                allowed = f"{'>=' if spec.lower_allowed else '>'} {spec.lower:g}" + (f" and <= {spec.upper:g}" if np.isfinite(spec.upper) else "")
+                raise InstrumentError(f"{where}: {spec.name} {_cell(spec, bench, k)} = {float(arr[k])!r} is not allowed (must be finite and {allowed})")
             if spec.sums_to_benchmark:
                 gap = float(arr.sum() - spec.benchmark_value(bench).sum())
                 if abs(gap) > 1e-9 * max(1.0, float(np.abs(bench.income).sum())):
@@ -151,6 +172,16 @@ class Instruments:
                     raise InstrumentError(f"{where}: {spec.name} on a domestic flow {_cell(spec, bench, k)} must be 0")
         if not np.isfinite(self.numeraire_value) or self.numeraire_value <= 0:
             raise InstrumentError(f"{where}: numeraire_value = {self.numeraire_value!r}; must be positive")
+
+    def buyer_tariff(self, use_of_buyer) -> np.ndarray:
+        """The tariff each buyer pays ``[r, i, s, b]`` (buyers: the sectors, then the final agents):
+        the rate of its use, times ``1 - duty_exemption`` for a sector."""
+        t = self.tariff[..., use_of_buyer]
+        if self.duty_exemption.any():
+            S = self.duty_exemption.shape[1]
+            t = t.copy()
+            t[..., :S] *= (1.0 - self.duty_exemption)[None, None]
+        return t
 
     def toward(self, target: "Instruments", weight: float) -> "Instruments":
         """The point a share ``weight`` of the way from these instruments to ``target`` (homotopy)."""

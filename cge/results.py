@@ -104,13 +104,15 @@ class Results:
         Technical Paper 5), the change in utility of region ``s`` in money terms is
 
         .. math::
-            dEV_s = \frac{1}{P^u_s}\Big[\underbrace{\sum_{r \ne s, i, b} t\, p_r \tau\, dz_{rsb}}_{\text{tariff efficiency}}
+            dEV_s = \frac{1}{P^u_s}\Big[\underbrace{\sum_{r \ne s, i, b} t_b\, p_r \tau\, dz_{rsb}}_{\text{tariff efficiency}}
             + \underbrace{\sum_j t^o_{sj} c_{sj} X^0_{sj}\, dY_{sj}}_{\text{output tax efficiency}}
             + \underbrace{\sum_{i, s' \ne s, b} \tau z_{s s' b}\, dp_{si} - \sum_{r \ne s, i, b} \tau z_{r s b}\, dp_{ri}}_{\text{terms of trade}}
             - \underbrace{\sum_{r, i, b} p_{ri} z_{risb}\, d\tau}_{\text{trade costs}}
             + \underbrace{\sum_{j, f} w\, dFD_{sjf}}_{\text{employment}} + \underbrace{d B_s}_{\text{transfer}}\Big]
 
-        where :math:`P^u_s` is the utility price index and :math:`B_s` the net transfer received
+        where :math:`t_b` is the tariff buyer ``b`` pays (a sector's duty exemption ``e`` waives the share
+        ``e`` of it: :math:`t_b = t (1 - e_{sb})`, so imports into exempted processing activities carry
+        no tariff wedge and add nothing to this term), :math:`P^u_s` is the utility price index and :math:`B_s` the net transfer received
         from abroad (the ``transfer`` instrument times the closure's transfer index: the numeraire,
         or world income; zero for balanced trade). Under fixed wage premia
         (``Closure(labour_market="premia")``) the labour part of the employment term is split: workers
@@ -150,7 +152,7 @@ class Results:
             def avg(fa, fb):
                 return 0.5 * (fa * inv_a[None, None, :, None] + fb * inv_b[None, None, :, None])
 
-            t_a, t_b = a.tariff[..., use], b.tariff[..., use]
+            t_a, t_b = a.instruments.buyer_tariff(use), b.instruments.buyer_tariff(use)  # net of duty exemptions
             tau_a, tau_b = a.tau[..., use], b.tau[..., use]
             cif_a, cif_b = a.p[:, :, None, None] * tau_a, b.p[:, :, None, None] * tau_b
             dz = b.z - a.z
@@ -296,7 +298,7 @@ class Results:
         par, sol = self.params, self.solution
         use = par.use_of_buyer
         cif = sol.p[:, :, None, None] * sol.tau[..., use]
-        return (sol.tariff[..., use] * cif * sol.z).sum(axis=(0, 1, 3))
+        return (sol.instruments.buyer_tariff(use) * cif * sol.z).sum(axis=(0, 1, 3))
 
     def _output_tax_revenue(self) -> np.ndarray:
         sol = self.solution
@@ -381,6 +383,7 @@ class Results:
             f_0=value[..., S:].copy(),
             fp_0=payments,
             tariff_0=sol.tariff.copy(),
+            duty_exemption_0=np.array(sol.instruments.duty_exemption),
             employment=None if par.employment_0 is None else self.employment()["persons"].to_numpy().reshape(par.x_0.shape),
             elasticities={k: v.copy() for k, v in b.elasticities.items()},
             groups={k: list(v) for k, v in b.groups.items()},
@@ -520,7 +523,7 @@ class Results:
         par, sol = self.params, self.solution
         use = par.use_of_buyer
         cif = sol.p[:, :, None, None] * sol.tau[..., use]
-        return (sol.tariff[..., use] * cif * sol.z).sum(axis=3)
+        return (sol.instruments.buyer_tariff(use) * cif * sol.z).sum(axis=3)
 
     def to_pymrio(self):
         """The counterfactual table (:meth:`mrio`) as a ``pymrio.IOSystem``.

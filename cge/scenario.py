@@ -3,9 +3,11 @@
 A :class:`Scenario` holds new levels of the instruments (not changes), each declared in
 :mod:`cge.instruments`: bilateral ad-valorem tariffs and iceberg trade costs, each as an (R, S, R)
 array (same for both uses) or an (R, S, R, 2) array by use (intermediate, final), and output taxes
-(negative: subsidies) as an (R, S) array, and net transfers from abroad as an (R,) array (zero for
-balanced trade). Instruments left as ``None`` keep their benchmark values (tariffs and trade
-deficits of the benchmark, trade costs 1, no output taxes).
+(negative: subsidies) as an (R, S) array, net transfers from abroad as an (R,) array (zero for
+balanced trade), and duty exemptions (the share of the intermediate-use tariff a sector does not pay
+on its imported inputs) as an (R, S) array in [0, 1]. Instruments left as ``None`` keep their
+benchmark values (tariffs, trade deficits and duty exemptions of the benchmark, trade costs 1, no
+output taxes).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Scenario:
     meta: dict = field(default_factory=dict)
     output_tax: np.ndarray | None = None
     transfer: np.ndarray | None = None
+    duty_exemption: np.ndarray | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:

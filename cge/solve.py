@@ -210,8 +210,10 @@ class Model:
         self._set_instruments(Instruments.benchmark(self.bench))
 
     def _set_instruments(self, inst: Instruments) -> None:
-        self.params.sourcing.check(self.bench, tariff=inst.tariff, iceberg=inst.iceberg)
+        self.params.sourcing.check(self.bench, tariff=inst.tariff, iceberg=inst.iceberg, duty_exemption=inst.duty_exemption)
         self.engine.set_instruments(inst)
+        for setter in getattr(getattr(self.engine, "m", None), "instrument_setters", ()):  # instruments a Pyomo block sets itself
+            setter(inst)
         self.instruments = inst
 
     def _values(self) -> np.ndarray:

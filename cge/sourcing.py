@@ -55,11 +55,21 @@ class Sourcing:
     name: str
     shared_import_mix: bool
 
-    def check(self, bench, **arrays) -> None:
-        """Instrument arrays ``[r, i, s, use]`` this mode accepts: with a shared mix, the same for both uses."""
+    def check(self, bench, duty_exemption=None, **arrays) -> None:
+        """Instrument arrays ``[r, i, s, use]`` this mode accepts: with a shared mix, the same for both uses,
+        and no duty exemption (``duty_exemption`` (R, S): a price of imports that differs by buying
+        sector needs each buyer to choose its own sources)."""
         if not self.shared_import_mix:
             return
         from .calibrate import CalibrationError
+
+        if duty_exemption is not None and np.any(duty_exemption):
+            s, j = np.argwhere(np.asarray(duty_exemption) != 0)[0]
+            raise CalibrationError(
+                f"sourcing='common' cannot take a duty exemption (({bench.regions[s]}, {bench.sectors[j]}) has "
+                f"{float(duty_exemption[s, j]):g}): buyers share one import mix per commodity, so every buyer of a "
+                "region pays the same price for a route's imports and none can import duty-free; use sourcing='agent'"
+            )
 
         for name, arr in arrays.items():
             differs = arr[..., 0] != arr[..., 1]

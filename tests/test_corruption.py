@@ -34,6 +34,7 @@ FIRST = {  # the first data row of each toy file, by label column
     "employment.csv": ["ASEAN", "primary"],
     "tariffs.csv": ["ASEAN", "primary", "China", "intermediate"],
     "elasticities.csv": ["sigma_dm", "primary"],
+    "duty_exemption.csv": ["ASEAN", "primary"],
 }
 
 
@@ -75,7 +76,8 @@ def _plain_damage(fname: str, cols: list[str]) -> list[tuple]:
     """(case id, damage(folder), fragments the message must contain) for one plain CSV file."""
     key = fname.removesuffix(".csv")
     first = FIRST[fname]
-    neg = {"tariffs.csv": "rates must exceed -1", "elasticities.csv": "must be finite and >= 0"}.get(fname, "negative values")
+    neg = {"tariffs.csv": "rates must exceed -1", "elasticities.csv": "must be finite and >= 0",
+           "duty_exemption.csv": "finite shares in [0, 1]"}.get(fname, "negative values")
     cases = [
         ("missing", lambda d: (d / fname).unlink(), [fname, "missing file"]),
         ("empty", lambda d: (d / fname).write_text(""), [fname, "empty file"]),
@@ -186,11 +188,26 @@ META = _meta_damage()
 SEMANTIC = _semantic_damage()
 
 
+def _with_exemption(toy):
+    """The toy with half the tariff on ASEAN primary's imported inputs waived (so that every table,
+    duty exemptions too, is written and damaged); the tariff no longer paid is capital income."""
+    e = np.zeros((toy.n_regions, toy.n_sectors))
+    e[0, 0] = 0.5
+    waived = 0.5 * (toy.z_0[:, :, 0, 0] * toy.tariff_0[:, :, 0, 0]).sum()
+    assert waived > 0
+    factors = {f: toy.fp_0[..., n].copy() for n, f in enumerate(toy.factors)}
+    factors["capital"][0, 0] += waived
+    return cge.Benchmark.from_arrays(toy.regions, toy.sectors, toy.z_0, toy.f_0, factors, tariffs=toy.tariff_0, employment=toy.employment,
+                                     elasticities=toy.elasticities, groups=toy.groups, agents=toy.agents, metadata=toy.metadata,
+                                     duty_exemption=e)
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory, toy):
     base = tmp_path_factory.mktemp("base")
-    toy.write(base / "plain")
-    toy.write(base / "gz", compress=True)
+    bench = _with_exemption(toy)
+    bench.write(base / "plain")
+    bench.write(base / "gz", compress=True)
     return base
 
 
@@ -242,7 +259,7 @@ def test_missing_optional_file_of_an_undeclared_folder_is_warned_and_recorded(fo
     folder = _damaged(folders, tmp_path, "plain", damage)
     if fname == "tariffs.csv":  # without tariffs the toy's costs change: rebalance with capital payments
         toy = cge.Benchmark.read(folders / "plain")
-        paid = np.einsum("risj,ris->sj", toy.z_0, toy.tariff_0[..., 0])
+        paid = (toy.z_0 * toy.intermediate_tariff).sum(axis=(0, 1))
         k = toy.factors.index("capital")
         rows = [f"{r},{i},{f},{float(toy.fp_0[a, b, n] + (paid[a, b] if n == k else 0.0))!r}" for a, r in enumerate(toy.regions)
                 for b, i in enumerate(toy.sectors) for n, f in enumerate(toy.factors)]

@@ -14,6 +14,20 @@ and the results. The tests:
   negative (the subsidised sector expands where its price is below its cost), the decomposition
   adds up to the EV, and the revenue reported is the rate times output at cost;
 * solving the same scenario on a fresh model and again after other solves gives the same bits.
+
+Duty exemptions (the share of the intermediate-use tariff a sector does not pay on its imported
+inputs, as in export-processing regimes):
+
+* an exemption of 1 for every sector of a region is exactly a zero intermediate-use tariff of that
+  region, and an exemption of one half a halved one (the limit and the linear case, both backends);
+* an exemption of one sector changes that buyer's tariff only: the revenue the results report is the
+  sum over flows of the tariff each buyer pays, the exempted sector's import share rises and the
+  other sectors of the region pay their full rate; both backends agree, Walras' law holds and the
+  welfare decomposition, whose tariff term uses the tariff each buyer pays, adds up to the EV;
+* a benchmark with exemptions (a table field written and read back exactly) replicates, and taking
+  the exemption away is a tariff rise on the processing sector's inputs;
+* the fast backend's equations equal the Pyomo model's at any point and its Jacobian equals finite
+  differences with exemptions; common sourcing refuses a non-zero exemption with a clear error.
 """
 
 from pathlib import Path
@@ -26,6 +40,7 @@ import cge
 from cge.instruments import NAMES, SPECS
 from cge.scenario import load_spec
 from cge.synthetic import random_benchmark
+from test_fast_backend import common_benchmark, pyomo_values
 
 pytestmark = pytest.mark.solver
 
@@ -110,7 +125,7 @@ def test_output_taxes_in_a_scenario_file(toy, tmp_path):
 
 def test_instruments_are_declared_once_and_checked(toy):
     inst = cge.Instruments.benchmark(toy)
-    assert NAMES == ("tariff", "iceberg", "output_tax", "transfer") and [s.name for s in SPECS] == list(NAMES)
+    assert NAMES == ("tariff", "iceberg", "output_tax", "transfer", "duty_exemption") and [s.name for s in SPECS] == list(NAMES)
     for spec in SPECS:
         assert getattr(inst, spec.name).shape == spec.shape(toy)
     with pytest.raises(ValueError):
@@ -160,3 +175,186 @@ def test_wide_tables_come_from_the_long_frame():
     np.testing.assert_array_equal(out[("x0.5", "output_pct")].to_numpy(), runs[1].output()["pct_change"].to_numpy())
     with pytest.raises(ValueError, match="not in the frame"):
         wide(tidy, "gdp_nominal")
+
+
+# ---------------------------------------------------------------------- duty exemptions
+
+
+def exempt_benchmark(seed=41, region=1, sector=2, share=1.0):
+    """A random benchmark whose sector ``(region, sector)`` imports its inputs with ``share`` of the
+    intermediate-use tariff waived; the tariff no longer paid becomes capital payments, so the table balances."""
+    b = random_benchmark(3, 3, seed=seed)
+    e = np.zeros((3, 3))
+    e[region, sector] = share
+    waived = (b.z_0[:, :, region, sector] * b.tariff_0[:, :, region, 0]).sum() * share
+    fp = b.fp_0.copy()
+    fp[region, sector, 1] += waived
+    factors = {f: fp[..., k] for k, f in enumerate(b.factors)}
+    return cge.Benchmark.from_arrays(b.regions, b.sectors, b.z_0, b.f_0, factors, tariffs=b.tariff_0, employment=b.employment,
+                                     agents=b.agents, duty_exemption=e)
+
+
+@pytest.mark.parametrize("backend", ["pyomo", "fast"])
+def test_a_full_exemption_of_every_sector_is_a_zero_intermediate_tariff(backend):
+    bench = random_benchmark(3, 3, seed=40)
+    model = cge.Model(bench, backend=backend)
+    for share in (1.0, 0.5):
+        e = np.zeros((3, 3))
+        e[1] = share  # every sector of R2
+        t = bench.tariff_0.copy()
+        t[:, :, 1, 0] *= 1.0 - share
+        exempt = model.solve(cge.Scenario(duty_exemption=e, name="exempt"))
+        cut = model.solve(cge.Scenario(tariff=t, name="cut"))
+        for name in ("p", "y", "w", "z", "utility", "income"):
+            np.testing.assert_allclose(getattr(exempt.solution, name), getattr(cut.solution, name), rtol=1e-9, atol=1e-12)
+        revenue = exempt.tidy().query("variable == 'tariff_revenue'")["value"].to_numpy()
+        np.testing.assert_allclose(revenue, cut.tidy().query("variable == 'tariff_revenue'")["value"].to_numpy(), rtol=1e-9)
+        assert exempt.solution.utility[1] != pytest.approx(1.0, abs=1e-6)  # the exemption does something
+
+
+def test_one_sector_exemption_applies_to_that_buyer_only():
+    bench = random_benchmark(3, 3, seed=42)
+    e = np.zeros((3, 3))
+    e[1, 2] = 1.0  # S3 in R2 imports its inputs duty-free
+    sc = cge.Scenario(duty_exemption=e, name="S3 in R2 exempt")
+    ref = cge.Model(bench, backend="pyomo").solve(sc, decompose=8)
+    fast = cge.Model(bench, backend="fast").solve(sc, decompose=8)
+    for name in ("p", "y", "w", "z", "utility"):
+        np.testing.assert_allclose(getattr(fast.solution, name), getattr(ref.solution, name), rtol=1e-8, atol=1e-10)
+    assert fast.solution.walras_residual <= 1e-9 and ref.solution.walras_residual <= 1e-9
+    sol, par = fast.solution, fast.params
+    # revenue: each buyer pays its use's rate, S3 in R2 nothing on its inputs
+    off = ~np.eye(3, dtype=bool)[:, None, :, None]
+    t = sol.tariff[..., par.use_of_buyer].copy()
+    t[:, :, 1, 2] = 0.0
+    expected = (t * sol.p[:, :, None, None] * sol.tau[..., par.use_of_buyer] * sol.z * off).sum(axis=(0, 1, 3))
+    got = fast.tidy().query("variable == 'tariff_revenue'")["value"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # the exempted sector shifts toward imports; the region's other sectors pay full rates and import relatively less
+    def import_share(res, j):
+        z = res.solution.z[:, :, 1, j]
+        return z[[0, 2]].sum() / z.sum()
+
+    def import_share_0(j):
+        z = par.d_0[:, :, 1, j]
+        return z[[0, 2]].sum() / z.sum()
+
+    assert import_share(fast, 2) > import_share_0(2) * 1.01
+    for j in (0, 1):
+        assert import_share(fast, j) < import_share_0(j)
+    # the decomposition's tariff term counts the tariff each buyer pays; it adds up to the EV
+    w = fast.welfare()
+    for region in ("R1", "R2", "R3"):
+        assert abs(w.loc[region, "residual"]) <= 0.02 * abs(w.loc[region, "ev"]) + 1e-6 * bench.income.max()
+    pd.testing.assert_frame_equal(ref.welfare_decomposition(), fast.welfare_decomposition(), rtol=1e-7, atol=1e-7 * bench.income.max())
+    assert fast.metadata()["instruments_changed"] == ["duty_exemption"]
+    # counting the exempted inputs at the full rate would not add up: the term differs
+    path = fast.path
+    full = sum(
+        (0.5 * (a.tariff[..., par.use_of_buyer] * a.p[:, :, None, None] + b.tariff[..., par.use_of_buyer] * b.p[:, :, None, None])
+         * (b.z - a.z) * off).sum(axis=(0, 1, 3))[1] for a, b in zip(path[:-1], path[1:]))
+    assert abs(full - w.loc["R2", "tariff_efficiency"]) > 10 * abs(w.loc["R2", "residual"])
+
+
+def test_a_benchmark_with_exemptions_round_trips_replicates_and_the_exemption_can_be_removed(tmp_path):
+    bench = exempt_benchmark()
+    assert bench.duty_exemption_0[1, 2] == 1.0
+    # tariffs paid count the exemption: the region collects nothing on S3's inputs
+    plain = random_benchmark(3, 3, seed=41)
+    paid = (plain.z_0[:, :, 1, 2] * plain.tariff_0[:, :, 1, 0]).sum()
+    np.testing.assert_allclose(plain.tariff_revenue[1] - bench.tariff_revenue[1], paid, rtol=1e-12)
+    # written and read back exactly; a table without exemptions writes no file
+    bench.write(tmp_path / "b")
+    back = cge.Benchmark.read(tmp_path / "b")
+    np.testing.assert_array_equal(back.duty_exemption_0, bench.duty_exemption_0)
+    assert back.hash() == bench.hash() != plain.hash()
+    plain.write(tmp_path / "p")
+    assert not (tmp_path / "p" / "duty_exemption.csv").exists()
+    assert cge.Benchmark.read(tmp_path / "p").duty_exemption_0.sum() == 0.0
+    # replication, then removing the exemption: a tariff rise on S3's inputs in R2
+    e0 = np.zeros((3, 3))
+    for backend in ("pyomo", "fast"):
+        model = cge.Model(bench, backend=backend)
+        base = model.solve()
+        assert base.solution.max_residual <= 1e-9
+        np.testing.assert_allclose(base.solution.z, model.params.d_0, rtol=1e-9, atol=1e-9)
+        res = model.solve(cge.Scenario(duty_exemption=e0, name="no exemption"), decompose=6)
+        assert res.tidy().query("variable == 'tariff_revenue' and region == 'R2'")["value"].iloc[0] > bench.tariff_revenue[1]
+        z = res.solution.z[:, :, 1, 2]
+        assert z[[0, 2]].sum() / z.sum() < model.params.d_0[[0, 2], :, 1, 2].sum() / model.params.d_0[:, :, 1, 2].sum()
+        w = res.welfare()
+        assert abs(w.loc["R2", "residual"]) <= 0.02 * abs(w.loc["R2", "ev"]) + 1e-6 * bench.income.max()
+        if backend == "pyomo":
+            ref = res
+    np.testing.assert_allclose(res.solution.utility, ref.solution.utility, rtol=1e-9)
+    # the counterfactual table keeps the exemption and balances
+    table = res.mrio()
+    np.testing.assert_array_equal(table.duty_exemption_0, e0)
+    bad = bench.duty_exemption_0.copy()
+    bad[0, 0] = 1.5
+    with pytest.raises(cge.BenchmarkError, match=r"duty_exemption: shares of the tariff waived must be finite shares in \[0, 1\], found \(R1, S1\)=1.5"):
+        cge.Benchmark.from_arrays(bench.regions, bench.sectors, bench.z_0, bench.f_0, {f: bench.fp_0[..., k] for k, f in enumerate(bench.factors)},
+                                  tariffs=bench.tariff_0, agents=bench.agents, duty_exemption=bad)
+
+
+def test_exemptions_are_checked_and_common_sourcing_refuses_them(toy, tmp_path):
+    e = np.zeros((3, 3))
+    e[1, 1] = 1.2
+    with pytest.raises(cge.ScenarioError, match=r"duty_exemption \(China, electronics\) = 1.2 is not allowed \(must be finite and >= 0 and <= 1\)"):
+        cge.Scenario(duty_exemption=e).instruments(toy)
+    e[1, 1] = 1.0
+    common = common_benchmark(3, 3, seed=44)
+    for backend in ("pyomo", "fast"):
+        model = cge.Model(common, sourcing="common", backend=backend)
+        with pytest.raises(cge.CalibrationError, match=r"sourcing='common' cannot take a duty exemption \(\(R2, S2\) has 1\)"):
+            model.solve(cge.Scenario(duty_exemption=e, name="exempt"))
+    exempt = cge.Benchmark.from_arrays(common.regions, common.sectors, common.z_0, common.f_0,
+                                       {f: common.fp_0[..., k] + (k == 1) * np.where(e > 0, (common.z_0 * common.tariff_0[..., :1]).sum(axis=(0, 1)), 0)
+                                        for k, f in enumerate(common.factors)},
+                                       tariffs=common.tariff_0, agents=common.agents, duty_exemption=e)
+    with pytest.raises(cge.CalibrationError, match="sourcing='common' cannot take a duty exemption"):
+        cge.Model(exempt, sourcing="common")
+    path = tmp_path / "spec.toml"
+    folder = (Path(__file__).parent / "data" / "toy").resolve()
+    path.write_text(f'benchmark = "{folder}"\n[[scenario]]\nname = "x"\n'
+                    '[[scenario.shock]]\ninstrument = "duty_exemption"\nvalue = 1.0\nregions = "China"\nsectors = ["electronics"]\n')
+    sc = load_spec(path).scenarios[0].build(toy)
+    np.testing.assert_array_equal(sc.duty_exemption, e)
+
+
+def test_fast_equations_and_jacobian_with_exemptions():
+    from cge.fast import FastModel
+    from cge.fast.equations import equation_residuals
+
+    bench = exempt_benchmark(seed=43, region=0, sector=1, share=0.7)
+    el = dict(sigma_top=0.5, sigma_va=0.8, sigma_int=0.3, sigma_fd=0.7, sigma_dm=2.5, sigma_mm=5.0)
+    e = bench.duty_exemption_0.copy()
+    e[2, 0] = 0.4  # a second exempted sector, and the first's share changed
+    e[0, 1] = 0.2
+    inst = cge.Scenario(duty_exemption=e, tariff=bench.tariff_0 * 1.3).instruments(bench)
+    ref = cge.Model(bench, backend="pyomo", elasticities=el)
+    fast = FastModel(bench, elasticities=el)
+    ref._set_instruments(inst)
+    fast._set_instruments(inst)
+    rng = np.random.default_rng(0)
+    for v in ref.engine._vars:
+        v.set_value(float(rng.uniform(0.7, 1.3)))
+    expected = ref.residuals()
+    blocks, walras = equation_residuals(fast.engine.layout, fast.engine._inst, pyomo_values(ref.engine, fast.engine.layout))
+    got = np.concatenate([*blocks.values(), [walras]])
+    assert np.abs(expected).max() > 1e-3
+    np.testing.assert_allclose(got, expected.to_numpy(), rtol=0, atol=1e-12)
+    engine = fast.engine
+    x = np.random.default_rng(1).uniform(0.8, 1.2, size=engine.layout.n)
+    analytic = engine.system.jacobian(engine.evaluate(x))
+    numeric = np.empty_like(analytic)
+    for k in range(len(x)):
+        h = 1e-6 * x[k]
+        up, down = x.copy(), x.copy()
+        up[k] += h
+        down[k] -= h
+        numeric[:, k] = (engine.evaluate(up).residual - engine.evaluate(down).residual) / (2 * h)
+    assert np.abs(analytic - numeric).max() <= 1e-7 * max(1.0, np.abs(numeric).max())
+    # the residuals of the reduced system vanish at the benchmark with the benchmark's exemptions
+    fast._set_instruments(cge.Instruments.benchmark(bench))
+    assert np.abs(engine.evaluate(engine.system.benchmark_point()).residual).max() <= 1e-12

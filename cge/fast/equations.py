@@ -78,13 +78,13 @@ def equation_residuals(layout, inst, v: dict) -> dict:
         shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
         revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
     else:
-        # a buyer's delivered price depends on its use only: the buyers of one use at a time
+        # a buyer's delivered price depends on its price class only (its use, or its duty exemption): one run of buyers at a time
         pdu = p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
         pm_calc, pa_calc = np.empty(QA.shape), np.empty(QA.shape)
         qm = QA * np.power(PA / PM, sdm[:, None, None])
         th_dir, th_M = L.th_dir, L.th_M
         shipped, revenue = np.zeros((R, S)), np.zeros(R)
-        for u, g in L.use_groups:
+        for u, g in inst.groups:
             pd = np.broadcast_to(pdu[..., u, None], pdu.shape[:3] + (g.stop - g.start,))
             pm_calc[..., g] = ces_index(L.sig_mm[:, None, None], [(th_M[..., g], pd, 0)])
             pa_calc[..., g] = ces_index(sdm[:, None, None], [(th_dir[..., g], pd, 0), (L.th_nest[..., g], PM[..., g], None)])

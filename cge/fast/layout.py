@@ -54,7 +54,9 @@ class Layout:
                 assert idx[-1] - idx[0] + 1 == len(idx), "the buyers of one use are adjacent"
                 self.use_groups.append((u, slice(int(idx[0]), int(idx[-1]) + 1)))
         first = [int(np.flatnonzero(self.use == u)[0]) if (self.use == u).any() else 0 for u in range(n_use)]
-        self.tariff_0_u = np.ascontiguousarray(P.tariff_0[..., first])
+        # by use before duty exemptions (FlowInstruments adds a price class per exempted sector)
+        self.tariff_0_u = np.ascontiguousarray(P.tariff_0[..., first] if P.tariff_use_0 is None else P.tariff_use_0[..., :n_use])
+        self.exemption_0 = np.zeros((R, S)) if P.duty_exemption_0 is None else np.asarray(P.duty_exemption_0, dtype=float)
         self.offdiag = ~np.eye(R, dtype=bool)
         off4 = self.offdiag[:, None, :, None]
 

@@ -112,9 +112,12 @@ def _same_commodity(x, y):
 class FlowInstruments:
     """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``.
 
-    Evaluations read them per use (``[r, i, s, use]``: a buyer's delivered price depends on its use
-    only); the per-buyer arrays that the Jacobian and the full-model check read are built when
-    first asked for.
+    Evaluations read them per price class (``[r, i, s, class]``): a buyer's delivered price depends
+    on its use only, except for a sector with a duty exemption, which pays ``t (1 - e[s, j])`` on its
+    imported inputs and forms a class of its own. ``groups`` lists ``(class, buyers)`` (a slice of
+    adjacent buyers; one class may span several slices) and ``use`` the class of each buyer. Without
+    exemptions the classes are the uses and nothing differs from a model without the instrument.
+    The per-buyer arrays that the Jacobian and the full-model check read are built when first asked for.
     """
 
     def __init__(self, layout, inst):
@@ -124,12 +127,39 @@ class FlowInstruments:
         n_use = layout.tariff_0_u.shape[-1]
         self.t_u = np.ascontiguousarray(np.asarray(inst.tariff, dtype=float)[..., :n_use])
         self.tau_u = np.ascontiguousarray(np.asarray(inst.iceberg, dtype=float)[..., :n_use])
-        self.kappa_u = self.tau_u * (1.0 + self.t_u) / (1.0 + layout.tariff_0_u)
+        self.groups, self.use, t0_u = layout.use_groups, layout.use, layout.tariff_0_u
+        e = np.asarray(getattr(inst, "duty_exemption", np.zeros_like(layout.exemption_0)), dtype=float)
+        exempt = np.flatnonzero((e != 0).any(axis=0) | (layout.exemption_0 != 0).any(axis=0))
+        if len(exempt):
+            if layout.common:
+                raise ValueError("duty exemptions need sourcing by agent (see cge.sourcing.Sourcing.check)")
+            self.groups, self.use, t0_u, self.t_u, self.tau_u = self._exemption_classes(exempt, e, t0_u)
+        self.w_0 = 1.0 + t0_u  # benchmark buyer price of each class
+        self.kappa_u = self.tau_u * (1.0 + self.t_u) / self.w_0
         if layout.common:
             self.kappa_c = self.kappa[..., 0]  # the same for every buyer under common sourcing
         self.to = np.where(layout.prod, inst.output_tax, 0.0)  # output tax (R, S)
         self.transfer = inst.transfer  # (R,) in units of the closure's transfer index
         self.markup = 1.0 + self.to
+
+    def _exemption_classes(self, exempt, e, t0_u):
+        """Price classes with one more class per exempted sector ``j``: the intermediate rates times
+        ``1 - e[s, j]`` (and ``1 - e0[s, j]`` for the benchmark's), trade costs of intermediate use."""
+        L = self.layout
+        n_use = t0_u.shape[-1]
+        use = np.array(L.use)
+        use[exempt] = n_use + np.arange(len(exempt))
+        groups, start = [], 0
+        for b in range(1, len(use) + 1):
+            if b == len(use) or use[b] != use[start]:
+                groups.append((int(use[start]), slice(start, b)))
+                start = b
+        keep = (1.0 - e[:, exempt])[None, None]  # [1, 1, s, k]
+        keep_0 = (1.0 - L.exemption_0[:, exempt])[None, None]
+        t_u = np.concatenate([self.t_u, self.t_u[..., :1] * keep], axis=3)
+        tau_u = np.concatenate([self.tau_u, np.repeat(self.tau_u[..., :1], len(exempt), axis=3)], axis=3)
+        t0 = np.concatenate([t0_u, t0_u[..., :1] * keep_0], axis=3)
+        return groups, use, np.ascontiguousarray(t0), np.ascontiguousarray(t_u), np.ascontiguousarray(tau_u)
 
     # flow-size arrays built each time they are asked for (once a solve, by the Jacobian under common
     # sourcing and by the check of the full model), not kept
@@ -148,7 +178,7 @@ class FlowInstruments:
     def _per_buyer(self, a):
         """A per-use array ``[r, i, s, use]`` on the flow layout ``[r, i, s, b]`` (contiguous)."""
         out = np.empty(a.shape[:3] + (len(self.layout.use),))
-        for u, g in self.layout.use_groups:
+        for u, g in self.groups:
             out[..., g] = a[..., u, None]
         return out
 
@@ -274,7 +304,7 @@ class System:
             g_dir, g_imp = st.g_dir, st.g_imp
             fl.h = h = np.empty(shape)
             fl.Zb = np.empty(shape)
-            for u, g in L.use_groups:
+            for u, g in inst.groups:
                 np.multiply(a_dir[None, :, :, g], g_dir[..., u, None], out=h[..., g])
                 np.copyto(h[..., g], a_imp[None, :, :, g] * g_imp[..., u, None], where=L.imp[..., g])
             np.multiply(h, st.QA[None], out=fl.Zb)
@@ -282,7 +312,7 @@ class System:
         to_u = inst.tau_u / L.x_0[:, :, None, None]
         to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
         fl.U, fl.T = np.empty(shape), np.empty(shape)
-        for u, g in L.use_groups:
+        for u, g in inst.groups:
             np.multiply(fl.Zb[..., g], to_u[..., u, None], out=fl.U[..., g])
             np.multiply(fl.Zb[..., g], to_t[..., u, None], out=fl.T[..., g])
         return fl
@@ -302,27 +332,27 @@ class System:
             return np.power(acc, 1.0 / (1.0 - sigma))
         return np.where(cd, np.exp(acc), np.power(acc, 1.0 / np.where(cd, 1.0, 1.0 - sigma)))
 
-    def _over_exporters(self, f):
-        """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-use array ``f``."""
+    def _over_exporters(self, f, inst):
+        """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-class array ``f``."""
         L = self.lay
         out = np.empty(L.comp.shape)
-        for u, g in L.use_groups:
+        for u, g in inst.groups:
             out[:, :, g] = np.einsum("risb,ris->isb", L.d_0[..., g], f[..., u])
         return out
 
-    def _own_region(self, f):
+    def _own_region(self, f, inst):
         """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
         L = self.lay
         ar = np.arange(L.R)
         fd = f[ar, :, ar, :].transpose(1, 0, 2)  # [i, s, use]
-        return self.d_own * fd[:, :, L.use]
+        return self.d_own * fd[:, :, inst.use]
 
-    def _over_buyers(self, v):
-        """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v``."""
+    def _over_buyers(self, v, inst):
+        """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v`` (per price class)."""
         L = self.lay
-        out = np.empty(L.tariff_0_u.shape)
-        for u, g in L.use_groups:
-            out[..., u] = np.einsum("risb,isb->ris", L.d_0[..., g], v[..., g])
+        out = np.zeros(inst.t_u.shape)
+        for u, g in inst.groups:  # a class may span several runs of buyers
+            out[..., u] += np.einsum("risb,isb->ris", L.d_0[..., g], v[..., g])
         return out
 
     def _agent_prices(self, st, inst):
@@ -337,8 +367,6 @@ class System:
             P = L.params
             ar = np.arange(L.R)
             self.d_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
-            self.w_0 = 1.0 + L.tariff_0_u
-            self.w_0_imports = self.w_0 * L.offdiag[:, None, :, None]
             self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
             self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
         sig_m, sig_d = L.sig_mm[None, :, None, None], L.sig_dm[None, :, None, None]
@@ -347,11 +375,11 @@ class System:
         st.g_imp, st.g_dir = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             fm = pdu * st.g_imp if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
-            acc = self._over_exporters(fm * self.w_0_imports) * self.inv_m0
+            acc = self._over_exporters(fm * (inst.w_0 * L.offdiag[:, None, :, None]), inst) * self.inv_m0
             st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], acc), 1.0)
             fd = pdu * st.g_dir if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
-            fd *= self.w_0
-            own = np.where(L.nest, self._own_region(fd), self._over_exporters(fd))
+            fd *= inst.w_0
+            own = np.where(L.nest, self._own_region(fd, inst), self._over_exporters(fd, inst))
             acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
             st.PA = np.where(L.comp, self._index(L.sig_dm[:, None, None], acc), 1.0)
         self._buyer_prices(st, st.w)
@@ -367,12 +395,13 @@ class System:
         a = st.QA * np.exp(sdm * st.lnPA)
         a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
         a_dir = np.where(L.nest, 0.0, a)
-        c_imp = self._over_buyers(a_imp)
-        c_dir = self._over_buyers(a_dir)
+        c_imp = self._over_buyers(a_imp, inst)
+        c_dir = self._over_buyers(a_dir, inst)
         ar = np.arange(L.R)
         c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
-        for u, g in L.use_groups:
-            c_dir[ar, :, ar, u] = (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2).T
+        c_dir[ar, :, ar, :] = 0.0
+        for u, g in inst.groups:
+            c_dir[ar, :, ar, u] += (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2).T
         z = st.g_imp * c_imp
         z += st.g_dir * c_dir
         z *= inst.tau_u
@@ -404,7 +433,7 @@ class System:
             dm = np.where(L.nest[None] & L.offdiag[:, None, :, None], (dmc / st.PMc[None])[..., None], 0.0)
         else:
             D = np.empty(L.d_0.shape)
-            for u, g in L.use_groups:
+            for u, g in inst.groups:
                 np.multiply(L.th_A[..., g], inst.kappa_u[..., u, None], out=D[..., g])
             D *= h
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)

@@ -92,10 +92,9 @@ def _add_sets(m, params, closure) -> None:
 
 def _add_parameters(m, params, closure) -> None:
     """Policy parameters (mutable, set by scenarios) and benchmark endowments."""
-    first_buyer = [int(np.flatnonzero(params.use_of_buyer == u)[0]) for u in (0, 1)]
-    t_0 = params.tariff_0
+    t_0 = params.tariff_use_0  # by use, before duty exemptions
     m.tariff = pyo.Param(
-        m.ROUTES, mutable=True, initialize={k: float(t_0[k[0], k[1], k[2], first_buyer[k[3]]]) for k in m.ROUTES},
+        m.ROUTES, mutable=True, initialize={k: float(t_0[k]) for k in m.ROUTES},
         doc="ad-valorem tariff",
     )
     m.tau = pyo.Param(m.ROUTES, mutable=True, initialize=1.0, doc="iceberg trade cost (benchmark 1)")

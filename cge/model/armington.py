@@ -2,7 +2,11 @@
 
 Delivered price of commodity ``i`` from ``r`` to buyer ``b`` in ``s`` (relative to the benchmark):
 
-.. math:: p^d_{risb} = p_{ri}\\, \\tau_{ris,u(b)}\\, (1 + t_{ris,u(b)}) / (1 + t^0_{ris,u(b)})
+.. math:: p^d_{risb} = p_{ri}\\, \\tau_{ris,u(b)}\\, (1 + t_{ris,u(b)} (1 - e_{sb})) / (1 + t^0_{ris,u(b)} (1 - e^0_{sb}))
+
+where ``e[s, b]`` is the duty exemption of a buying sector (zero for final buyers; see
+:mod:`cge.instruments`): a mutable parameter ``duty_exemption[s, j]`` of the sectors that import,
+set with the other instruments through ``m.instrument_setters``.
 
 With ``sourcing="agent"`` each buyer has its own two-level nest: domestic vs imported
 (``sigma_dm[i]``) and imports across partners (``sigma_mm[i]``); a single level when the two are
@@ -14,6 +18,7 @@ structure; Caliendo and Parro 2015 when sigma_dm == sigma_mm).
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from .ces import ces_demand, ces_price
@@ -36,10 +41,19 @@ def add_armington(m, params) -> None:
     v_0, qa_0, m_0, tariff_0 = params.v_0, params.qa_0, params.m_0, params.tariff_0
     use = params.use_of_buyer
     common = params.sourcing.shared_import_mix
+    S = params.n_sectors
+    _add_duty_exemption(m, params)
+
+    def paid(m, r, i, s, b):
+        """The tariff buyer ``b`` pays on route ``(r, i, s)``: its use's rate, less its duty exemption."""
+        u = use[b]
+        if b < S and (s, b) in m.duty_exemption:
+            return m.tariff[r, i, s, u] * (1.0 - m.duty_exemption[s, b])
+        return m.tariff[r, i, s, u]
 
     def pd(m, r, i, s, b):
         u = use[b]
-        return m.p[r, i] * m.tau[r, i, s, u] * (1.0 + m.tariff[r, i, s, u]) / (1.0 + tariff_0[r, i, s, b])
+        return m.p[r, i] * m.tau[r, i, s, u] * (1.0 + paid(m, r, i, s, b)) / (1.0 + tariff_0[r, i, s, b])
 
     m.pd = pyo.Expression(m.FLOWS, rule=pd, doc="delivered price / benchmark")
 
@@ -92,7 +106,7 @@ def add_armington(m, params) -> None:
         if r != s:
             u = use[b]
             revenue[s].append(
-                m.tariff[r, i, s, u] * m.p[r, i] * m.tau[r, i, s, u] * params.d_0[r, i, s, b] * m.z[r, i, s, b]
+                paid(m, r, i, s, b) * m.p[r, i] * m.tau[r, i, s, u] * params.d_0[r, i, s, b] * m.z[r, i, s, b]
             )
     if common:
         for r, i, s in m.IMPORT_ROUTES:
@@ -100,6 +114,32 @@ def add_armington(m, params) -> None:
                 m.tariff[r, i, s, 0] * m.p[r, i] * m.tau[r, i, s, 0] * m.route_0[r, i, s] * m.z_import[r, i, s]
             )
     m.tariff_revenue_terms = revenue
+
+
+def _add_duty_exemption(m, params) -> None:
+    """The duty exemption of each sector that imports inputs (sourcing by agent), and its setter.
+
+    Under common sourcing the instrument must stay zero (:meth:`cge.sourcing.Sourcing.check`), so no
+    parameter is made.
+    """
+    m.instrument_setters = getattr(m, "instrument_setters", [])
+    if params.sourcing.shared_import_mix:
+        m.duty_exemption = {}
+        return
+    R, S = params.n_regions, params.n_sectors
+    importing = [(s, j) for s in range(R) for j in range(S)
+                 if (params.d_0[:, :, s, j].sum(axis=1) * (np.arange(R) != s)).sum() > 0]
+    e_0 = params.duty_exemption_0 if params.duty_exemption_0 is not None else np.zeros((R, S))
+    m.IMPORTING_SECTORS = pyo.Set(initialize=importing, dimen=2, doc="(region, sector) buying imported inputs")
+    m.duty_exemption = pyo.Param(m.IMPORTING_SECTORS, mutable=True,
+                                 initialize={k: float(e_0[k]) for k in importing},
+                                 doc="share of the intermediate-use tariff waived on the sector's imported inputs")
+
+    def set_exemption(inst):
+        for k in importing:
+            m.duty_exemption[k] = float(inst.duty_exemption[k])
+
+    m.instrument_setters.append(set_exemption)
 
 
 def _add_agent_imports(m, params, sources) -> None:
