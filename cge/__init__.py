@@ -10,6 +10,7 @@ The public API::
     cge.sweep(bench, scenarios, draws, jobs=2)    # many solves (cge.sensitivity), tidy frames
     staged = cge.split_stages(bench, ["machinery"])  # parts and assembly stages (cge.stages)
     sized = cge.split_firm_size(bench)              # SMEs and large firms (cge.firms)
+    processing = cge.split_processing(bench)        # China's export processing, duty-free (cge.processing)
 """
 
 __version__ = "0.1.0"
@@ -25,6 +26,7 @@ from .scenario import Scenario, ScenarioError  # noqa: E402
 from .sensitivity import sweep  # noqa: E402
 from .solve import Model, SolveError  # noqa: E402
 from .stages import merge_stages, split_stages  # noqa: E402
+from .processing import merge_processing, processing_exports, split_processing  # noqa: E402
 
 __all__ = [
     "Benchmark",
@@ -45,5 +47,8 @@ __all__ = [
     "purge_deficits",
     "split_firm_size",
     "split_stages",
+    "split_processing",
+    "merge_processing",
+    "processing_exports",
     "sweep",
 ]

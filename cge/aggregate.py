@@ -263,7 +263,10 @@ def aggregate(bench: Benchmark, regions: dict | str | Path | None = None, sector
 
     z = aggregate_array(bench.z_0, [MR, MS, MR, MS])
     f = aggregate_array(bench.f_0, [MR, MS, MR, None])
-    paid_z = aggregate_array(bench.z_0 * bench.tariff_0[..., 0][..., None], [MR, MS, MR, MS])
+    # tariff each buyer paid: a duty exemption (cge.instruments) lowers its sector's rate; the aggregate
+    # table has none, the exemption's value moving into factor payments with the other rate differences
+    paid_rate = bench.intermediate_tariff if bench.duty_exemption_0.any() else bench.tariff_0[..., 0][..., None]
+    paid_z = aggregate_array(bench.z_0 * paid_rate, [MR, MS, MR, MS])
     paid_f = aggregate_array(bench.f_0 * bench.tariff_0[..., 1][..., None], [MR, MS, MR, None])
     t = np.zeros((R2, len(st), R2, 2))
     t[..., 0] = np.divide(paid_z.sum(axis=3), z.sum(axis=3), out=np.zeros_like(t[..., 0]), where=z.sum(axis=3) > 0)
