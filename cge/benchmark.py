@@ -558,11 +558,11 @@ class Benchmark:
         except BenchmarkError as exc:
             raise BenchmarkError(_in_file(str(exc), path, files)) from None
 
-    def split_stages(self, sectors=None, rule: str = "assembly_first", parts_cap: float = 0.5) -> "Benchmark":
+    def split_stages(self, sectors=None, rule: str = "assembly_first", parts_cap: float = 0.5, regions=None) -> "Benchmark":
         """This benchmark with ``sectors`` split into parts and assembly stages (:func:`cge.stages.split_stages`)."""
         from .stages import split_stages
 
-        return split_stages(self, sectors, rule=rule, parts_cap=parts_cap)
+        return split_stages(self, sectors, rule=rule, parts_cap=parts_cap, regions=regions)
 
     def split_firm_size(self, sectors=None, regions=None, **options) -> "Benchmark":
         """This benchmark with ``sectors`` split into SMEs and large firms (:func:`cge.firms.split_firm_size`)."""

@@ -214,6 +214,7 @@ class RunSpec:
     output: dict = field(default_factory=dict)
     sensitivity: object = None  # cge.sensitivity.Specification of a [sensitivity] table
     stages: dict | None = None  # arguments of cge.split_stages when the file asks for the split
+    processing: dict | None = None  # arguments of cge.split_processing when the file asks for it
 
     def benchmark_folder(self):
         """The benchmark's folder: a built-in name or a folder (relative to the scenario file)."""
@@ -233,10 +234,14 @@ class RunSpec:
         from .benchmark import Benchmark, BenchmarkError
         from .stages import split_stages
 
+        from .processing import split_processing
+
         bench = Benchmark.read(self.benchmark_folder())
-        if self.stages is None:
-            return bench
         try:
+            if self.processing is not None:
+                return split_processing(bench, **self.processing)
+            if self.stages is None:
+                return bench
             return split_stages(bench, **self.stages)
         except BenchmarkError as exc:
             raise ScenarioError(f"{self.path}: [benchmark] {exc}") from None
@@ -253,10 +258,13 @@ def load_spec(path) -> RunSpec:
     _keys(doc, TOP_KEYS, f"{path}")
     for key in ("title", "description"):
         _string(doc, key, f"{path}")
-    bench, stages = doc.get("benchmark"), None
+    bench, stages, processing = doc.get("benchmark"), None, None
     if isinstance(bench, dict):
         _keys(bench, set(BENCHMARK_KEYS), f"{path}: [benchmark]")
         stages = _stages(bench, f"{path}: [benchmark]")
+        processing = _processing(bench, f"{path}: [benchmark]")
+        if stages is not None and processing is not None:
+            raise ScenarioError(f"{path}: [benchmark] split_stages and split_processing cannot be combined; choose one")
         bench = bench.get("name") or bench.get("path")
     if not isinstance(bench, str) or not bench:
         raise ScenarioError(f"{path}: key 'benchmark' = {bench!r}; must name a built-in benchmark or a folder (a string)")
@@ -329,6 +337,7 @@ def load_spec(path) -> RunSpec:
         output=dict(output),
         sensitivity=_sensitivity(doc, path, names),
         stages=stages,
+        processing=processing,
     )
 
 
@@ -338,6 +347,9 @@ BENCHMARK_KEYS = {
     "split_stages": "true (the GVC-heavy manufacturing sectors) or a list of sectors to split into parts and assembly",
     "stage_rule": 'how inputs are split between the stages: "assembly_first" (default) or "proportional"',
     "parts_cap": "the largest share of own-use parts in the assembly stage's costs (default 0.5), between 0 and 1",
+    "stage_regions": "a list of regions whose stages follow stage_rule (default all; the others split proportionally)",
+    "split_processing": "true (China's export processing, cge.split_processing defaults) or a list of regions with processing regimes",
+    "processing_exempt": "true (default: processing inputs duty-free, the region's revenue kept) or false",
 }
 
 
@@ -347,7 +359,7 @@ def _stages(table: dict, where: str) -> dict | None:
 
     split = table.get("split_stages", False)
     if split is False:
-        extra = [k for k in ("stage_rule", "parts_cap") if k in table]
+        extra = [k for k in ("stage_rule", "parts_cap", "stage_regions") if k in table]
         if extra:
             raise ScenarioError(f"{where}: {extra} given without split_stages; add split_stages = true or a list of sectors")
         return None
@@ -359,7 +371,31 @@ def _stages(table: dict, where: str) -> dict | None:
     cap = table.get("parts_cap", 0.5)
     if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not 0.0 < cap < 1.0:
         raise ScenarioError(f"{where}: parts_cap = {cap!r}; must be {BENCHMARK_KEYS['parts_cap']}")
-    return {"sectors": None if split is True else list(split), "rule": rule, "parts_cap": float(cap)}
+    out = {"sectors": None if split is True else list(split), "rule": rule, "parts_cap": float(cap)}
+    regions = table.get("stage_regions")
+    if regions is not None:
+        if not (isinstance(regions, list) and regions and all(isinstance(x, str) for x in regions)):
+            raise ScenarioError(f"{where}: stage_regions = {regions!r}; must be {BENCHMARK_KEYS['stage_regions']}")
+        out["regions"] = list(regions)
+    return out
+
+
+def _processing(table: dict, where: str) -> dict | None:
+    """Arguments of :func:`cge.split_processing` from a ``[benchmark]`` table, or None when it asks for no split."""
+    split = table.get("split_processing", False)
+    if split is False:
+        if "processing_exempt" in table:
+            raise ScenarioError(f"{where}: processing_exempt given without split_processing; add split_processing = true")
+        return None
+    if not (split is True or (isinstance(split, list) and split and all(isinstance(x, str) for x in split))):
+        raise ScenarioError(f"{where}: split_processing = {split!r}; must be {BENCHMARK_KEYS['split_processing']}")
+    exempt = table.get("processing_exempt", True)
+    if not isinstance(exempt, bool):
+        raise ScenarioError(f"{where}: processing_exempt = {exempt!r}; must be {BENCHMARK_KEYS['processing_exempt']}")
+    out = {"exempt": exempt}
+    if split is not True:
+        out["regions"] = list(split)
+    return out
 
 
 def _groups(groups, key: str, where: str) -> dict:

@@ -33,6 +33,10 @@ Two rules choose :math:`O_A`:
   reproduces the unsplit model's equilibrium (identical unit costs give both stages one price, and
   with sourcing by agent every buyer keeps its own import mix), which the tests check.
 
+``regions`` limits the rule to some regions: elsewhere both stages take the sector's costs in
+proportion to their output (the ``proportional`` rule), so the table keeps one set of sectors and
+those regions' stages have one unit cost, hence one price, after any shock (a test checks it).
+
 Tariffs and elasticities of a stage are the sector's (tariffs by use: the parts stage meets the
 intermediate-use rates, the assembly stage the final-use rates); employment is split in proportion to
 labour payments, so wages per person are kept. ``metadata["stages"]`` records the split (rule, cap,
@@ -60,17 +64,25 @@ RULES = ("assembly_first", "proportional")
 STAGES = ("parts", "assembly")
 
 
-def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", parts_cap: float = 0.5) -> Benchmark:
+def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", parts_cap: float = 0.5, regions=None) -> Benchmark:
     """``bench`` with each of ``sectors`` (default :data:`GVC_SECTORS`) split into parts and assembly.
 
-    See the module docstring for the rule. Raises :class:`cge.BenchmarkError` naming the sector and
-    region when a stage would have no sales, or no value added left.
+    See the module docstring for the rule. ``regions`` (default every region) are those whose stages
+    follow ``rule``; in the others the two stages share the sector's costs in proportion to their
+    output (``rule="proportional"``), so the table keeps the same sectors everywhere while those
+    regions' stages have one cost structure, one price and the unsplit sector's behaviour. Raises
+    :class:`cge.BenchmarkError` naming the sector and region when a stage would have no sales, or no
+    value added left.
     """
     sectors = list(GVC_SECTORS if sectors is None else ([sectors] if isinstance(sectors, str) else sectors))
     if rule not in RULES:
         raise BenchmarkError(f"split_stages: rule = {rule!r}; allowed: {list(RULES)}")
     if isinstance(parts_cap, bool) or not isinstance(parts_cap, (int, float)) or not 0.0 < parts_cap < 1.0:
         raise BenchmarkError(f"split_stages: parts_cap = {parts_cap!r}; must be a number strictly between 0 and 1")
+    chosen = list(bench.regions) if regions is None else ([regions] if isinstance(regions, str) else list(regions))
+    bad = [r for r in chosen if r not in bench.regions]
+    if bad or not chosen or len(set(chosen)) < len(chosen):
+        raise BenchmarkError(f"split_stages: regions {chosen} must be distinct regions of the benchmark; unknown: {bad}; known: {bench.regions}")
     unknown = [j for j in sectors if j not in bench.sectors]
     if unknown or not sectors or len(set(sectors)) < len(sectors):
         raise BenchmarkError(f"split_stages: sectors {sectors} must be distinct sectors of the benchmark; unknown: {unknown}; known: {bench.sectors}")
@@ -88,7 +100,7 @@ def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", p
             origin.append(k)
             stage.append(st)
     origin = np.asarray(origin)
-    theta_own, theta_rest = _assembly_shares(bench, split, rule, parts_cap)
+    theta_own, theta_rest = _assembly_shares(bench, split, rule, parts_cap, np.isin(bench.regions, chosen))
 
     R, S2 = bench.n_regions, len(names)
     # cost side: weight of each new buyer column on the original column, by region and input row
@@ -113,6 +125,8 @@ def split_stages(bench: Benchmark, sectors=None, rule: str = "assembly_first", p
     sector_of = {names[n]: bench.sectors[origin[n]] for n in range(S2)}
     meta = split_metadata(bench, "stages", sector_of, origin)
     meta["stages"] = {"rule": rule, "parts_cap": float(parts_cap), "sectors": sectors, "sector_of": sector_of}
+    if regions is not None:  # the others split proportionally
+        meta["stages"]["regions"] = chosen
     return split_benchmark(bench, names, origin, z, f, fp, emp, meta)
 
 
@@ -127,6 +141,7 @@ def split_benchmark(bench: Benchmark, names: list[str], origin: np.ndarray, z, f
         f,
         {name: fp[..., n] for n, name in enumerate(bench.factors)},
         tariffs=bench.tariff_0[:, origin],
+        duty_exemption=bench.duty_exemption_0[:, origin],
         employment=emp,
         elasticities={k: v[origin] for k, v in bench.elasticities.items()},
         groups=bench.groups,
@@ -156,8 +171,9 @@ def split_metadata(bench: Benchmark, key: str, sector_of: dict[str, str], origin
     return meta
 
 
-def _assembly_shares(bench: Benchmark, split: list[int], rule: str, cap: float) -> tuple[np.ndarray, np.ndarray]:
-    """Shares of the assembly stage in own-use purchases and in the other costs, (R, len(split)) each."""
+def _assembly_shares(bench: Benchmark, split: list[int], rule: str, cap: float, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of the assembly stage in own-use purchases and in the other costs, (R, len(split)) each;
+    regions not ``chosen`` (a mask) split proportionally."""
     R = bench.n_regions
     costs = bench.costs
     theta_own, theta_rest = np.zeros((R, len(split))), np.zeros((R, len(split)))
@@ -165,11 +181,10 @@ def _assembly_shares(bench: Benchmark, split: list[int], rule: str, cap: float) 
         X = costs[:, j]
         XA = bench.f_0[:, j].sum(axis=(1, 2))
         XP = X - XA
-        O = np.einsum("rs,rs->s", bench.z_0[:, j, :, j], 1.0 + bench.tariff_0[:, j, :, 0])
-        if rule == "proportional":
-            OA = np.divide(O * XA, X, out=np.zeros(R), where=X > 0)
-        else:
-            OA = np.maximum(np.minimum(O, cap * XA), O - cap * XP)
+        O = np.einsum("rs,rs->s", bench.z_0[:, j, :, j], 1.0 + bench.intermediate_tariff[:, j, :, j])
+        OA = np.divide(O * XA, X, out=np.zeros(R), where=X > 0)
+        if rule != "proportional":
+            OA = np.where(chosen, np.maximum(np.minimum(O, cap * XA), O - cap * XP), OA)
         rest_A, rest_P = XA - OA, X - O - (XA - OA)
         name = bench.sectors[j]
         for what, bad in (("no final sales (assembly stage)", XA <= 0), ("no intermediate sales (parts stage)", bench.z_0[:, j].sum(axis=(1, 2)) <= 0)):

@@ -177,3 +177,32 @@ def test_stage_tariffs_table_is_what_its_script_writes(tmp_path):
     spec.loader.exec_module(mod)
     written = mod.main(tmp_path / "stage_tariffs.md")
     assert written.read_text() == (SCENARIOS.parent / "stage_tariffs.md").read_text()
+
+
+@pytest.mark.solver
+def test_a_split_in_chosen_regions_only():
+    """``regions``: the rule in the chosen regions, proportional stages elsewhere (same sectors everywhere).
+
+    Outside the chosen region both stages have the sector's cost structure, so after a shock their
+    prices stay equal (one unit cost); in the chosen region the assembly-first stages differ.
+    """
+    bench = random_benchmark(3, 3, seed=18)
+    split = split_stages(bench, ["S2"], regions=["R1"], parts_cap=0.3)
+    assert split.metadata["stages"]["regions"] == ["R1"]
+    _close(merge_stages(split), bench)
+    p, a = split.sectors.index("S2_parts"), split.sectors.index("S2_assembly")
+    x = split.output
+    shares = [np.concatenate([split.z_0[:, :, s, m].ravel(), split.fp_0[s, m]]) / x[s, m] for s in range(3) for m in (p, a)]
+    for s in (1, 2):  # R2, R3: the sector's structure in both stages
+        np.testing.assert_allclose(shares[2 * s], shares[2 * s + 1], rtol=1e-12, atol=1e-15)
+    assert np.abs(shares[0] - shares[1]).max() > 1e-3  # R1: assembly first
+    with pytest.raises(cge.BenchmarkError, match=r"unknown: \['R9'\]"):
+        split_stages(bench, ["S2"], regions=["R9"])
+    model = cge.Model(split, backend="fast")
+    assert model.residuals().abs().max() <= 1e-9
+    t = split.tariff_0.copy()
+    t[:, :, 0] *= 0.2
+    res = model.solve(cge.Scenario(tariff=t))
+    prices = res.solution.p
+    np.testing.assert_allclose(prices[1:, p], prices[1:, a], rtol=1e-10)
+    assert abs(prices[0, p] - prices[0, a]) > 1e-5
