@@ -226,3 +226,55 @@ def band_figure(summary: pd.DataFrame, variable: str = "welfare_ev_pct", names: 
 def welfare_bands(summary: pd.DataFrame, folder: Path, stem: str = "welfare_bands", names: Names | None = None) -> list[Path]:
     """Write :func:`band_figure` of EV in % of income as ``stem.png``, ``.svg`` and ``.pdf``."""
     return figstyle.save(band_figure(summary, "welfare_ev_pct", names), folder, stem, title="Welfare (EV, % of income) by region, with its 5-95% band over the elasticities")
+
+
+def processing_figure(welfare: dict, exports: dict, names: Names | None = None):
+    """Removing a duty exemption for processing trade: EV (% of income) by region and the % change of
+    the processing region's exports by sector and activity, for each scenario.
+
+    ``welfare``: scenario -> :meth:`cge.Results.welfare` frame; ``exports``: scenario ->
+    :func:`cge.processing_exports` frame (index ``sector, activity``). Left panel as
+    :func:`welfare_figure` (regions sorted by the first scenario, World set apart); right panel one bar
+    per sector and activity, processing in the scenario's colour, normal hatched.
+    """
+    names = names or Names()
+    frame = pd.DataFrame({name: w["ev_pct"] for name, w in welfare.items()})
+    scenarios = list(frame.columns)
+    regions, totals = _rows(frame[scenarios[0]], [WORLD])
+    order = regions + totals
+    y = _positions(len(regions), len(totals))
+    colours = scenario_colours(scenarios)
+    n = len(scenarios)
+    first = exports[scenarios[0]]
+    sectors = list(dict.fromkeys(first.index.get_level_values("sector")))
+    with figstyle.style():
+        fig = figstyle.figure(figstyle.DOUBLE, 0.9 + (0.08 + 0.12 * n) * (len(y) + 1))
+        left, right = fig.subplots(1, 2, width_ratios=[1.1, 1.0])
+        height = 0.8 / n
+        for k, sc in enumerate(scenarios):
+            left.barh(y + (k - (n - 1) / 2) * height, frame.loc[order, sc].to_numpy(), height, color=colours[sc], label=names.scenario(sc))
+        left.set_yticks(y, [wrap(names.region(r)) for r in order])
+        _set_apart(left, y, len(regions), len(totals))
+        left.set_xlabel(label("ev_pct"))
+        ys = np.arange(len(sectors), dtype=float)
+        bar = 0.8 / (2 * n)
+        for k, sc in enumerate(scenarios):
+            ex = exports[sc]["pct_change"]
+            for a, (activity, hatch) in enumerate((("processing", None), ("normal", "////"))):
+                values = [ex.get((s, activity), np.nan) for s in sectors]
+                offset = ((2 * k + a) - (2 * n - 1) / 2) * bar
+                right.barh(ys + offset, values, bar, color="white" if hatch else colours[sc], edgecolor=colours[sc], hatch=hatch,
+                           linewidth=0.6, label=f"{names.scenario(sc)}: {activity}")
+        right.set_yticks(ys, [wrap(names.sector(s), 22) for s in sectors])
+        right.set_ylim(len(sectors) - 0.4, -0.6)
+        right.axvline(0.0, color="black", linewidth=0.6)
+        right.grid(axis="x", color=figstyle.GRID, linewidth=0.5)
+        right.set_xlabel("Exports, % change (processing and normal activities)")
+        fig.legend(*right.get_legend_handles_labels(), loc="outside upper center", ncols=min(2 * n, 4))
+    return fig
+
+
+def processing_bars(welfare: dict, exports: dict, folder: Path, stem: str = "processing", names: Names | None = None) -> list[Path]:
+    """Write :func:`processing_figure` as ``stem.png``, ``.svg`` and ``.pdf``."""
+    return figstyle.save(processing_figure(welfare, exports, names), folder, stem,
+                         title="Removing the duty exemption of processing trade: welfare by region and exports by activity")

@@ -544,8 +544,11 @@ def _shock_value(inst: str, op: str, value, where: str) -> None:
     """The value of a shock: a finite number, and a level the instrument can take when ``op`` sets it."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
         raise ScenarioError(f"{where}: value = {value!r}; must be a finite number")
-    if op == "set" and value <= SPEC[inst].lower:
-        raise ScenarioError(f"{where}: value = {value!r}; {inst} must exceed {SPEC[inst].lower:g} ({SPEC[inst].description})")
+    spec = SPEC[inst]
+    if op == "set" and (value < spec.lower if spec.lower_allowed else value <= spec.lower):
+        raise ScenarioError(f"{where}: value = {value!r}; {inst} must {'be at least' if spec.lower_allowed else 'exceed'} {spec.lower:g} ({spec.description})")
+    if op == "set" and value > spec.upper:
+        raise ScenarioError(f"{where}: value = {value!r}; {inst} must be at most {spec.upper:g} ({spec.description})")
 
 
 SWEEP_KEYS = {"shock", "values", "labels", "label"}

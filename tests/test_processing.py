@@ -152,3 +152,31 @@ def test_the_exemption_on_a_split_table_agrees_across_backends():
     np.testing.assert_allclose(runs[1].solution.utility, runs[0].solution.utility, rtol=1e-9)
     w = runs[1].welfare()
     assert np.abs(w["residual"]).max() <= 0.02 * np.abs(w["ev"]).max()
+
+
+@pytest.mark.solver
+def test_processing_trade_table_and_figure_are_what_the_script_writes(tmp_path):
+    """experiments/processing_trade.md is generated (no number typed by hand); the figure shows the
+    numbers of the tables: EV in % of income by region and China's export changes by activity."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "processing_trade.py"
+    spec = importlib.util.spec_from_file_location("processing_trade", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("processing_trade", mod)
+    spec.loader.exec_module(mod)
+    written = mod.main(tmp_path / "processing_trade.md")
+    assert written.read_text() == (path.parent / "processing_trade.md").read_text()
+    assert {p.name for p in tmp_path.iterdir()} >= {"processing.png", "processing.svg", "processing.pdf"}
+    bench, info, split, welfare, exports, results = mod.tables()
+    from cge.figures import processing_figure
+
+    fig = processing_figure(welfare, exports)
+    left, right = fig.axes[:2]
+    first = list(welfare)[0]
+    widths = sorted(round(b.get_width(), 12) for b in left.patches[: len(welfare[first])])
+    assert widths == sorted(round(v, 12) for v in welfare[first]["ev_pct"])
+    proc = exports[first].xs("processing", level="activity")["pct_change"]
+    assert sorted(round(b.get_width(), 12) for b in right.patches[: len(proc)]) == sorted(round(v, 12) for v in proc)
