@@ -180,3 +180,18 @@ def test_processing_trade_table_and_figure_are_what_the_script_writes(tmp_path):
     assert widths == sorted(round(v, 12) for v in welfare[first]["ev_pct"])
     proc = exports[first].xs("processing", level="activity")["pct_change"]
     assert sorted(round(b.get_width(), 12) for b in right.patches[: len(proc)]) == sorted(round(v, 12) for v in proc)
+
+
+@pytest.mark.unit
+def test_tariff_measures_use_the_rate_each_buyer_pays(eastasia):
+    """A fully exempted processing activity pays no tariff on its inputs: no upstream tariff of its own
+    inputs' first stage, and its input-tariff content in the effective rate of protection is zero."""
+    from cge.gvc.tariffs import effective_protection, upstream_tariff_content
+
+    split = split_processing(eastasia, ["electrical_optical"], shares={"electrical_optical": 0.8})
+    erp = effective_protection(split)
+    assert erp.loc[("CHN", "electrical_optical_processing"), "input_tariffs"] == 0.0
+    assert erp.loc[("CHN", "electrical_optical"), "input_tariffs"] > 0.0
+    plain = split_processing(eastasia, ["electrical_optical"], shares={"electrical_optical": 0.8}, exempt=False)
+    up = [upstream_tariff_content(b)[0, b.sectors.index("electrical_optical_processing")] for b in (split, plain)]
+    assert up[0] < up[1]

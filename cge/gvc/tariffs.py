@@ -22,7 +22,10 @@ effective rate of protection of each region-sector from the same data:
 with :math:`a_{sij}` the input coefficient of commodity :math:`i` (all origins, basic prices),
 :math:`t_{si}` the import-weighted average tariff region :math:`s` applies to commodity :math:`i` in
 intermediate use, and :math:`t_{sj}` the one on its imports of :math:`j` (all uses): the protection
-of the sector's value added, which tariffs on its inputs lower.
+of the sector's value added, which tariffs on its inputs lower. A sector with a duty exemption
+:math:`e_{sj}` (:mod:`cge.instruments`) pays :math:`t (1 - e_{sj})` on its imported inputs: both
+measures use the rate each buyer pays (an export-processing activity with a full exemption pays no
+tariff on its inputs, and its ERP is its output tariff over its value-added share).
 
 References
 ----------
@@ -47,8 +50,11 @@ def upstream_tariff_content(bench) -> np.ndarray:
     x = bench.output.reshape(n)
     Z = bench.z_0.reshape(n, n)
     A = np.divide(Z, x[None, :], out=np.zeros_like(Z), where=x[None, :] > 0)
-    T = bench.tariff_0[..., 0]  # [r, i, s] on intermediate use
-    Tm = np.repeat(T[:, :, :, None], S, axis=3).reshape(n, n)  # the same rate for every using sector of s
+    if bench.duty_exemption_0.any():  # each using sector's rate, net of its duty exemption
+        Tm = bench.intermediate_tariff.reshape(n, n)
+    else:
+        T = bench.tariff_0[..., 0]  # [r, i, s] on intermediate use
+        Tm = np.repeat(T[:, :, :, None], S, axis=3).reshape(n, n)  # the same rate for every using sector of s
     direct = (A * Tm).sum(axis=0)
     return np.linalg.solve((np.eye(n) - A).T, direct).reshape(R, S)
 
@@ -98,10 +104,14 @@ def effective_protection(bench) -> pd.DataFrame:
     imp_int = np.where(off, bench.z_0.sum(axis=3), 0.0)  # [r, i, s]
     imp_all = imp_int + np.where(off, bench.f_0.sum(axis=3), 0.0)
     t_int = _weighted(bench.tariff_0[..., 0], imp_int)  # [i, s]
-    t_all = _weighted(bench.tariff_0[..., 0] * np.where(off, bench.z_0.sum(axis=3), 0.0)
-                      + bench.tariff_0[..., 1] * np.where(off, bench.f_0.sum(axis=3), 0.0), imp_all, already=True)
+    exempt = bench.duty_exemption_0
+    paid_int = (np.where(off[..., None], bench.z_0 * bench.intermediate_tariff, 0.0).sum(axis=3) if exempt.any()
+                else bench.tariff_0[..., 0] * np.where(off, bench.z_0.sum(axis=3), 0.0))
+    t_all = _weighted(paid_int + bench.tariff_0[..., 1] * np.where(off, bench.f_0.sum(axis=3), 0.0), imp_all, already=True)
     share = a.sum(axis=0)  # [s, j]
     input_tariffs = (a * t_int[:, :, None]).sum(axis=0)  # [s, j]
+    if exempt.any():  # a sector with a duty exemption pays (1 - e) of the rate on its inputs
+        input_tariffs = input_tariffs * (1.0 - exempt)
     nominal = t_all.T  # [s, j]
     with np.errstate(divide="ignore", invalid="ignore"):
         erp = np.where((x > 0) & (share < 1), (nominal - input_tariffs) / (1.0 - share), np.nan)
