@@ -48,6 +48,8 @@ class Results:
         from . import __version__
 
         st = dict(self.solution.stats)
+        splits = {key: {k: v for k, v in self.bench.metadata[key].items() if k != "sector_of"}
+                  for key in ("stages", "processing") if isinstance(self.bench.metadata.get(key), dict)}
         return {
             "package": "cge",
             "version": __version__,
@@ -65,7 +67,7 @@ class Results:
             "walras_residual": self.solution.walras_residual,
             "solver": {k: v for k, v in st.items() if isinstance(v, (int, float, str))},
             "log": self.log,
-        }
+        } | ({"benchmark_splits": splits} if splits else {})  # the options of a stage or processing split
 
     # ------------------------------------------------------------------ welfare
     def welfare(self, decompose: bool | None = None) -> pd.DataFrame:

@@ -106,6 +106,8 @@ def test_split_eastasia_replicates_and_removing_the_exemption_cuts_processing_ex
     assert res.solution.walras_residual <= 1e-8 * split.output.max()
     revenue = res.tidy().query("variable == 'tariff_revenue' and region == 'CHN'")["value"].iloc[0]
     assert revenue > eastasia.tariff_revenue[0] * 1.1  # the processing inputs pay duty again
+    meta = res.metadata()
+    assert meta["benchmark_splits"]["processing"]["import_ratio"] == 5.0 and meta["instruments_changed"] == ["duty_exemption"]
 
 
 @pytest.mark.solver
