@@ -61,6 +61,7 @@ class Results:
             "instruments_changed": self.solution.instruments.changed(type(self.solution.instruments).benchmark(self.bench)),
             "decomposition_steps": None if self.path is None else len(self.path) - 1,
             "elasticities": {k: v.tolist() for k, v in self.params.sigma.items()},
+            **({"size_nest": True} if self.params.size_nest else {}),
             "max_residual": self.solution.max_residual,
             "walras_residual": self.solution.walras_residual,
             "solver": {k: v for k, v in st.items() if isinstance(v, (int, float, str))},

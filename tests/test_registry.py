@@ -29,6 +29,12 @@ CONFIGS = {
     "agent, fixed wage premia, elastic labour": (
         lambda: random_benchmark(3, 3, seed=26), "agent", None, cge.Closure(labour="elastic", labour_supply_elasticity=0.3, labour_market="premia"),
     ),
+    "agent, firm-size nest": (
+        lambda: random_benchmark(3, 3, seed=29).split_firm_size(sectors=["S1", "S2"]), "agent", dict(OTHER, sigma_size=7.0), cge.Closure(),
+    ),
+    "common, firm-size nest, Cobb-Douglas sizes": (
+        lambda: common_benchmark(3, 3, seed=30).split_firm_size(sectors=["S1", "S3"]), "common", dict(OTHER, sigma_size=1.0), cge.Closure(),
+    ),
     "common, other elasticities, elastic labour": (
         lambda: common_benchmark(3, 3, seed=23), "common", OTHER,
         cge.Closure(labour="elastic", labour_supply_elasticity=0.5, numeraire=("output", "R1", "S1")),
@@ -107,6 +113,7 @@ def test_an_undeclared_or_misordered_block_is_refused():
 NAN_CASES = (
     (lambda: common_benchmark(3, 2, seed=24), "common", cge.Closure(labour="fixed_real_wage")),
     (lambda: random_benchmark(3, 2, seed=27), "agent", cge.Closure(labour_market="cet")),
+    (lambda: random_benchmark(3, 2, seed=31).split_firm_size(sectors=["S1"]), "agent", cge.Closure()),
 )
 
 
