@@ -170,3 +170,40 @@ def test_the_nest_switch_and_bad_input():
         cge.Model(split, elasticities={"sigma_size": per_sector})
     with pytest.raises(CalibrationError, match="sigma_dm differs between the firm sizes of 'S2'"):
         cge.Model(split, elasticities={"sigma_dm": [2.0, 2.0, 2.0, 3.0, 2.0]})
+
+
+# ---------------------------------------------------------------- 6. results by firm size
+def test_results_by_firm_size_add_up_in_the_counterfactual():
+    from cge.firms import by_firm_size
+    from cge.gvc import tiva
+
+    split = cge.Benchmark.load("eastasia-small").split_firm_size()
+    tau = np.ones_like(split.tariff_0)
+    sme = [j for j in split.sectors if j.endswith("_sme")]
+    for j in sme:  # SMEs' exports get 10% cheaper to deliver, tariffs fall by half
+        tau[:, split.sectors.index(j)] = np.where(~np.eye(split.n_regions, dtype=bool)[:, None, :], 0.9, 1.0)[..., 0][..., None]
+    res = cge.Model(split, backend="fast").solve(cge.Scenario(tariff=split.tariff_0 * 0.5, iceberg=tau, name="SME facilitation"))
+    df = res.by_firm_size()
+    assert set(df["variable"]) == {"output", "value_added", "employment", "exports", "va_exports_direct", "va_exports_indirect", "va_exports", "va_exports_share"}
+    wide = df.set_index(["region", "sector", "size", "variable"])
+    for table in ("benchmark", "counterfactual"):
+        v = wide[table].unstack("variable")
+        # direct plus indirect exports of value added are the row's value added in exports, for SMEs too
+        np.testing.assert_allclose(v["va_exports_direct"] + v["va_exports_indirect"], v["va_exports"], rtol=1e-12)
+        s = v.xs("sme", level="size")
+        np.testing.assert_allclose((s["va_exports_direct"] + s["va_exports_indirect"]).groupby(level="region").sum(),
+                                   s["va_exports"].groupby(level="region").sum(), rtol=1e-12)
+        # summed over an economy's rows: TiVA's domestic value added in exports of the same table
+        table_bench = split if table == "benchmark" else res.mrio()
+        dva = tiva(table_bench.to_mrio())["EXGR_DVA"]
+        np.testing.assert_allclose(v["va_exports"].groupby(level="region").sum().reindex(split.regions).values, dva.values, rtol=1e-9)
+        # the SME rows' shares are the SME share of the economy's value added in exports
+        shares = res.sme_shares()
+        np.testing.assert_allclose(s["va_exports_share"].groupby(level="region").sum().reindex(split.regions).values,
+                                   shares[("va_in_exports", table)].values, rtol=1e-12)
+    np.testing.assert_allclose(wide["benchmark"].unstack("variable")["exports"].values,
+                               by_firm_size(split)["exports"].reindex(wide["benchmark"].unstack("variable").index).values, rtol=1e-12)
+    # the counterfactual moved the SME share of value added in exports
+    moved = wide.xs(("sme", "va_exports_share"), level=("size", "variable"))["change"]
+    assert moved.abs().max() > 1e-4
+    assert df["change"].abs().max() > 0
