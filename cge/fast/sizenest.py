@@ -51,7 +51,15 @@ from .system import System, _same_commodity, ces_index
 
 # ---------------------------------------------------------------------------------------- layout
 def group_sum(a, E, axis):
-    """Sum of ``a`` over the sectors of each group along ``axis`` (``E`` the sector x group indicator)."""
+    """Sum of ``a`` over the sectors of each group along ``axis`` (``E`` the sector x group indicator).
+
+    Groups of adjacent sectors (as :func:`cge.firms.split_firm_size` writes them) are summed by
+    ``np.add.reduceat``, others through the indicator matrix.
+    """
+    gidx = np.argmax(E, axis=1)
+    if (np.diff(gidx) >= 0).all():
+        starts = np.flatnonzero(np.r_[True, np.diff(gidx) > 0])
+        return np.add.reduceat(a, starts, axis=axis)
     return np.moveaxis(np.tensordot(np.moveaxis(a, axis, -1), E, axes=([-1], [0])), -1, axis)
 
 
@@ -145,11 +153,34 @@ def _same_group(L, x, y):
 class SizeNestSystem(System):
     """The reduced system with the firm-size nest (module docstring): per-buyer flow arrays throughout."""
 
+    def _per_buyer_array(self, a):
+        """A per-use array ``[r, i, s, use]`` on the flow layout."""
+        out = np.empty(self.lay.th_size.shape)
+        for u, g in self.lay.use_groups:
+            out[..., g] = a[..., u, None]
+        return out
+
+    @staticmethod
+    def _per_buyer(inst):
+        """The scenario's per-buyer arrays ``kappa``, ``tau`` and ``t * tau``, built once per scenario."""
+        cache = getattr(inst, "_size_nest_arrays", None)
+        if cache is None:
+            tau = inst.tau_b
+            cache = inst._size_nest_arrays = SimpleNamespace(kappa=inst.kappa, tau=tau, t_tau=inst.t_b * tau)
+        return cache
+
     # ------------------------------------------------------------------ prices
+    def _powers(self):
+        """True when no elasticity of the nests is 1: CES terms are then powers, shared between indices and flows."""
+        L = self.lay
+        return not any((a == 1.0).any() for a in (L.sig_size, L.sig_dm, L.sig_mm))
+
     def prices(self, p, w, inst, st=None):
         L = self.lay
         st = SimpleNamespace() if st is None else st
-        st.pd = p[:, :, None, None] * inst.kappa
+        if self._powers() and not L.common:
+            return self._agent_prices_by_powers(p, w, inst, st)
+        st.pd = p[:, :, None, None] * self._per_buyer(inst).kappa
         st.PR = _size_index(L.sig_size, L.th_size, st.pd, L.E, L.route_b)
         if L.common:
             st.pdc = p[:, :, None] * inst.kappa_c
@@ -162,6 +193,31 @@ class SizeNestSystem(System):
         self._buyer_prices(st, w)
         return st
 
+    def _agent_prices_by_powers(self, p, w, inst, st):
+        """Sourcing by agent, no Cobb-Douglas nest: delivered prices raised to powers per use
+        (``pd^-sigma_size`` depends on the buyer's use only), route prices raised once per nest."""
+        L = self.lay
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        pdu = p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        st.gs_u = np.power(pdu, -L.sig_size_i[None, :, None, None])
+        fu = pdu * st.gs_u
+        terms = np.empty(L.th_size.shape)
+        for u, g in L.use_groups:
+            np.multiply(L.th_size[..., g], fu[..., u, None], out=terms[..., g])
+        acc = group_sum(terms, L.E, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lnpr = np.where(L.route_b, np.log(acc) * (1.0 / (1.0 - L.sig_size))[None, :, None, None], 0.0)
+            st.PR = PR = np.exp(lnpr)
+            st.PRdm = np.exp(-sdm[None] * lnpr)
+            st.PRmm = np.where(L.gimp, np.exp(-smm[None] * lnpr), 0.0)
+            st.PRs = np.exp(L.sig_size[None, :, None, None] * lnpr)
+            accm = (L.gth_M * PR * st.PRmm).sum(axis=0)
+            st.PM = np.where(L.nest, np.power(accm, 1.0 / (1.0 - smm)), 1.0)
+            acca = (L.gth_dir * PR * st.PRdm).sum(axis=0) + L.th_nest * np.power(st.PM, 1.0 - sdm)
+            st.PA = np.where(L.comp, np.power(acca, 1.0 / (1.0 - sdm)), 1.0)
+        self._buyer_prices(st, w)
+        return st
+
     def evaluate(self, x, inst):
         L = self.lay
         p, y, w, inc, ls = self.unpack(x)
@@ -170,9 +226,11 @@ class SizeNestSystem(System):
         self.prices(p, w, inst, st)
         self._quantities(st)
         self._size_flows(st, inst)
-        fl = self.flows(st)
-        sold = fl.U.sum(axis=(2, 3))
-        revenue = fl.T.sum(axis=(0, 1, 3)) * L.params.income_0
+        zu = np.empty(inst.tau_u.shape)  # deliveries by use [r, i, s, use]
+        for u, g in L.use_groups:
+            st.Zb[..., g].sum(axis=3, out=zu[..., u])
+        sold = (zu * inst.tau_u).sum(axis=(2, 3)) / L.x_0
+        revenue = ((zu * inst.tau_u * inst.t_u).sum(axis=3) * p[:, :, None]).sum(axis=(0, 1))
         st.residual = self._residual(st, inst, sold, revenue)
         return st
 
@@ -182,6 +240,14 @@ class SizeNestSystem(System):
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
         ssz = L.sig_size_i[None, :, None, None]
+        if hasattr(st, "gs_u"):  # powers computed with the prices
+            pa = np.power(st.PA, sdm)
+            hg = np.where(L.gdirect, pa[None] * st.PRdm, (pa * np.power(st.PM, smm - sdm))[None] * st.PRmm)
+            st.Zb = L.d_0 * (st.QA[None] * hg * st.PRs)[:, gidx]
+            for u, g in L.use_groups:
+                st.Zb[..., g] *= st.gs_u[..., u, None]
+            st.hg = hg
+            return
         with np.errstate(divide="ignore", invalid="ignore"):
             hs = np.where(L.flow, np.power(st.PR[:, gidx] / st.pd, ssz), 0.0)  # size within its route
             if L.common:
@@ -204,16 +270,19 @@ class SizeNestSystem(System):
 
     def flows(self, st):
         L, P, inst = self.lay, self.lay.params, st.inst
+        arr = self._per_buyer(inst)
         fl = SimpleNamespace(Zb=st.Zb)
-        fl.U = st.Zb * inst.tau_b / L.x_0[:, :, None, None]
-        fl.T = st.Zb * inst.t_b * inst.tau_b * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        fl.U = st.Zb * arr.tau / L.x_0[:, :, None, None]
+        fl.T = st.Zb * arr.t_tau * st.p[:, :, None, None] / P.income_0[None, None, :, None]
         return fl
 
     def _price_derivatives(self, st):
         """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
         L, inst = self.lay, st.inst
         gidx = L.gidx
-        ds = L.th_size * st.hs * inst.kappa  # dPR / dp (Shephard, within the route)
+        if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
+            st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u)
+        ds = L.th_size * st.hs * self._per_buyer(inst).kappa  # dPR / dp (Shephard, within the route)
         sh = np.divide(ds * st.p[:, :, None, None], st.PR[:, gidx], out=np.zeros(ds.shape), where=L.flow)
         if L.common:
             dsc = L.th_size_c * st.hsc * inst.kappa_c  # dPRc / dp
