@@ -207,3 +207,28 @@ def test_results_by_firm_size_add_up_in_the_counterfactual():
     moved = wide.xs(("sme", "va_exports_share"), level=("size", "variable"))["change"]
     assert moved.abs().max() > 1e-4
     assert df["change"].abs().max() > 0
+
+
+# ---------------------------------------------------------------- 7. scenario files
+def test_a_scenario_file_asks_for_the_split_and_sigma_size(tmp_path):
+    from cge.scenario import ScenarioError, load_spec
+
+    body = '\n[model]\nelasticities = { sigma_size = 5.0 }\n[[scenario]]\nname = "x"\ndescription = "d"\n[[scenario.shock]]\ninstrument = "iceberg"\nop = "scale"\nsectors = ["S1_sme"]\nvalue = 0.9\n'
+    path = tmp_path / "s.toml"
+    bench_dir = tmp_path / "bench"
+    random_benchmark(3, 2, seed=44).write(bench_dir)
+    path.write_text('[benchmark]\npath = "bench"\nsplit_firm_size = ["S1"]\nfirm_size_rule = "proportional"\n' + body)
+    spec = load_spec(path)
+    bench = spec.load_benchmark()
+    assert bench.sectors == ["S1_sme", "S1_large", "S2"] and bench.metadata["firm_size"]["rule"] == "proportional"
+    model = cge.Model(bench, elasticities=spec.model["elasticities"], backend="fast")
+    assert model.size_nest and (model.params.sigma["sigma_size"] == 5.0).all()
+    res = model.solve(spec.scenarios[0].build(bench, spec.region_groups, spec.sector_groups))
+    assert res.solution.tau[:, 0][~np.eye(3, dtype=bool)].min() == pytest.approx(0.9)
+    for bad, msg in (('split_firm_size = "S1"', "split_firm_size = 'S1'; must be true"),
+                     ('split_firm_size = true\nfirm_size_rule = "even"', "firm_size_rule = 'even'"),
+                     ('firm_size_rule = "stylised"', "given without split_firm_size"),
+                     ('split_firm_size = true\nsplit_stages = true', "split_stages and split_firm_size together")):
+        path.write_text(f'[benchmark]\npath = "bench"\n{bad}\n' + body)
+        with pytest.raises(ScenarioError, match=msg):
+            load_spec(path)
