@@ -40,6 +40,11 @@ on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, a
 exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
 per-composite factors. The per-buyer arrays the Jacobian needs (:meth:`System.flows`) are built
 for it and let go.
+
+With the firm-size nest (:mod:`cge.fast.sizenest`, a subclass of :class:`System`) the composites are
+commodity groups and the Armington terms of the Jacobian (goods markets and tariff revenue against
+producer prices) come from :meth:`cge.fast.sizenest.SizeNestSystem.price_terms`; the rest of
+:meth:`System.jacobian` is shared.
 """
 
 from __future__ import annotations
