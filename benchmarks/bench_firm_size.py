@@ -6,7 +6,9 @@ The scenario sets tariffs among the RCEP members (ASEAN, China, Japan, Korea, Au
 Zealand) to zero, every good and use. The split benchmark is ``split_firm_size`` with its defaults
 (every goods sector split into SMEs and large firms, stylised structures) and the firm-size nest on
 (``sigma_size`` default). Each model is built once; the solve from the benchmark is timed
-``--repeat`` times and the fastest kept (the machine may be shared). Prints build and solve times,
+``--repeat`` times and the fastest kept (the machine may be shared), with BLAS and OpenMP in one
+thread (the environment variables are set before numpy loads unless given: on a shared machine
+threads only contend, and the dense LU of the Newton step then dominates noisily). Prints build and solve times,
 Newton iterations, the reduced system's size and the split : unsplit solve-time ratio (issue 14's
 target: at most 3).
 """
@@ -14,7 +16,11 @@ target: at most 3).
 from __future__ import annotations
 
 import argparse
+import os
 import time
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before numpy is imported (by cge, in main)
 
 RCEP = ["IDN", "MYS", "PHL", "SGP", "THA", "VNM", "XSE", "CHN", "JPN", "KOR", "ANZ"]
 

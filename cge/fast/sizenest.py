@@ -50,17 +50,25 @@ from .system import System, _same_commodity, ces_index
 
 
 # ---------------------------------------------------------------------------------------- layout
-def group_sum(a, E, axis):
-    """Sum of ``a`` over the sectors of each group along ``axis`` (``E`` the sector x group indicator).
+def group_sum(a, L, axis):
+    """Sum of ``a`` over the sectors of each group along ``axis`` (``L.mem``: the member sectors of each group, padded with ``L.S``).
 
-    Groups of adjacent sectors (as :func:`cge.firms.split_firm_size` writes them) are summed by
-    ``np.add.reduceat``, others through the indicator matrix.
+    Gathers the groups' first members and adds the next ones where a group has them, a fixed order
+    of summation (several times faster than ``np.add.reduceat`` on these shapes).
     """
-    gidx = np.argmax(E, axis=1)
-    if (np.diff(gidx) >= 0).all():
-        starts = np.flatnonzero(np.r_[True, np.diff(gidx) > 0])
-        return np.add.reduceat(a, starts, axis=axis)
-    return np.moveaxis(np.tensordot(np.moveaxis(a, axis, -1), E, axes=([-1], [0])), -1, axis)
+    def take(idx):
+        return np.take(a, idx, axis=axis) if axis != 1 else a[:, idx]
+
+    out = take(L.mem[:, 0])
+    for k in range(1, L.mem.shape[1]):
+        has = np.flatnonzero(L.mem[:, k] < L.S)
+        if axis == 1:
+            out[:, has] += a[:, L.mem[has, k]]
+        else:
+            index = [slice(None)] * a.ndim
+            index[axis] = has
+            out[tuple(index)] += take(L.mem[has, k])
+    return out
 
 
 def size_layout(L) -> None:
@@ -84,7 +92,7 @@ def size_layout(L) -> None:
     L.sig_size_i = L.sig_size[gidx]
     off4 = L.offdiag[:, None, :, None]
 
-    vg = group_sum(P.v_0, E, 1)  # [r, g, s, b] route values at buyer prices
+    vg = group_sum(P.v_0, L, 1)  # [r, g, s, b] route values at buyer prices
     L.route_b = vg > 0
     L.th_size = _ratio(P.v_0, vg[:, gidx], L.flow)
     qa0 = vg.sum(axis=0)  # [g, s, b]
@@ -107,7 +115,7 @@ def size_layout(L) -> None:
     L.qa0_g, L.m0_g = qa0, m0
     if L.common:
         v_imp = (P.v_0 * L.imp).sum(axis=3)  # [r, i, s]
-        vg_imp = group_sum(v_imp, E, 1)  # [r, g, s]
+        vg_imp = group_sum(v_imp, L, 1)  # [r, g, s]
         mc = vg_imp.sum(axis=0)  # [g, s]
         L.route = vg_imp > 0
         L.nest_c = mc > 0
@@ -118,21 +126,21 @@ def size_layout(L) -> None:
         L.th_size_c = _ratio(v_imp, vg_imp[:, gidx], L.route_i)
 
 
-def _size_index(sigma, th, price, E, exists):
+def _size_index(L, th, price, exists):
     """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``."""
     shape = (1, -1) + (1,) * (price.ndim - 2)
-    sig = sigma.reshape(shape)
-    sig_i = sigma[np.argmax(E, axis=1)].reshape(shape)
+    sig = L.sig_size.reshape(shape)
+    sig_i = L.sig_size_i.reshape(shape)
     cd = sig == 1.0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if not cd.any():
-            acc = group_sum(th * np.power(price, 1.0 - sig_i), E, 1)
+            acc = group_sum(th * np.power(price, 1.0 - sig_i), L, 1)
             out = np.power(acc, 1.0 / (1.0 - sig))
         else:
             rho_i = np.where(sig_i == 1.0, 1.0, 1.0 - sig_i)
             rho = np.where(cd, 1.0, 1.0 - sig)
-            acc = group_sum(th * np.power(price, rho_i), E, 1)
-            geo = np.exp(group_sum(np.where(th > 0, th * np.log(price), 0.0), E, 1))
+            acc = group_sum(th * np.power(price, rho_i), L, 1)
+            geo = np.exp(group_sum(np.where(th > 0, th * np.log(price), 0.0), L, 1))
             out = np.where(cd, geo, np.power(acc, 1.0 / rho))
     return np.where(exists, out, 1.0)
 
@@ -181,10 +189,10 @@ class SizeNestSystem(System):
         if self._powers() and not L.common:
             return self._agent_prices_by_powers(p, w, inst, st)
         st.pd = p[:, :, None, None] * self._per_buyer(inst).kappa
-        st.PR = _size_index(L.sig_size, L.th_size, st.pd, L.E, L.route_b)
+        st.PR = _size_index(L, L.th_size, st.pd, L.route_b)
         if L.common:
             st.pdc = p[:, :, None] * inst.kappa_c
-            st.PRc = _size_index(L.sig_size, L.th_size_c, st.pdc, L.E, L.route)
+            st.PRc = _size_index(L, L.th_size_c, st.pdc, L.route)
             st.PMc = ces_index(L.sig_mm[:, None], [(L.th_Mc, st.PRc, 0)], exists=L.nest_c)
             st.PM = np.broadcast_to(st.PMc[:, :, None], L.th_nest.shape)
         else:
@@ -204,7 +212,7 @@ class SizeNestSystem(System):
         terms = np.empty(L.th_size.shape)
         for u, g in L.use_groups:
             np.multiply(L.th_size[..., g], fu[..., u, None], out=terms[..., g])
-        acc = group_sum(terms, L.E, 1)
+        acc = group_sum(terms, L, 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             lnpr = np.where(L.route_b, np.log(acc) * (1.0 / (1.0 - L.sig_size))[None, :, None, None], 0.0)
             st.PR = PR = np.exp(lnpr)
@@ -335,13 +343,13 @@ class SizeNestSystem(System):
         own = L.sig_size_i[None, :] * U.sum(axis=(2, 3)) / p
         dsold[ar[:, None], np.arange(S)[None, :], ar[:, None], np.arange(S)[None, :]] -= own
         # income balance: tariff revenue (T includes the producer price)
-        TG = group_sum(T.sum(axis=0), L.E, 0)[gidx]  # [i, s, b]: revenue on the group, expanded
+        TG = group_sum(T.sum(axis=0), L, 0)[gidx]  # [i, s, b]: revenue on the group, expanded
         jp = np.einsum("isb,qisb->sqi", TG * cpa, D)
         if cpm.any():
-            TGi = group_sum((T * off).sum(axis=0), L.E, 0)[gidx]
+            TGi = group_sum((T * off).sum(axis=0), L, 0)[gidx]
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
         jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
-        TW = group_sum(T, L.E, 1)[:, gidx] * W[:, gidx]  # [r, i', s, b]: group revenue on the route times W
+        TW = group_sum(T, L, 1)[:, gidx] * W[:, gidx]  # [r, i', s, b]: group revenue on the route times W
         jp += (np.einsum("risb,risb->ris", TW, sh) / p[:, :, None]).transpose(2, 0, 1)
         return dsold.reshape(R * S, R * S), jp.reshape(R, R * S), D
 
@@ -380,14 +388,14 @@ def reference_blocks(L, inst, v: dict, out: dict):
     off = L.offdiag[:, None, :, None]
     comp = to_sbi(L.comp)
     pd = p[:, :, None, None] * inst.kappa
-    pr_calc = _size_index(L.sig_size, L.th_size, pd, L.E, L.route_b)
+    pr_calc = _size_index(L, L.th_size, pd, L.route_b)
     cells, routes = size_price_cells(L)
     with np.errstate(divide="ignore", invalid="ignore"):
         hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
         if L.common:
             PRc = v["PRc"]
             pdc = p[:, :, None] * inst.kappa_c
-            prc_calc = _size_index(L.sig_size, L.th_size_c, pdc, L.E, L.route)
+            prc_calc = _size_index(L, L.th_size_c, pdc, L.route)
             out["size_price"] = np.concatenate([(PR - pr_calc)[cells], (PRc - prc_calc)[routes]])
             pm_calc = ces_index(L.sig_mm[:, None], [(L.th_Mc, PRc, 0)])
             out["import_price"] = (PM - pm_calc).T[L.nest_c.T]
