@@ -105,6 +105,7 @@ def size_layout(L) -> None:
     L.nest = (m0 > 0) & L.comp if L.common else (m0 > 0) & L.comp & ~one_level[:, None, None]
     L.gimp = L.route_b & off4 & L.nest[None]
     L.gdirect = L.route_b & ~L.gimp
+    L.gimp_f, L.gdirect_f, L.no_route = L.gimp.astype(float), L.gdirect.astype(float), ~L.route_b
     L.th_nest = _ratio(m0, qa0, L.nest)
     L.gth_dir = np.where(L.gdirect, L.gth_A, 0.0)
     L.gth_M = _ratio(vg, m0[None], L.gimp)
@@ -113,6 +114,11 @@ def size_layout(L) -> None:
     L.coef_pm_c = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)  # [g, s, b]
     L.coef_pa = L.sig_dm[:, None, None] - L.sig_c[None]
     L.qa0_g, L.m0_g = qa0, m0
+    # Jacobian constants on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
+    # nested imports, sigma_dm otherwise), and the import-price coefficient on import cells
+    sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off4 + L.sig_dm[None, :, None, None] * ~off4
+    L.size_W = np.ascontiguousarray((L.sig_size[None, :, None, None] - sig_route)[:, gidx])
+    L.cpm_off = L.coef_pm_c[gidx][None] * off4
     if L.common:
         v_imp = (P.v_0 * L.imp).sum(axis=3)  # [r, i, s]
         vg_imp = group_sum(v_imp, L, 1)  # [r, g, s]
@@ -145,17 +151,15 @@ def _size_index(L, th, price, exists):
     return np.where(exists, out, 1.0)
 
 
-def _same_group(L, x, y):
-    """``out[g, k, r, m, q] = sum_{s,b} x[r, mem[g,k], s, b] y[q, mem[g,m], s, b]`` (sizes k, m of group g)."""
-    pad = lambda a: np.concatenate([a, np.zeros((a.shape[0], 1) + a.shape[2:])], axis=1)
-    xp, yp = pad(x), pad(y)
+def _same_group(L, x, y, out):
+    """``out[r, i, q, i'] += sum_{s,b} x[r, i, s, b] y[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group."""
+    S = L.S
     K = L.mem.shape[1]
-    out = np.zeros((L.G, K, L.R, K, L.R))
     for k in range(K):
-        xk = np.ascontiguousarray(xp[:, L.mem[:, k]])
         for m in range(K):
-            out[:, k, :, m, :] = _same_commodity(xk, np.ascontiguousarray(yp[:, L.mem[:, m]]))
-    return out
+            ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
+            gi, gm = L.mem[ok, k], L.mem[ok, m]
+            out[:, gi, :, gm] += _same_commodity(x[:, gi], y[:, gm])  # both [n, r, q]
 
 
 class SizeNestSystem(System):
@@ -212,16 +216,28 @@ class SizeNestSystem(System):
         terms = np.empty(L.th_size.shape)
         for u, g in L.use_groups:
             np.multiply(L.th_size[..., g], fu[..., u, None], out=terms[..., g])
-        acc = group_sum(terms, L, 1)
+        lnpr = group_sum(terms, L, 1)  # the sum of CES terms, then its log over 1 - sigma_size (in place)
+        del terms
         with np.errstate(divide="ignore", invalid="ignore"):
-            lnpr = np.where(L.route_b, np.log(acc) * (1.0 / (1.0 - L.sig_size))[None, :, None, None], 0.0)
+            np.log(lnpr, out=lnpr)
+            lnpr *= (1.0 / (1.0 - L.sig_size))[None, :, None, None]
+            np.copyto(lnpr, 0.0, where=L.no_route)
             st.PR = PR = np.exp(lnpr)
-            st.PRdm = np.exp(-sdm[None] * lnpr)
-            st.PRmm = np.where(L.gimp, np.exp(-smm[None] * lnpr), 0.0)
-            st.PRs = np.exp(L.sig_size[None, :, None, None] * lnpr)
-            accm = (L.gth_M * PR * st.PRmm).sum(axis=0)
+            st.PRdm = np.multiply(lnpr, -sdm[None])
+            np.exp(st.PRdm, out=st.PRdm)
+            st.PRmm = np.multiply(lnpr, -smm[None])
+            np.exp(st.PRmm, out=st.PRmm)
+            st.PRmm *= L.gimp_f
+            st.PRs = np.multiply(lnpr, L.sig_size[None, :, None, None])
+            np.exp(st.PRs, out=st.PRs)
+            del lnpr
+            tmp = np.multiply(L.gth_M, PR)
+            tmp *= st.PRmm
+            accm = tmp.sum(axis=0)
             st.PM = np.where(L.nest, np.power(accm, 1.0 / (1.0 - smm)), 1.0)
-            acca = (L.gth_dir * PR * st.PRdm).sum(axis=0) + L.th_nest * np.power(st.PM, 1.0 - sdm)
+            np.multiply(L.gth_dir, PR, out=tmp)
+            tmp *= st.PRdm
+            acca = tmp.sum(axis=0) + L.th_nest * np.power(st.PM, 1.0 - sdm)
             st.PA = np.where(L.comp, np.power(acca, 1.0 / (1.0 - sdm)), 1.0)
         self._buyer_prices(st, w)
         return st
@@ -250,8 +266,14 @@ class SizeNestSystem(System):
         ssz = L.sig_size_i[None, :, None, None]
         if hasattr(st, "gs_u"):  # powers computed with the prices
             pa = np.power(st.PA, sdm)
-            hg = np.where(L.gdirect, pa[None] * st.PRdm, (pa * np.power(st.PM, smm - sdm))[None] * st.PRmm)
-            st.Zb = L.d_0 * (st.QA[None] * hg * st.PRs)[:, gidx]
+            hg = np.multiply(st.PRmm, (pa * np.power(st.PM, smm - sdm))[None])  # nested imports (PRmm is 0 elsewhere)
+            tmp = np.multiply(st.PRdm, pa[None])
+            tmp *= L.gdirect_f
+            hg += tmp
+            np.multiply(hg, st.PRs, out=tmp)
+            tmp *= st.QA[None]
+            st.Zb = tmp[:, gidx]
+            st.Zb *= L.d_0
             for u, g in L.use_groups:
                 st.Zb[..., g] *= st.gs_u[..., u, None]
             st.hg = hg
@@ -315,24 +337,16 @@ class SizeNestSystem(System):
         cpa = (L.coef_pa / st.PA)[gidx]  # [i, s, b]
         cpm = L.coef_pm_c[gidx]
         off = L.offdiag[:, None, :, None]
-        sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off + L.sig_dm[None, :, None, None] * ~off  # [r, g, s, b]
-        W = L.sig_size[None, :, None, None] - sig_route  # U and T vanish off the flows
+        W = L.size_W  # sigma_size - sigma of the route, on the flow layout
         p = st.p
         # goods markets
-        ux = U * cpa[None]
-        if cpm.any():
-            blocks = _same_group(L, ux, D) + _same_group(L, U * cpm[None] * off, dm)
-        else:
-            blocks = _same_group(L, ux, D)
         dsold = np.zeros((R, S, R, S))
+        _same_group(L, U * cpa[None], D, dsold)
+        if cpm.any():
+            _same_group(L, U * L.cpm_off, dm, dsold)
         K = L.mem.shape[1]
-        for k in range(K):
-            for m in range(K):
-                ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
-                gi, gm = L.mem[ok, k], L.mem[ok, m]
-                dsold[:, gi, :, gm] += blocks[ok, k, :, m, :]  # both [n, r, q]
         # the size term within a producer region, and the own price
-        uw = (U * W[:, gidx])  # [r, i, s, b]
+        uw = U * W  # [r, i, s, b]
         for k in range(K):
             for m in range(K):
                 ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
@@ -349,7 +363,8 @@ class SizeNestSystem(System):
             TGi = group_sum((T * off).sum(axis=0), L, 0)[gidx]
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
         jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
-        TW = group_sum(T, L, 1)[:, gidx] * W[:, gidx]  # [r, i', s, b]: group revenue on the route times W
+        TW = group_sum(T, L, 1)[:, gidx]
+        TW *= W  # [r, i', s, b]: group revenue on the route times W
         jp += (np.einsum("risb,risb->ris", TW, sh) / p[:, :, None]).transpose(2, 0, 1)
         return dsold.reshape(R * S, R * S), jp.reshape(R, R * S), D
 
