@@ -121,7 +121,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     size_sigma = overrides.pop("sigma_size", None)
     for k, v in overrides.items():
         if k not in ELASTICITIES:
-            raise CalibrationError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES)}")
+            raise CalibrationError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES) + ['sigma_size']}")
         try:
             arr = np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()
         except (TypeError, ValueError):
