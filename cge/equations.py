@@ -43,7 +43,7 @@ BLOCKS = (
           r"Q^A_{sji} = Y_{sj} (c_{sj}/P^{int}_{sj})^{\sigma^{top}_j} (P^{int}_{sj}/P^A_{sji})^{\sigma^{int}_j}"),
     Block("size_price", "PR", "firm-size route price", ("region", "commodity", "region", "buyer"),
           r"P^R_{rgsb} = \mathrm{CES}_{\sigma^{size}_g}(\theta^{size}_{risb}: p_{ri} \tau_{ris} (1 + t_{ris}) / (1 + t^0_{ris}),\; i \in g), \quad z_{risb} = z^R_{rgsb} (P^R_{rgsb} / p^d_{risb})^{\sigma^{size}_g}",
-          when="benchmarks split by firm size, with the firm-size nest on (fast backend)"),
+          when="benchmarks split by firm size, with the firm-size nest on"),
     Block("import_price", "PM", "import price", None,
           r"P^M = \mathrm{CES}_{\sigma^{mm}_i}(\theta_r: p_{ri} \tau_{ris} (1 + t_{ris}) / (1 + t^0_{ris}))"),
     Block("armington_price", "PA", "Armington price", ("region", "buyer", "commodity"),

@@ -144,7 +144,7 @@ class Model:
     Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`). ``size_nest``:
     the firm-size nest on a benchmark split by firm size (default None: on when the benchmark
     carries ``metadata["firm_size"]``; see :func:`cge.calibrate.size_groups`); its elasticity is
-    ``elasticities={"sigma_size": ...}``. The fast backend builds it (``backend="auto"`` picks it).
+    ``elasticities={"sigma_size": ...}``; both backends build it.
     """
 
     def __init__(
@@ -174,9 +174,6 @@ class Model:
         self.log: list[str] = []
         self.requested_backend = backend
         self.backend = choose_backend(bench, sourcing) if backend == "auto" else backend
-        if self.size_nest and backend == "auto" and self.backend != "fast":
-            self.backend = "fast"
-            self.log.append("backend 'auto' chose 'fast': the firm-size nest is built by the fast backend only")
         if backend == "auto":
             self.log.append(f"backend 'auto' chose {self.backend!r} for {bench.n_regions} x {bench.n_sectors}")
         self.engine = _backend_class(self.backend)(self.params, self.closure, solver_options or {})
