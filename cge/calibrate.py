@@ -58,6 +58,13 @@ class Parameters:
     notes: list[str] = field(default_factory=list)
     tariff_use_0: np.ndarray | None = None  # (R, S, R, 2) benchmark tariff by use, before duty exemptions
     duty_exemption_0: np.ndarray | None = None  # (R, S) share of the intermediate-use tariff each sector does not pay
+    size_group: np.ndarray | None = None  # (S,) commodity group of each sector under the firm-size nest, None: no nest
+    groups: list[str] | None = None  # labels of the commodity groups (the original sectors)
+
+    @property
+    def size_nest(self) -> bool:
+        """True when buyers choose between firm sizes of one commodity through a CES nest (:mod:`cge.fast.sizenest`)."""
+        return self.size_group is not None
 
     @property
     def buyers(self) -> list[str]:
@@ -76,8 +83,17 @@ class Parameters:
         return bool(self.sigma["sigma_dm"][i] == self.sigma["sigma_mm"][i])
 
 
-def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | None = None) -> Parameters:
+SIZE_RULE_OF_TWO = 2.0
+"""Default ``sigma_size`` of a commodity: this multiple of its ``sigma_mm`` (see :func:`size_groups`)."""
+
+
+def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | None = None, size_nest: bool | None = None) -> Parameters:
     """Derive the model's parameters from a benchmark.
+
+    ``size_nest``: buyers choose between the SME and large-firm supplies of one commodity from one
+    source through a CES nest (:func:`size_groups`); ``None`` (default) turns it on when the
+    benchmark was split by firm size (``metadata["firm_size"]``), ``False`` treats the sizes as
+    distinct commodities. Its elasticity is the key ``"sigma_size"`` of ``elasticities``.
 
     ``elasticities`` overrides the benchmark's (scalar or per-sector values); its key ``"set"`` (or
     a plain string) first selects a named elasticity set stored with the benchmark (metadata
@@ -105,9 +121,10 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         if name not in sets:
             raise CalibrationError(f"elasticity set {name!r} is not stored with this benchmark; available: {sorted(sets)}")
         sigma.update({k: np.asarray(v, dtype=float) for k, v in sets[name].items() if k in ELASTICITIES})
+    size_sigma = overrides.pop("sigma_size", None)
     for k, v in overrides.items():
         if k not in ELASTICITIES:
-            raise CalibrationError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES)}")
+            raise CalibrationError(f"elasticities: unknown parameter {k!r}; allowed: {list(ELASTICITIES) + ['sigma_size']}")
         try:
             arr = np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()
         except (TypeError, ValueError):
@@ -150,6 +167,7 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
     alpha = fd_0 / income_0[:, None]
     transfer_0 = income_0 - va_0.sum(axis=1) - bench.tariff_revenue
     persons_weight, notes = _persons_weights(bench, fp_0)
+    size_group, groups = size_groups(bench, size_nest, size_sigma, sigma)
     return Parameters(
         regions=list(bench.regions),
         sectors=list(bench.sectors),
@@ -179,7 +197,69 @@ def calibrate(bench: Benchmark, sourcing: str = "agent", elasticities: dict | No
         notes=notes,
         tariff_use_0=np.array(bench.tariff_0),
         duty_exemption_0=np.array(bench.duty_exemption_0),
+        size_group=size_group,
+        groups=groups,
     )
+
+
+def size_groups(bench: Benchmark, size_nest: bool | None, sigma_size, sigma: dict) -> tuple[np.ndarray | None, list[str] | None]:
+    r"""The commodity groups of the firm-size nest, and ``sigma["sigma_size"]`` (set in place).
+
+    On a benchmark split by firm size (:func:`cge.firms.split_firm_size`), the SME and large-firm
+    goods of a sector ``j`` (``metadata["firm_size"]["sector_of"]``) form one group: a buyer
+    chooses among origins of the group (the Armington nests) and, within an origin, between its
+    sizes through a CES of elasticity :math:`\sigma^{size}_g` with benchmark value shares
+    (:mod:`cge.fast.sizenest`). Unsplit sectors are groups of one. The nest is on when
+    ``size_nest`` is True, or None and the benchmark carries the metadata; off, the sizes are
+    distinct commodities.
+
+    Default elasticity (``sigma_size`` not given): twice the group's ``sigma_mm``. This is the
+    "rule of two" (Jomini et al. 1991; Hertel et al. 2007 find GTAP's import-source elasticities
+    close to twice the domestic-import ones) applied one level further down: the SME and large-firm
+    varieties of one origin share its costs, standards and trade costs and are closer substitutes
+    than the varieties of different origins, so the within-origin elasticity is above the across-
+    origin one. No estimate of substitution between firm sizes of one origin exists that we know
+    of; the value is an assumption, recorded in results metadata (``elasticities["sigma_size"]``,
+    per sector) and set by ``elasticities={"sigma_size": ...}`` (a number, or one per sector;
+    the sectors of a group must agree).
+
+    References: Jomini, P. et al. (1991), SALTER: A General Equilibrium Model of the World Economy;
+    Hertel, T., Hummels, D., Ivanic, M. and Keeney, R. (2007), How confident can we be of CGE-based
+    assessments of free trade agreements?, Economic Modelling 24(4).
+    """
+    meta = bench.metadata.get("firm_size")
+    on = (meta is not None) if size_nest is None else bool(size_nest)
+    if not on:
+        if sigma_size is not None:
+            raise CalibrationError("elasticities: sigma_size is the elasticity of the firm-size nest, which is off (a benchmark not split by firm size, or size_nest=False)")
+        return None, None
+    if meta is None or "sector_of" not in meta:
+        raise CalibrationError("size_nest=True needs a benchmark split by firm size (Benchmark.split_firm_size): metadata['firm_size']['sector_of'] is missing")
+    S = bench.n_sectors
+    origin = [meta["sector_of"].get(j, j) for j in bench.sectors]
+    groups = list(dict.fromkeys(origin))
+    group = np.array([groups.index(o) for o in origin], dtype=int)
+    if sigma_size is None:
+        value = SIZE_RULE_OF_TWO * sigma["sigma_mm"]
+    else:
+        try:
+            value = np.broadcast_to(np.asarray(sigma_size, dtype=float), (S,)).copy()
+        except (TypeError, ValueError):
+            raise CalibrationError(f"elasticities: sigma_size = {sigma_size!r}; must be a number or one number per sector ({S})") from None
+        if (~np.isfinite(value) | (value < 0)).any():
+            raise CalibrationError(f"elasticities: sigma_size must be finite and >= 0, got {value}")
+    for k in ("sigma_dm", "sigma_mm"):
+        value_k = sigma[k]
+        for g, name in enumerate(groups):
+            members = np.flatnonzero(group == g)
+            if np.ptp(value_k[members]) != 0.0:
+                raise CalibrationError(f"elasticities: {k} differs between the firm sizes of {name!r} ({[bench.sectors[j] for j in members]}); the size nest needs one value per commodity")
+    for g, name in enumerate(groups):
+        members = np.flatnonzero(group == g)
+        if np.ptp(value[members]) != 0.0:
+            raise CalibrationError(f"elasticities: sigma_size differs between the firm sizes of {name!r}; give one value per commodity")
+    sigma["sigma_size"] = value
+    return group, groups
 
 
 def _persons_weights(bench: Benchmark, fp_0: np.ndarray) -> tuple[np.ndarray, list[str]]:

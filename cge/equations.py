@@ -10,7 +10,9 @@ points, for every block of :data:`BLOCKS`, so a block declared here and forgotte
 fails a test.
 
 Blocks that exist only under some options (``import_quantity`` with common sourcing,
-``labour_supply`` under labour closures with endogenous supply) say so in ``when``.
+``labour_supply`` under labour closures with endogenous supply, ``size_price`` with the firm-size
+nest) say so in ``when``. With the firm-size nest, a ``commodity`` index of the Armington and
+upper-nest blocks is a commodity group (an original sector), a ``sector`` index a sector (size).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ BLOCKS = (
           r"P^{int}_{sj} = \mathrm{CES}_{\sigma^{int}_j}(\theta_{sji}: P^A_{sji})"),
     Block("input_demand", "QA", "intermediate composite demand", ("region", "buyer", "commodity"),
           r"Q^A_{sji} = Y_{sj} (c_{sj}/P^{int}_{sj})^{\sigma^{top}_j} (P^{int}_{sj}/P^A_{sji})^{\sigma^{int}_j}"),
+    Block("size_price", "PR", "firm-size route price", ("region", "commodity", "region", "buyer"),
+          r"P^R_{rgsb} = \mathrm{CES}_{\sigma^{size}_g}(\theta^{size}_{risb}: p_{ri} \tau_{ris} (1 + t_{ris}) / (1 + t^0_{ris}),\; i \in g), \quad z_{risb} = z^R_{rgsb} (P^R_{rgsb} / p^d_{risb})^{\sigma^{size}_g}",
+          when="benchmarks split by firm size, with the firm-size nest on"),
     Block("import_price", "PM", "import price", None,
           r"P^M = \mathrm{CES}_{\sigma^{mm}_i}(\theta_r: p_{ri} \tau_{ris} (1 + t_{ris}) / (1 + t^0_{ris}))"),
     Block("armington_price", "PA", "Armington price", ("region", "buyer", "commodity"),
@@ -99,7 +104,7 @@ def label(block: str, index, names: dict) -> str:
     kinds = b.index
     if kinds is None:
         kinds = ("region", "buyer", "commodity") if len(idx) == 3 else ("region", "commodity")
-    parts = [names[k][v] for k, v in zip(kinds, idx) if not (k == "sector" and v == -1)]
+    parts = [names[k][v] for k, v in zip(kinds, idx) if not (k in ("sector", "buyer") and v == -1)]
     return f"{b.label} ({', '.join(parts)})"
 
 
@@ -108,7 +113,7 @@ def index_names(params) -> dict:
     return {
         "region": params.regions,
         "sector": params.sectors,
-        "commodity": params.sectors,
+        "commodity": params.groups if getattr(params, "groups", None) else params.sectors,
         "buyer": params.buyers,
         "agent": params.agents,
         "factor": params.factors,

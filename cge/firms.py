@@ -2,14 +2,14 @@ r"""Firm size made explicit: region x sector activities split into SMEs and larg
 
 :func:`split_firm_size` turns each chosen sector ``j`` (default: every goods sector) into two sectors
 (and commodities) in every region, ``<j>_sme`` and ``<j>_large``, a pure transformation of the table
-that :func:`merge_firm_size` sums back exactly. Until the model gains a firm-size nest (a CES choice
-between SME and large-firm supplies of one commodity, issue 14 item 2), buyers treat the two as
-distinct commodities inside their intermediate and final nests: with the default Leontief
-intermediate nest (``sigma_int = 0``) a sector keeps buying SME and large-firm goods in fixed
-proportions, and with Cobb-Douglas final demand (``sigma_fd = 1``) a household keeps their
-expenditure shares fixed, so a policy cannot shift a buyer from one firm type to the other; only the
-Armington nests below (origins of each firm type's good) respond to prices. Read results on the split
-table as the benchmark's size structure carried through, not as substitution between firm types.
+that :func:`merge_firm_size` sums back exactly. A model of the split table (``cge.Model``) has
+a firm-size nest by default: buyers choose between the SME and large-firm supplies of one commodity
+from one origin through a CES of elasticity ``sigma_size`` (default twice ``sigma_mm``), inside the
+Armington nests, and the upper nests see one commodity per original sector
+(:func:`cge.calibrate.size_groups`, :mod:`cge.fast.sizenest`, :mod:`cge.model.sizenest`).
+``Model(..., size_nest=False)`` treats the two as distinct commodities instead (with the default
+Leontief intermediate and Cobb-Douglas final nests a buyer then keeps its size mix). Tariffs,
+trade costs and output taxes by firm type are the typed instruments on the split sectors.
 
 Calibration, by region :math:`s` and split sector :math:`j` (all shares of the sector's flows):
 

@@ -63,6 +63,7 @@ class Results:
             "instruments_changed": self.solution.instruments.changed(type(self.solution.instruments).benchmark(self.bench)),
             "decomposition_steps": None if self.path is None else len(self.path) - 1,
             "elasticities": {k: v.tolist() for k, v in self.params.sigma.items()},
+            **({"size_nest": True} if self.params.size_nest else {}),
             "max_residual": self.solution.max_residual,
             "walras_residual": self.solution.walras_residual,
             "solver": {k: v for k, v in st.items() if isinstance(v, (int, float, str))},
@@ -393,6 +394,44 @@ class Results:
             employment_proxy=list(b.employment_proxy),
             balance_tolerance=1e-6,
         )
+
+    # ------------------------------------------------------------------ firm size
+    def by_firm_size(self) -> pd.DataFrame:
+        """Output, value added, employment and exports of value added by region x sector x size, benchmark and counterfactual.
+
+        On a benchmark split by firm size (:func:`cge.firms.split_firm_size`): :func:`cge.firms.by_firm_size`
+        of the benchmark and of the counterfactual table (:meth:`mrio`, values at basic prices), as a
+        tidy frame with one row per (region, sector, size, variable) and columns ``benchmark``,
+        ``counterfactual``, ``change`` and ``pct_change``. Variables: ``output``, ``value_added``,
+        ``employment`` (persons), ``exports`` (direct gross exports), ``va_exports_direct`` (value
+        added in the row's own exports), ``va_exports_indirect`` (in other domestic producers'
+        exports), ``va_exports`` (their sum) and ``va_exports_share`` (the row's share of the
+        domestic value added in exports of its economy's split sectors, as in
+        :func:`cge.firms.sme_shares`: summed over SME rows, the SME share; NaN for unsplit sectors).
+        """
+        from .firms import firm_size_changes
+
+        wide = firm_size_changes(self.bench, self.mrio())
+        wide = wide.rename(columns={"before": "benchmark", "after": "counterfactual", "pct": "pct_change"}, level="table")
+        split = wide.index.get_level_values("size") != "all"
+        for table in ("benchmark", "counterfactual"):
+            va = wide[("va_exports", table)].where(split)
+            wide[("va_exports_share", table)] = va / va.groupby(level="region", sort=False).transform("sum")
+        share = wide["va_exports_share"]
+        wide[("va_exports_share", "change")] = share["counterfactual"] - share["benchmark"]
+        wide[("va_exports_share", "pct_change")] = 100.0 * wide[("va_exports_share", "change")] / share["benchmark"].where(share["benchmark"] != 0)
+        out = wide.stack(level="variable", future_stack=True)[["benchmark", "counterfactual", "change", "pct_change"]]
+        out.columns.name = None
+        return out.reset_index().assign(scenario=self.scenario.name)[
+            ["scenario", "region", "sector", "size", "variable", "benchmark", "counterfactual", "change", "pct_change"]
+        ]
+
+    def sme_shares(self) -> pd.DataFrame:
+        """By region: SME shares of output, value added, employment, gross exports and domestic value added in
+        exports (:func:`cge.firms.sme_shares`), benchmark and counterfactual side by side (columns ``(share, table)``)."""
+        from .firms import sme_shares
+
+        return pd.concat({"benchmark": sme_shares(self.bench), "counterfactual": sme_shares(self.mrio())}, axis=1, names=["table", "share"]).swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
 
     # ------------------------------------------------------------------ value chains
     def gvc(self, groups: dict | None = None) -> pd.DataFrame:

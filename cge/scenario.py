@@ -215,6 +215,7 @@ class RunSpec:
     sensitivity: object = None  # cge.sensitivity.Specification of a [sensitivity] table
     stages: dict | None = None  # arguments of cge.split_stages when the file asks for the split
     processing: dict | None = None  # arguments of cge.split_processing when the file asks for it
+    firm_size: dict | None = None  # arguments of cge.split_firm_size when the file asks for the split
 
     def benchmark_folder(self):
         """The benchmark's folder: a built-in name or a folder (relative to the scenario file)."""
@@ -230,13 +231,20 @@ class RunSpec:
 
     def load_benchmark(self):
         """The benchmark, read and checked (:meth:`cge.Benchmark.read`), its sectors split into
-        production stages when the file asks for it (:func:`cge.split_stages`)."""
+        production stages (:func:`cge.split_stages`) or by firm size (:func:`cge.split_firm_size`;
+        the model then has the firm-size nest) when the file asks for it."""
         from .benchmark import Benchmark, BenchmarkError
+        from .processing import split_processing
         from .stages import split_stages
 
-        from .processing import split_processing
-
         bench = Benchmark.read(self.benchmark_folder())
+        if self.firm_size is not None:
+            from .firms import split_firm_size
+
+            try:
+                return split_firm_size(bench, **self.firm_size)
+            except BenchmarkError as exc:
+                raise ScenarioError(f"{self.path}: [benchmark] {exc}") from None
         try:
             if self.processing is not None:
                 return split_processing(bench, **self.processing)
@@ -258,13 +266,15 @@ def load_spec(path) -> RunSpec:
     _keys(doc, TOP_KEYS, f"{path}")
     for key in ("title", "description"):
         _string(doc, key, f"{path}")
-    bench, stages, processing = doc.get("benchmark"), None, None
+    bench, stages, processing, firm_size = doc.get("benchmark"), None, None, None
     if isinstance(bench, dict):
         _keys(bench, set(BENCHMARK_KEYS), f"{path}: [benchmark]")
         stages = _stages(bench, f"{path}: [benchmark]")
         processing = _processing(bench, f"{path}: [benchmark]")
-        if stages is not None and processing is not None:
-            raise ScenarioError(f"{path}: [benchmark] split_stages and split_processing cannot be combined; choose one")
+        firm_size = _firm_size(bench, f"{path}: [benchmark]")
+        chosen = [k for k, v in (("split_stages", stages), ("split_processing", processing), ("split_firm_size", firm_size)) if v is not None]
+        if len(chosen) > 1:
+            raise ScenarioError(f"{path}: [benchmark] {' and '.join(chosen)} cannot be combined; choose one")
         bench = bench.get("name") or bench.get("path")
     if not isinstance(bench, str) or not bench:
         raise ScenarioError(f"{path}: key 'benchmark' = {bench!r}; must name a built-in benchmark or a folder (a string)")
@@ -338,6 +348,7 @@ def load_spec(path) -> RunSpec:
         sensitivity=_sensitivity(doc, path, names),
         stages=stages,
         processing=processing,
+        firm_size=firm_size,
     )
 
 
@@ -350,7 +361,26 @@ BENCHMARK_KEYS = {
     "stage_regions": "a list of regions whose stages follow stage_rule (default all; the others split proportionally)",
     "split_processing": "true (China's export processing, cge.split_processing defaults) or a list of regions with processing regimes",
     "processing_exempt": "true (default: processing inputs duty-free, the region's revenue kept) or false",
+    "split_firm_size": "true (every goods sector) or a list of sectors to split into SMEs and large firms (the model then has the firm-size nest)",
+    "firm_size_rule": 'the structures of the two firm types: "stylised" (default) or "proportional"',
 }
+
+
+def _firm_size(table: dict, where: str) -> dict | None:
+    """Arguments of :func:`cge.split_firm_size` from a ``[benchmark]`` table, or None when it asks for no split."""
+    from .firms import RULES
+
+    split = table.get("split_firm_size", False)
+    if split is False:
+        if "firm_size_rule" in table:
+            raise ScenarioError(f"{where}: ['firm_size_rule'] given without split_firm_size; add split_firm_size = true or a list of sectors")
+        return None
+    if not (split is True or (isinstance(split, list) and split and all(isinstance(x, str) for x in split))):
+        raise ScenarioError(f"{where}: split_firm_size = {split!r}; must be {BENCHMARK_KEYS['split_firm_size']}")
+    rule = table.get("firm_size_rule", "stylised")
+    if rule not in RULES:
+        raise ScenarioError(f"{where}: firm_size_rule = {rule!r}; must be {BENCHMARK_KEYS['firm_size_rule']}")
+    return {"sectors": None if split is True else list(split), "rule": rule}
 
 
 def _stages(table: dict, where: str) -> dict | None:
@@ -503,8 +533,8 @@ def _model_options(table: dict, where: str) -> None:
     for k, v in el.items():
         if k == "set":
             continue
-        if k not in ELASTICITIES:
-            raise ScenarioError(f"{where}: elasticities key {k!r} unknown; allowed: {list(ELASTICITIES)}")
+        if k not in ELASTICITIES and k != "sigma_size":
+            raise ScenarioError(f"{where}: elasticities key {k!r} unknown; allowed: {list(ELASTICITIES) + ['sigma_size']}")
         vals = v if isinstance(v, list) else [v]
         for x in vals or [None]:
             _number(x, f"{where}: elasticities.{k}", "a finite number >= 0 or a non-empty list of them")

@@ -141,7 +141,10 @@ class Model:
     :func:`choose_backend`, and records its choice in ``model.log`` and the results' metadata),
     ``"pyomo"`` (the readable reference formulation) or ``"fast"`` (the reduced system solved from
     vectorised evaluations, for full-size tables; see :mod:`cge.fast`). ``solver_options`` are
-    Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`).
+    Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`). ``size_nest``:
+    the firm-size nest on a benchmark split by firm size (default None: on when the benchmark
+    carries ``metadata["firm_size"]``; see :func:`cge.calibrate.size_groups`); its elasticity is
+    ``elasticities={"sigma_size": ...}``; both backends build it.
     """
 
     def __init__(
@@ -152,6 +155,7 @@ class Model:
         elasticities: dict | str | None = None,
         backend: str = "auto",
         solver_options: dict | None = None,
+        size_nest: bool | None = None,
     ):
         if not isinstance(bench, Benchmark):
             raise TypeError(f"Model(bench=...) needs a cge.Benchmark, got {type(bench).__name__}")
@@ -165,7 +169,8 @@ class Model:
         self.closure = closure or Closure()
         self.sourcing = sourcing
         self.solver_options = dict(solver_options or {})
-        self.params = calibrate(bench, sourcing=sourcing, elasticities=elasticities)
+        self.params = calibrate(bench, sourcing=sourcing, elasticities=elasticities, size_nest=size_nest)
+        self.size_nest = self.params.size_nest
         self.log: list[str] = []
         self.requested_backend = backend
         self.backend = choose_backend(bench, sourcing) if backend == "auto" else backend
@@ -192,7 +197,7 @@ class Model:
         """
         named = isinstance(elasticities, str) or "set" in elasticities
         values = elasticities if named else {**self.params.sigma, **elasticities}
-        params = calibrate(self.bench, sourcing=self.sourcing, elasticities=values)
+        params = calibrate(self.bench, sourcing=self.sourcing, elasticities=values, size_nest=self.size_nest)
         other = copy.copy(self)
         other.params = params
         rebuild = getattr(self.engine, "with_params", None)

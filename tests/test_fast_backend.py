@@ -126,10 +126,22 @@ def pyomo_values(model, layout) -> dict:
         PVA[k] = m.PVA[k].value
     for k in m.INT_PRODUCERS:
         PINT[k] = m.PINT[k].value
+    S = layout.comp.shape[0]  # commodities, or commodity groups with the firm-size nest
     QA, PA = np.zeros((S, R, B)), np.ones((S, R, B))
     for s, b, i in m.COMPOSITES:
         QA[i, s, b], PA[i, s, b] = m.QA[s, b, i].value, m.PA[s, b, i].value
     out = {}
+    if layout.grouped:  # route prices of the firm-size nest
+        PR = np.ones((R, S, R, B))
+        PRc = np.ones((R, S, R))
+        for r, g, s, b in m.SIZE_ROUTES:
+            if b < 0:
+                PRc[r, g, s] = m.PR[r, g, s, b].value
+            else:
+                PR[r, g, s, b] = m.PR[r, g, s, b].value
+        out["PR"] = PR
+        if layout.common:
+            out["PRc"] = PRc
     if layout.common:
         PM, QM = np.ones((S, R)), np.ones((S, R))
         for s, i in m.IMPORT_COMPOSITES:

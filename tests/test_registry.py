@@ -7,6 +7,8 @@ declared in the registry and forgotten by a backend, or built by a backend and n
 fails. The residual check of the one solver front catches a NaN in any block of either backend.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,12 @@ CONFIGS = {
     "agent, fixed wage premia, elastic labour": (
         lambda: random_benchmark(3, 3, seed=26), "agent", None, cge.Closure(labour="elastic", labour_supply_elasticity=0.3, labour_market="premia"),
     ),
+    "agent, firm-size nest": (
+        lambda: random_benchmark(3, 3, seed=29).split_firm_size(sectors=["S1", "S2"]), "agent", dict(OTHER, sigma_size=7.0), cge.Closure(),
+    ),
+    "common, firm-size nest, Cobb-Douglas sizes": (
+        lambda: common_benchmark(3, 3, seed=30).split_firm_size(sectors=["S1", "S3"]), "common", dict(OTHER, sigma_size=1.0), cge.Closure(),
+    ),
     "common, other elasticities, elastic labour": (
         lambda: common_benchmark(3, 3, seed=23), "common", OTHER,
         cge.Closure(labour="elastic", labour_supply_elasticity=0.5, numeraire=("output", "R1", "S1")),
@@ -36,8 +44,9 @@ CONFIGS = {
 }
 
 
-def _random_instruments(bench, seed):
-    """Tariffs, trade costs and output taxes away from the benchmark (the same for both uses)."""
+def _random_instruments(bench, seed, exempt=False):
+    """Tariffs, trade costs and output taxes away from the benchmark (the same for both uses); with
+    ``exempt``, duty exemptions for half the sectors (sourcing by agent only)."""
     rng = np.random.default_rng(seed)
     R, S = bench.n_regions, bench.n_sectors
     off = ~np.eye(R, dtype=bool)[:, None, :, None]
@@ -46,7 +55,11 @@ def _random_instruments(bench, seed):
     to = rng.uniform(-0.2, 0.2, size=(R, S))
     transfer = bench.net_transfer + rng.normal(0.0, 0.05, size=R) * bench.income.mean()
     transfer -= transfer.mean() - bench.net_transfer.mean()  # the world total stays
-    return cge.Instruments(tariff=t, iceberg=tau, output_tax=to, transfer=transfer, numeraire_value=1.3)
+    inst = cge.Instruments(tariff=t, iceberg=tau, output_tax=to, transfer=transfer, numeraire_value=1.3)
+    if exempt:
+        e = np.where(rng.uniform(size=(R, S)) < 0.5, rng.uniform(0.2, 1.0, size=(R, S)), 0.0)
+        inst = dataclasses.replace(inst, duty_exemption=e)
+    return inst
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +70,7 @@ def evaluated():
         bench = make()
         ref = cge.Model(bench, closure=closure, sourcing=sourcing, elasticities=el, backend="pyomo")
         fast = cge.Model(bench, closure=closure, sourcing=sourcing, elasticities=el, backend="fast")
-        inst = _random_instruments(bench, seed=len(out))
+        inst = _random_instruments(bench, seed=len(out), exempt=sourcing == "agent")
         ref._set_instruments(inst)
         fast._set_instruments(inst)
         rng = np.random.default_rng(7)
@@ -107,6 +120,7 @@ def test_an_undeclared_or_misordered_block_is_refused():
 NAN_CASES = (
     (lambda: common_benchmark(3, 2, seed=24), "common", cge.Closure(labour="fixed_real_wage")),
     (lambda: random_benchmark(3, 2, seed=27), "agent", cge.Closure(labour_market="cet")),
+    (lambda: random_benchmark(3, 2, seed=31).split_firm_size(sectors=["S1"]), "agent", cge.Closure()),
 )
 
 

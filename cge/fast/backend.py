@@ -11,7 +11,13 @@ from ..equations import check_blocks
 from .equations import equation_indices, equation_residuals, variables_of
 from .layout import Layout
 from .solvers import Timer, ipopt, newton
+from .sizenest import SizeNestSystem
 from .system import FlowInstruments, System
+
+
+def _system(layout):
+    """The reduced system of a layout: with the firm-size nest when the model has it."""
+    return SizeNestSystem(layout) if layout.grouped else System(layout)
 
 FAST_OPTIONS = {"method": "newton", "newton_linear_solver": "auto", "newton_max_iter": 50}
 """Options of the fast backend (``solver_options`` keys); every other key is an Ipopt option.
@@ -49,7 +55,7 @@ class FastBackend:
         self.solver_options = ipopt_options
         start = time.perf_counter()
         self.layout = Layout(params, closure)
-        self.system = System(self.layout)
+        self.system = _system(self.layout)
         self.build_seconds = time.perf_counter() - start
         self.walras_market = self.layout.walras
         self._x = self.system.benchmark_point()
@@ -68,7 +74,7 @@ class FastBackend:
         start = time.perf_counter()
         other.params = params
         other.layout = Layout(params, self.layout.closure)
-        other.system = System(other.layout)
+        other.system = _system(other.layout)
         other.build_seconds = time.perf_counter() - start
         other.walras_market = other.layout.walras
         other._x = other.system.benchmark_point()
@@ -164,7 +170,10 @@ class FastBackend:
         utility = st.inc * np.exp(-(P.alpha * np.log(pfd)).sum(axis=1))
         z = self.system.flows(st).Zb
         if L.common:  # the model's route flows and each buyer's import demand [s, b, i]
-            z = P.sourcing.deliveries(P.d_0, np.array(z), L.d_imp * st.z_imp, (st.QA * st.dan).transpose(1, 2, 0))
+            demand = st.QA * st.dan
+            if L.grouped:
+                demand = demand[L.gidx]
+            z = P.sourcing.deliveries(P.d_0, np.array(z), L.d_imp * st.z_imp, demand.transpose(1, 2, 0))
         return dict(
             p=np.where(L.prod, st.p, 0.0),
             y=np.where(L.prod, st.y, 0.0),
@@ -184,5 +193,9 @@ class FastBackend:
         n_comp = int(L.comp.sum())
         n_pm = int(L.nest_c.sum()) if L.common else int(L.nest.sum())
         n_qm = n_pm if L.common else 0
+        if L.grouped:
+            from .sizenest import indices
+
+            n_pm += len(indices(L))  # the route prices of the firm-size nest
         full = 2 * L.N + int(L.has_va.sum()) + int(L.has_int.sum()) + L.K + 2 * n_comp + n_pm + n_qm + int(L.agent_exists.sum()) + L.R + L.L + len(L.cet_regions)
         return {"variables": full, "equations": full, "reduced": L.n}

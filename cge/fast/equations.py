@@ -1,7 +1,7 @@
 """The full equation system of the reference model, evaluated on arrays, with its labels.
 
 :func:`equation_residuals` takes a value for every unknown of the reference model (``p``, ``Y``,
-``PVA``, ``PINT``, ``w``, ``QA``, ``PA``, ``PM``, ``QM`` (common sourcing), ``PFD``, ``INC``, ``LS``; see
+``PVA``, ``PINT``, ``w``, ``QA``, ``PA``, ``PM``, ``QM`` (common sourcing), ``PR`` (firm-size nest), ``PFD``, ``INC``, ``LS``; see
 ``cge/model/variables.py``) and returns the residual of every equation in the order and with the
 labels of :mod:`cge.equations`, plus the goods market left out by Walras' law. The fast
 backend uses it to check a solution of its reduced system against the whole model: the eliminated
@@ -21,6 +21,10 @@ def variables_of(st, layout) -> dict:
     S = layout.S
     pm = st.PMc if layout.common else st.PM
     out = {"QM": st.QM} if layout.common else {}
+    if layout.grouped:
+        from .sizenest import variables
+
+        out |= variables(st, layout)
     return out | {
         "p": st.p,
         "Y": st.y,
@@ -61,7 +65,11 @@ def equation_residuals(layout, inst, v: dict) -> dict:
     comp = to_sbi(L.comp)
     out["input_demand"] = composite[:, :S][comp[:, :S]]
 
-    if L.common:
+    if L.grouped:  # the firm-size nest: route prices, then the Armington blocks on them
+        from .sizenest import reference_blocks
+
+        shipped, revenue = reference_blocks(L, inst, v, out)
+    elif L.common:
         pd = p[:, :, None, None] * inst.kappa
         pm_b = np.broadcast_to(PM[:, :, None], L.th_nest.shape)
         pa_calc = ces_index(sdm[:, None, None], [(L.th_dir, pd, 0), (L.th_nest, pm_b, None)])
@@ -157,6 +165,12 @@ def equation_indices(layout) -> dict:
         "pva_def": tuples(L.has_va),
         "pint_def": tuples(L.has_int),
         "input_demand": tuples(comp[:, :S]),
+    }
+    if L.grouped:
+        from .sizenest import indices
+
+        out["size_price"] = indices(L)
+    out |= {
         "import_price": tuples(L.nest_c.T) if L.common else tuples(to_sbi(L.nest)),
         "armington_price": tuples(comp),
     }

@@ -198,6 +198,13 @@ class Layout:
         self.row_zp, self.row_mk, self.row_fm = 0, N, 2 * N
         self.row_ib, self.row_ls = 2 * N + K, 2 * N + K + R
 
+        # ------------------------------------------------------------ the firm-size nest
+        self.grouped = P.size_nest
+        if self.grouped:  # Armington arrays by commodity group (cge.fast.sizenest)
+            from .sizenest import size_layout
+
+            size_layout(self)
+
     @property
     def th_dir(self):
         """Benchmark share of each direct flow in its Armington composite ``[r, i, s, b]``.

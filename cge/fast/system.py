@@ -40,6 +40,11 @@ on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, a
 exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
 per-composite factors. The per-buyer arrays the Jacobian needs (:meth:`System.flows`) are built
 for it and let go.
+
+With the firm-size nest (:mod:`cge.fast.sizenest`, a subclass of :class:`System`) the composites are
+commodity groups and the Armington terms of the Jacobian (goods markets and tariff revenue against
+producer prices) come from :meth:`cge.fast.sizenest.SizeNestSystem.price_terms`; the rest of
+:meth:`System.jacobian` is shared.
 """
 
 from __future__ import annotations
@@ -495,13 +500,16 @@ class System:
         RS, RB = R * S, R * B
         prod = L.prod_idx
         J = np.zeros((L.n, L.n))
-        cp, cy, cw, ci, cl = L.col_p, L.col_y, L.col_w, L.col_inc, L.col_ls
-        zp, mk, fm, ib, lsr = L.row_zp, L.row_mk, L.row_fm, L.row_ib, L.row_ls
+        cp, cy, cw, ci = L.col_p, L.col_y, L.col_w, L.col_inc
+        zp, mk, ib = L.row_zp, L.row_mk, L.row_ib
         p_prod = st.p.ravel()[prod]
         y_prod = st.y.ravel()[prod]
         fl = self.flows(st)
-        D, dm = self._price_derivatives(st, fl.h)
         U, T = fl.U, fl.T
+        if L.grouped:  # the firm-size nest (cge.fast.sizenest): its own Armington and size terms
+            dsold, jrev, D = self.price_terms(st, U, T)
+        else:
+            D, dm = self._price_derivatives(st, fl.h)
         del fl
 
         # ---- price block: Shephard's lemma
@@ -510,6 +518,8 @@ class System:
             c_pint = np.where(L.has_int, L.th_int * np.power(st.c / st.PINT, L.sig_top), 0.0)
             c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
         every = N == RS  # every region produces every good: no selection of producers needed
+        if L.grouped:
+            pb_pa = pb_pa[L.gidx]  # dPB / dPA of each commodity's group
         jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
         if not every:
             jpb = jpb[:, prod]
@@ -533,6 +543,35 @@ class System:
         J[mk : mk + N, cy : cy + N] -= uy
         del uy
         J[mk : mk + N, ci : ci + R] = -(U[..., S:].sum(axis=3) / st.inc[None, None, :]).reshape(RS, R)[prod]
+        if L.grouped:
+            J[mk : mk + N, cp : cp + N] -= dsold[np.ix_(prod, prod)]
+            del dsold
+        else:
+            self._goods_price_block(J, st, U, D, dm, p_prod)
+
+        # ---- income balance
+        TB = T.sum(axis=(0, 1))  # [s, b]
+        ridx = np.arange(R)
+        J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
+        if L.closure.transfer == "world_income_share":  # transfer_s = B_s sum_r I_r / sum_r I0_r
+            J[ib : ib + R, ci : ci + R] -= np.outer(st.inst.transfer / P.income_0, P.income_0 / P.income_0.sum())
+        reg = prod // S
+        J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
+        if L.grouped:
+            jp = jrev
+        else:
+            jp = self._income_price_block(st, T, D, dm)
+        J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
+        self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod)
+        return J
+
+    def _goods_price_block(self, J, st, U, D, dm, p_prod):
+        """Goods markets x producer prices through the Armington nests (no firm-size nest)."""
+        L = self.lay
+        R, S, N = L.R, L.S, L.N
+        prod = L.prod_idx
+        mk, cp = L.row_mk, L.col_p
+        idx = np.arange(N)
         coef_pa = L.coef_pa / st.PA  # d ln PA = D / PA dp
         blocks = _same_commodity(U * coef_pa[None], D)
         cpm = L.coef_pm_c  # [i, s, b]; on import cells only (r != s)
@@ -553,14 +592,14 @@ class System:
         own = own.ravel()[prod] / p_prod
         J[mk + idx, cp + idx] += own
 
-        # ---- income balance
-        TB = T.sum(axis=(0, 1))  # [s, b]
-        ridx = np.arange(R)
-        J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
-        if L.closure.transfer == "world_income_share":  # transfer_s = B_s sum_r I_r / sum_r I0_r
-            J[ib : ib + R, ci : ci + R] -= np.outer(st.inst.transfer / P.income_0, P.income_0 / P.income_0.sum())
-        reg = prod // S
-        J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
+    def _income_price_block(self, st, T, D, dm):
+        """Tariff revenue x producer prices ``[s, q, i]`` through the Armington nests (no firm-size nest)."""
+        L = self.lay
+        R = L.R
+        coef_pa = L.coef_pa / st.PA
+        cpm = L.coef_pm_c
+        ar = np.arange(R)
+        sig_flow = L.sig_dm[:, None, None] + cpm
         TA = T.sum(axis=0)  # [i, s, b]
         jp = np.einsum("isb,qisb->sqi", TA * coef_pa, D)
         if cpm.any():
@@ -568,7 +607,17 @@ class System:
         t_sig = np.einsum("risb,isb->ris", T, sig_flow)
         t_sig[ar, :, ar] -= (T[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
         jp += ((T.sum(axis=3) - t_sig) / st.p[:, :, None]).transpose(2, 0, 1)
-        J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
+        return jp
+
+    def _jacobian_rest(self, J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod):
+        """Factor income, output taxes, buyer-level terms, factor markets, numeraire and labour supply."""
+        L, P = self.lay, self.lay.params
+        R, S, B, N, K = L.R, L.S, L.B, L.N, L.K
+        RS, RB = R * S, R * B
+        prod = L.prod_idx
+        cp, cy, cw, cl = L.col_p, L.col_y, L.col_w, L.col_ls
+        mk, fm, ib, lsr = L.row_mk, L.row_fm, L.row_ib, L.row_ls
+        idx = np.arange(N)
         # factor income: the direct term w -> w * FD (the FD terms follow with the factor markets)
         np.add.at(J, (ib + L.use_s, cw + L.use_k), -st.FD / P.income_0[L.use_s])
 

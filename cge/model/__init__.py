@@ -22,16 +22,31 @@ __all__ = ["Closure", "ClosureError", "build_model"]
 
 
 def build_model(params, closure: Closure) -> pyo.ConcreteModel:
-    """Build the Pyomo model of a calibrated benchmark under a closure; the benchmark solves it."""
+    """Build the Pyomo model of a calibrated benchmark under a closure; the benchmark solves it.
+
+    With the firm-size nest (``params.size_nest``) the composites are commodity groups: the sets,
+    production and final demand read group-level composites (:func:`cge.model.sizenest.group_view`)
+    and :func:`cge.model.sizenest.add_size_armington` replaces the Armington block.
+    """
+    gp = params
+    if params.size_nest:
+        from .sizenest import add_size_armington, add_size_sets, group_view
+
+        gp = group_view(params)
     m = pyo.ConcreteModel(name="cge")
-    _add_sets(m, params, closure)
+    _add_sets(m, gp, closure)
     _add_parameters(m, params, closure)
     add_variables(m, params, closure)
+    if params.size_nest:
+        add_size_sets(m, params, gp)
     _add_factor_supply(m, params, closure)
-    add_production(m, params)
-    add_armington(m, params)
+    add_production(m, gp)
+    if params.size_nest:
+        add_size_armington(m, params, gp)
+    else:
+        add_armington(m, params)
     add_markets(m, params)
-    add_demand(m, params, closure)
+    add_demand(m, gp, closure)
     add_closure(m, params, closure)
     m.objective = pyo.Objective(expr=0.0)
     check_blocks([c.local_name for c in m.component_objects(pyo.Constraint, active=True)], "pyomo")
@@ -56,7 +71,7 @@ def _add_sets(m, params, closure) -> None:
     m.INPUT_COMPOSITES = pyo.Set(initialize=[k for k in composites if k[1] < S], dimen=3)
     m.FINAL_COMPOSITES = pyo.Set(initialize=[k for k in composites if k[1] >= S], dimen=3)
     if params.sourcing.shared_import_mix:
-        imports = [(s, i) for s in range(R) for i in range(S) if params.m_common_0[s, i] > 0]
+        imports = [(s, i) for s in range(R) for i in range(params.m_common_0.shape[1]) if params.m_common_0[s, i] > 0]
         m.IMPORT_COMPOSITES = pyo.Set(initialize=imports, dimen=2)
     else:
         imports = [k for k in composites if params.m_0[k] > 0 and not params.one_level(k[2])]

@@ -45,11 +45,7 @@ def add_armington(m, params) -> None:
     _add_duty_exemption(m, params)
 
     def paid(m, r, i, s, b):
-        """The tariff buyer ``b`` pays on route ``(r, i, s)``: its use's rate, less its duty exemption."""
-        u = use[b]
-        if b < S and (s, b) in m.duty_exemption:
-            return m.tariff[r, i, s, u] * (1.0 - m.duty_exemption[s, b])
-        return m.tariff[r, i, s, u]
+        return tariff_paid(m, use, S, r, i, s, b)
 
     def pd(m, r, i, s, b):
         u = use[b]
@@ -114,6 +110,14 @@ def add_armington(m, params) -> None:
                 m.tariff[r, i, s, 0] * m.p[r, i] * m.tau[r, i, s, 0] * m.route_0[r, i, s] * m.z_import[r, i, s]
             )
     m.tariff_revenue_terms = revenue
+
+
+def tariff_paid(m, use, n_sectors: int, r, i, s, b):
+    """The tariff buyer ``b`` pays on route ``(r, i, s)``: its use's rate, less its duty exemption."""
+    u = use[b]
+    if b < n_sectors and (s, b) in m.duty_exemption:
+        return m.tariff[r, i, s, u] * (1.0 - m.duty_exemption[s, b])
+    return m.tariff[r, i, s, u]
 
 
 def _add_duty_exemption(m, params) -> None:

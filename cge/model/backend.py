@@ -98,7 +98,11 @@ class PyomoBackend:
             for k in m.IMPORT_ROUTES:
                 route[k] = m.route_0[k] * pyo.value(m.z_import[k])
             demand = np.zeros((R, B, S))
-            for s, b, i in m.COMPOSITES:
+            if p.size_nest:  # composites are commodity groups
+                from .sizenest import import_demand
+
+                demand = import_demand(m, p)
+            for s, b, i in ([] if p.size_nest else m.COMPOSITES):
                 if p.m_0[s, b, i] > 0:
                     demand[s, b, i] = m.QA[s, b, i].value * (m.PA[s, b, i].value / m.PM[s, i].value) ** p.sigma["sigma_dm"][i]
             z = p.sourcing.deliveries(p.d_0, z, route, demand)

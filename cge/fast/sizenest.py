@@ -1,0 +1,440 @@
+r"""The firm-size nest in the fast backend: buyers choose between SME and large-firm supplies of one origin.
+
+On a benchmark split by firm size (:func:`cge.firms.split_firm_size`) the sectors ``j_sme`` and
+``j_large`` make one commodity group ``g = j`` (:func:`cge.calibrate.size_groups`; an unsplit
+sector is a group of one). A buyer ``b`` in ``s`` buys the group through the existing nests, one
+level deeper:
+
+* the upper nests (a sector's intermediate nest ``sigma_int``, an agent's final nest ``sigma_fd``)
+  see one Armington composite per group, ``QA[g, s, b]`` at price ``PA[g, s, b]``;
+* the Armington nests (``sigma_dm``, ``sigma_mm``; by agent or common, :mod:`cge.sourcing`)
+  choose among origins ``r`` of the group at the route price ``PR[r, g, s, b]``;
+* the route price is a CES (``sigma_size[g]``) of the delivered prices of the group's sizes from
+  that origin, with benchmark value shares (at buyer prices):
+
+.. math::
+    P^R_{rgsb} = \Big(\sum_{i \in g} \theta^{size}_{risb}\, (p_{ri} \kappa_{risb})^{1 - \sigma^{size}_g}\Big)^{1/(1 - \sigma^{size}_g)},
+    \qquad z_{risb} = z^R_{rgsb}\, (P^R_{rgsb} / p_{ri}\kappa_{risb})^{\sigma^{size}_g}
+
+where :math:`z^R` is the route demand the Armington nests give with :math:`P^R` in place of a
+delivered price. With common sourcing the import routes ``(r, g, s)`` carry one size mix for all
+buyers of a region (``PRc[r, g, s]``, shares of the route's imports); domestic routes are each
+buyer's. Goods markets clear per sector (size). With one size in a group :math:`P^R` is the
+delivered price and the equations are those of :mod:`cge.fast.system`; with identical sizes
+(``split_firm_size(rule="proportional")``) and the same instruments for both, the split model's
+results are the unsplit model's, for any ``sigma_size`` (a test).
+
+Jacobian (see :mod:`cge.fast.system` for the unnested form): with
+:math:`s_{risb} = \partial \ln P^R_{rgsb} / \partial \ln p_{ri}` (the size's cost share in the
+route at current prices), the log-change of a size flow is
+
+.. math::
+    d\ln z_{risb} = [\text{buyer terms}] + (\sigma^{dm}_g - \sigma^B_{sb})\, d\ln P^A_{gsb}
+        + \nu (\sigma^{mm}_g - \sigma^{dm}_g)\, d\ln P^M_{gsb}
+        + (\sigma^{size}_g - \sigma^{route}_{rgsb}) \sum_{i' \in g} s_{ri'sb}\, d\ln p_{ri'}
+        - \sigma^{size}_g\, d\ln p_{ri}
+
+and Shephard's lemma gives :math:`\partial P^A_{gsb} / \partial p_{ri} = (\partial P^A / \partial P^R_{rgsb})\, \theta^{size}_{risb} (P^R / p\kappa)^{\sigma^{size}} \kappa`.
+The same-commodity products of the unnested Jacobian become same-group products (one per pair of
+sizes), and the size term adds a block between the sizes of one producer region.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .layout import _ratio, to_sbi
+from .system import System, _same_commodity, ces_index
+
+
+# ---------------------------------------------------------------------------------------- layout
+def group_sum(a, L, axis):
+    """Sum of ``a`` over the sectors of each group along ``axis`` (``L.mem``: the member sectors of each group, padded with ``L.S``).
+
+    Gathers the groups' first members and adds the next ones where a group has them, a fixed order
+    of summation (several times faster than ``np.add.reduceat`` on these shapes).
+    """
+    def take(idx):
+        return np.take(a, idx, axis=axis) if axis != 1 else a[:, idx]
+
+    out = take(L.mem[:, 0])
+    for k in range(1, L.mem.shape[1]):
+        has = np.flatnonzero(L.mem[:, k] < L.S)
+        if axis == 1:
+            out[:, has] += a[:, L.mem[has, k]]
+        else:
+            index = [slice(None)] * a.ndim
+            index[axis] = has
+            out[tuple(index)] += take(L.mem[has, k])
+    return out
+
+
+def size_layout(L) -> None:
+    """Group-level Armington arrays of a :class:`cge.fast.layout.Layout` (set on it, replacing the commodity-level ones)."""
+    P = L.params
+    S = L.S
+    gidx = np.asarray(P.size_group, dtype=int)
+    G = int(gidx.max()) + 1
+    E = np.zeros((S, G))
+    E[np.arange(S), gidx] = 1.0
+    L.grouped, L.G, L.gidx, L.E = True, G, gidx, E
+    sizes = [np.flatnonzero(gidx == g) for g in range(G)]
+    K = max(len(m) for m in sizes)
+    L.mem = np.full((G, K), S)  # member sectors of each group, padded with S (a zero commodity)
+    for g, m in enumerate(sizes):
+        L.mem[g, : len(m)] = m
+    first = np.array([m[0] for m in sizes])
+    sig = P.sigma
+    L.sig_dm, L.sig_mm = sig["sigma_dm"][first], sig["sigma_mm"][first]
+    L.sig_size = sig["sigma_size"][first]
+    L.sig_size_i = L.sig_size[gidx]
+    off4 = L.offdiag[:, None, :, None]
+
+    vg = group_sum(P.v_0, L, 1)  # [r, g, s, b] route values at buyer prices
+    L.route_b = vg > 0
+    L.th_size = _ratio(P.v_0, vg[:, gidx], L.flow)
+    qa0 = vg.sum(axis=0)  # [g, s, b]
+    L.comp = qa0 > 0
+    total = np.concatenate([P.int_0, P.fd_0], axis=1)
+    L.th_B = _ratio(qa0, total[None], L.comp)
+    L.gth_A = _ratio(vg, qa0[None], L.route_b)
+    m0 = (vg * off4).sum(axis=0)
+    one_level = L.sig_dm == L.sig_mm
+    L.nest = (m0 > 0) & L.comp if L.common else (m0 > 0) & L.comp & ~one_level[:, None, None]
+    L.gimp = L.route_b & off4 & L.nest[None]
+    L.gdirect = L.route_b & ~L.gimp
+    L.gimp_f, L.gdirect_f, L.no_route = L.gimp.astype(float), L.gdirect.astype(float), ~L.route_b
+    L.th_nest = _ratio(m0, qa0, L.nest)
+    L.gth_dir = np.where(L.gdirect, L.gth_A, 0.0)
+    L.gth_M = _ratio(vg, m0[None], L.gimp)
+    L.imp = L.flow & L.gimp[:, gidx]
+    L.direct = L.flow & ~L.imp
+    L.coef_pm_c = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)  # [g, s, b]
+    L.coef_pa = L.sig_dm[:, None, None] - L.sig_c[None]
+    L.qa0_g, L.m0_g = qa0, m0
+    # Jacobian constants on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
+    # nested imports, sigma_dm otherwise), and the import-price coefficient on import cells
+    sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off4 + L.sig_dm[None, :, None, None] * ~off4
+    L.size_W = np.ascontiguousarray((L.sig_size[None, :, None, None] - sig_route)[:, gidx])
+    L.cpm_off = L.coef_pm_c[gidx][None] * off4
+    if L.common:
+        v_imp = (P.v_0 * L.imp).sum(axis=3)  # [r, i, s]
+        vg_imp = group_sum(v_imp, L, 1)  # [r, g, s]
+        mc = vg_imp.sum(axis=0)  # [g, s]
+        L.route = vg_imp > 0
+        L.nest_c = mc > 0
+        L.th_Mc = _ratio(vg_imp, mc[None], L.route)
+        L.mu = _ratio(m0, mc[:, :, None], L.nest)
+        L.d_imp = (P.d_0 * L.imp).sum(axis=3)
+        L.route_i = v_imp > 0
+        L.th_size_c = _ratio(v_imp, vg_imp[:, gidx], L.route_i)
+
+
+def _size_index(L, th, price, exists):
+    """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``."""
+    shape = (1, -1) + (1,) * (price.ndim - 2)
+    sig = L.sig_size.reshape(shape)
+    sig_i = L.sig_size_i.reshape(shape)
+    cd = sig == 1.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if not cd.any():
+            acc = group_sum(th * np.power(price, 1.0 - sig_i), L, 1)
+            out = np.power(acc, 1.0 / (1.0 - sig))
+        else:
+            rho_i = np.where(sig_i == 1.0, 1.0, 1.0 - sig_i)
+            rho = np.where(cd, 1.0, 1.0 - sig)
+            acc = group_sum(th * np.power(price, rho_i), L, 1)
+            geo = np.exp(group_sum(np.where(th > 0, th * np.log(price), 0.0), L, 1))
+            out = np.where(cd, geo, np.power(acc, 1.0 / rho))
+    return np.where(exists, out, 1.0)
+
+
+def _same_group(L, x, y, out):
+    """``out[r, i, q, i'] += sum_{s,b} x[r, i, s, b] y[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group."""
+    S = L.S
+    K = L.mem.shape[1]
+    for k in range(K):
+        for m in range(K):
+            ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
+            gi, gm = L.mem[ok, k], L.mem[ok, m]
+            out[:, gi, :, gm] += _same_commodity(x[:, gi], y[:, gm])  # both [n, r, q]
+
+
+class SizeNestSystem(System):
+    """The reduced system with the firm-size nest (module docstring): per-buyer flow arrays throughout."""
+
+    def _per_buyer_array(self, a, inst):
+        """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
+        out = np.empty(self.lay.th_size.shape)
+        for u, g in inst.groups:
+            out[..., g] = a[..., u, None]
+        return out
+
+    @staticmethod
+    def _per_buyer(inst):
+        """The scenario's per-buyer arrays ``kappa``, ``tau`` and ``t * tau``, built once per scenario."""
+        cache = getattr(inst, "_size_nest_arrays", None)
+        if cache is None:
+            tau = inst.tau_b
+            cache = inst._size_nest_arrays = SimpleNamespace(kappa=inst.kappa, tau=tau, t_tau=inst.t_b * tau)
+        return cache
+
+    # ------------------------------------------------------------------ prices
+    def _powers(self):
+        """True when no elasticity of the nests is 1: CES terms are then powers, shared between indices and flows."""
+        L = self.lay
+        return not any((a == 1.0).any() for a in (L.sig_size, L.sig_dm, L.sig_mm))
+
+    def prices(self, p, w, inst, st=None):
+        L = self.lay
+        st = SimpleNamespace() if st is None else st
+        if self._powers() and not L.common:
+            return self._agent_prices_by_powers(p, w, inst, st)
+        st.pd = p[:, :, None, None] * self._per_buyer(inst).kappa
+        st.PR = _size_index(L, L.th_size, st.pd, L.route_b)
+        if L.common:
+            st.pdc = p[:, :, None] * inst.kappa_c
+            st.PRc = _size_index(L, L.th_size_c, st.pdc, L.route)
+            st.PMc = ces_index(L.sig_mm[:, None], [(L.th_Mc, st.PRc, 0)], exists=L.nest_c)
+            st.PM = np.broadcast_to(st.PMc[:, :, None], L.th_nest.shape)
+        else:
+            st.PM = ces_index(L.sig_mm[:, None, None], [(L.gth_M, st.PR, 0)], exists=L.nest)
+        st.PA = ces_index(L.sig_dm[:, None, None], [(L.gth_dir, st.PR, 0), (L.th_nest, st.PM, None)], exists=L.comp)
+        self._buyer_prices(st, w)
+        return st
+
+    def _agent_prices_by_powers(self, p, w, inst, st):
+        """Sourcing by agent, no Cobb-Douglas nest: delivered prices raised to powers per use
+        (``pd^-sigma_size`` depends on the buyer's use only), route prices raised once per nest."""
+        L = self.lay
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        pdu = p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        st.gs_u = np.power(pdu, -L.sig_size_i[None, :, None, None])
+        fu = pdu * st.gs_u
+        terms = np.empty(L.th_size.shape)
+        for u, g in inst.groups:
+            np.multiply(L.th_size[..., g], fu[..., u, None], out=terms[..., g])
+        lnpr = group_sum(terms, L, 1)  # the sum of CES terms, then its log over 1 - sigma_size (in place)
+        del terms
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.log(lnpr, out=lnpr)
+            lnpr *= (1.0 / (1.0 - L.sig_size))[None, :, None, None]
+            np.copyto(lnpr, 0.0, where=L.no_route)
+            st.PR = PR = np.exp(lnpr)
+            st.PRdm = np.multiply(lnpr, -sdm[None])
+            np.exp(st.PRdm, out=st.PRdm)
+            st.PRmm = np.multiply(lnpr, -smm[None])
+            np.exp(st.PRmm, out=st.PRmm)
+            st.PRmm *= L.gimp_f
+            st.PRs = np.multiply(lnpr, L.sig_size[None, :, None, None])
+            np.exp(st.PRs, out=st.PRs)
+            del lnpr
+            tmp = np.multiply(L.gth_M, PR)
+            tmp *= st.PRmm
+            accm = tmp.sum(axis=0)
+            st.PM = np.where(L.nest, np.power(accm, 1.0 / (1.0 - smm)), 1.0)
+            np.multiply(L.gth_dir, PR, out=tmp)
+            tmp *= st.PRdm
+            acca = tmp.sum(axis=0) + L.th_nest * np.power(st.PM, 1.0 - sdm)
+            st.PA = np.where(L.comp, np.power(acca, 1.0 / (1.0 - sdm)), 1.0)
+        self._buyer_prices(st, w)
+        return st
+
+    def evaluate(self, x, inst):
+        L = self.lay
+        p, y, w, inc, ls = self.unpack(x)
+        st = SimpleNamespace()
+        st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        self.prices(p, w, inst, st)
+        self._quantities(st)
+        self._size_flows(st, inst)
+        zu = np.zeros(inst.tau_u.shape)  # deliveries by price class [r, i, s, class]
+        for u, g in inst.groups:  # a class may span several runs of buyers
+            zu[..., u] += st.Zb[..., g].sum(axis=3)
+        sold = (zu * inst.tau_u).sum(axis=(2, 3)) / L.x_0
+        revenue = ((zu * inst.tau_u * inst.t_u).sum(axis=3) * p[:, :, None]).sum(axis=(0, 1))
+        st.residual = self._residual(st, inst, sold, revenue)
+        return st
+
+    def _size_flows(self, st, inst):
+        """Route demands of the Armington nests and the size flows ``Zb`` (benchmark-value units) they make."""
+        L = self.lay
+        gidx = L.gidx
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        ssz = L.sig_size_i[None, :, None, None]
+        if hasattr(st, "gs_u"):  # powers computed with the prices
+            pa = np.power(st.PA, sdm)
+            hg = np.multiply(st.PRmm, (pa * np.power(st.PM, smm - sdm))[None])  # nested imports (PRmm is 0 elsewhere)
+            tmp = np.multiply(st.PRdm, pa[None])
+            tmp *= L.gdirect_f
+            hg += tmp
+            np.multiply(hg, st.PRs, out=tmp)
+            tmp *= st.QA[None]
+            st.Zb = tmp[:, gidx]
+            st.Zb *= L.d_0
+            for u, g in inst.groups:
+                st.Zb[..., g] *= st.gs_u[..., u, None]
+            st.hg = hg
+            return
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hs = np.where(L.flow, np.power(st.PR[:, gidx] / st.pd, ssz), 0.0)  # size within its route
+            if L.common:
+                hg = np.where(L.gdirect, np.power(st.PA[None] / st.PR, sdm[None]), 0.0)
+                st.dan = np.where(L.nest, np.power(st.PA / st.PM, sdm), 0.0)
+                weight = L.mu * st.QA * st.dan  # [g, s, b]
+                st.QM = weight.sum(axis=2)
+                st.hc = np.where(L.route, np.power(st.PMc[None] / st.PRc, L.sig_mm[None, :, None]), 0.0)
+                st.hsc = np.where(L.route_i, np.power(st.PRc[:, gidx] / st.pdc, L.sig_size_i[None, :, None]), 0.0)
+                st.z_imp = st.QM[None, gidx] * st.hc[:, gidx] * st.hsc  # [r, i, s] relative
+                share = np.divide(weight, st.QM[:, :, None], out=np.zeros_like(weight), where=st.QM[:, :, None] > 0)
+                direct = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs * L.direct
+                st.Zb = direct + (L.d_imp * st.z_imp)[..., None] * share[None, gidx] * L.offdiag[:, None, :, None]
+            else:
+                a = st.PA[None] / st.PR
+                hg = np.where(L.gdirect, np.power(a, sdm[None]), 0.0)
+                hg = np.where(L.gimp, np.power(st.PA / st.PM, sdm)[None] * np.power(st.PM[None] / st.PR, smm[None]), hg)
+                st.Zb = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs
+        st.hg, st.hs = hg, hs
+
+    def flows(self, st):
+        L, P, inst = self.lay, self.lay.params, st.inst
+        arr = self._per_buyer(inst)
+        fl = SimpleNamespace(Zb=st.Zb)
+        fl.U = st.Zb * arr.tau / L.x_0[:, :, None, None]
+        fl.T = st.Zb * arr.t_tau * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        return fl
+
+    def _price_derivatives(self, st):
+        """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
+        L, inst = self.lay, st.inst
+        gidx = L.gidx
+        if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
+            st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
+        ds = L.th_size * st.hs * self._per_buyer(inst).kappa  # dPR / dp (Shephard, within the route)
+        sh = np.divide(ds * st.p[:, :, None, None], st.PR[:, gidx], out=np.zeros(ds.shape), where=L.flow)
+        if L.common:
+            dsc = L.th_size_c * st.hsc * inst.kappa_c  # dPRc / dp
+            dmc = (L.th_Mc * st.hc)[:, gidx] * dsc  # dPMc[g, s] / dp[r, i]
+            D = (L.gth_dir * st.hg)[:, gidx] * ds * L.direct + (L.th_nest * st.dan)[None, gidx] * dmc[..., None]
+            dm = np.where(L.nest[None, gidx] & L.offdiag[:, None, :, None], (dmc / st.PMc[None, gidx])[..., None], 0.0)
+            shc = np.divide(dsc * st.p[:, :, None], st.PRc[:, gidx], out=np.zeros(dsc.shape), where=L.route_i)
+            sh = np.where(L.offdiag[:, None, :, None] & L.nest[None, gidx], shc[..., None], sh)
+        else:
+            D = (L.gth_A * st.hg)[:, gidx] * ds
+            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            dm = np.where(L.imp, D / (da_nest * st.PM)[None, gidx], 0.0)
+        return D, dm, sh
+
+    # ------------------------------------------------------------------ Jacobian: the Armington and size terms
+    def price_terms(self, st, U, T):
+        """Goods-market block ``d sold / dp`` (rows, columns: producers ``[r, i]``, full ``RS x RS``) and income block ``d revenue / dp`` (``R x RS``)."""
+        L = self.lay
+        R, S = L.R, L.S
+        gidx = L.gidx
+        D, dm, sh = self._price_derivatives(st)
+        cpa = (L.coef_pa / st.PA)[gidx]  # [i, s, b]
+        cpm = L.coef_pm_c[gidx]
+        off = L.offdiag[:, None, :, None]
+        W = L.size_W  # sigma_size - sigma of the route, on the flow layout
+        p = st.p
+        # goods markets
+        dsold = np.zeros((R, S, R, S))
+        _same_group(L, U * cpa[None], D, dsold)
+        if cpm.any():
+            _same_group(L, U * L.cpm_off, dm, dsold)
+        K = L.mem.shape[1]
+        # the size term within a producer region, and the own price
+        uw = U * W  # [r, i, s, b]
+        for k in range(K):
+            for m in range(K):
+                ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
+                gi, gm = L.mem[ok, k], L.mem[ok, m]
+                term = np.einsum("rnsb,rnsb->rn", uw[:, gi], sh[:, gm]) / p[:, gm]
+                dsold[np.arange(R)[:, None], gi[None, :], np.arange(R)[:, None], gm[None, :]] += term
+        ar = np.arange(R)
+        own = L.sig_size_i[None, :] * U.sum(axis=(2, 3)) / p
+        dsold[ar[:, None], np.arange(S)[None, :], ar[:, None], np.arange(S)[None, :]] -= own
+        # income balance: tariff revenue (T includes the producer price)
+        TG = group_sum(T.sum(axis=0), L, 0)[gidx]  # [i, s, b]: revenue on the group, expanded
+        jp = np.einsum("isb,qisb->sqi", TG * cpa, D)
+        if cpm.any():
+            TGi = group_sum((T * off).sum(axis=0), L, 0)[gidx]
+            jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
+        jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
+        TW = group_sum(T, L, 1)[:, gidx]
+        TW *= W  # [r, i', s, b]: group revenue on the route times W
+        jp += (np.einsum("risb,risb->ris", TW, sh) / p[:, :, None]).transpose(2, 0, 1)
+        return dsold.reshape(R * S, R * S), jp.reshape(R, R * S), D
+
+
+# ---------------------------------------------------------------------------------------- the full model
+def size_price_cells(L):
+    """Cells of the route prices: ``PR[r, g, s, b]`` of every route (with common sourcing, domestic routes only) and ``PRc[r, g, s]`` of import routes."""
+    if L.common:
+        return L.route_b & ~L.offdiag[:, None, :, None], L.route
+    return L.route_b, None
+
+
+def variables(st, layout) -> dict:
+    """The route prices among the reference model's unknowns."""
+    out = {"PR": st.PR}
+    if layout.common:
+        out["PRc"] = st.PRc
+    return out
+
+
+def indices(layout) -> list:
+    """Index tuples of the size-price block: ``(exporter, group, importer, buyer)``, buyer -1 for a common import route."""
+    cells, routes = size_price_cells(layout)
+    out = [tuple(int(v) for v in k) for k in np.argwhere(cells)]
+    if routes is not None:
+        out += [(int(r), int(g), int(s), -1) for r, g, s in np.argwhere(routes)]
+    return out
+
+
+def reference_blocks(L, inst, v: dict, out: dict):
+    """Residuals of the size-price, import-price, Armington-price (and import-quantity) blocks into ``out``; goods shipped and tariff revenue."""
+    gidx = L.gidx
+    p, QA, PA, PM, PR = v["p"], v["QA"], v["PA"], v["PM"], v["PR"]
+    sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+    ssz = L.sig_size_i[None, :, None, None]
+    off = L.offdiag[:, None, :, None]
+    comp = to_sbi(L.comp)
+    pd = p[:, :, None, None] * inst.kappa
+    pr_calc = _size_index(L, L.th_size, pd, L.route_b)
+    cells, routes = size_price_cells(L)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
+        if L.common:
+            PRc = v["PRc"]
+            pdc = p[:, :, None] * inst.kappa_c
+            prc_calc = _size_index(L, L.th_size_c, pdc, L.route)
+            out["size_price"] = np.concatenate([(PR - pr_calc)[cells], (PRc - prc_calc)[routes]])
+            pm_calc = ces_index(L.sig_mm[:, None], [(L.th_Mc, PRc, 0)])
+            out["import_price"] = (PM - pm_calc).T[L.nest_c.T]
+            pm_b = np.broadcast_to(PM[:, :, None], L.th_nest.shape)
+            pa_calc = ces_index(sdm, [(L.gth_dir, PR, 0), (L.th_nest, pm_b, None)])
+            out["armington_price"] = to_sbi(PA - pa_calc)[comp]
+            QM = v["QM"]
+            qm = (L.mu * QA * np.power(PA / pm_b, sdm)).sum(axis=2)
+            out["import_quantity"] = (QM - qm).T[L.nest_c.T]
+            z_route = np.where(L.route, QM[None] * np.power(PM[None] / PRc, L.sig_mm[None, :, None]), 0.0)
+            z_imp = np.where(L.route_i, z_route[:, gidx] * np.power(PRc[:, gidx] / pdc, L.sig_size_i[None, :, None]), 0.0)
+            z_dir = np.where(L.direct, (QA[None] * np.where(L.gdirect, np.power(PA[None] / PR, sdm[None]), 0.0))[:, gidx] * hs, 0.0)
+            tau_c, t_c = inst.tau_b[..., 0], inst.t_b[..., 0]
+            shipped = (inst.tau_b * L.d_0 * z_dir).sum(axis=(2, 3)) + (tau_c * L.d_imp * z_imp).sum(axis=2)
+            revenue = (t_c * tau_c * p[:, :, None] * L.d_imp * z_imp * L.offdiag[:, None, :]).sum(axis=(0, 1))
+        else:
+            out["size_price"] = (PR - pr_calc)[cells]
+            pm_calc = ces_index(smm, [(L.gth_M, PR, 0)])
+            out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
+            pa_calc = ces_index(sdm, [(L.gth_dir, PR, 0), (L.th_nest, PM, None)])
+            out["armington_price"] = to_sbi(PA - pa_calc)[comp]
+            hg = np.where(L.gdirect, np.power(PA[None] / PR, sdm[None]), 0.0)
+            hg = np.where(L.gimp, np.power(PA / PM, sdm)[None] * np.power(PM[None] / PR, smm[None]), hg)
+            z = (QA[None] * hg)[:, gidx] * hs
+            shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
+            revenue = (inst.t_b * inst.tau_b * p[:, :, None, None] * L.d_0 * z * off).sum(axis=(0, 1, 3))
+    return shipped, revenue
