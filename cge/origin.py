@@ -327,6 +327,7 @@ class Regime:
         else:
             shape = self.fallback.shape
             k = np.zeros(shape, dtype=int)
+            gain = np.zeros((0,) + shape)
             qk = mk = gk = eck = rvck = np.zeros(shape)
             prefk = self.fallback.copy()
             any_cover = np.zeros(shape, dtype=bool)
@@ -343,6 +344,7 @@ class Regime:
             "compliance": cost,
             "effective": self.fallback - u * np.where(any_cover, mk, 0.0),
             "covered": any_cover,
+            "gains": gain,
         }
 
 
