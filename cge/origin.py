@@ -187,7 +187,10 @@ class OriginParams:
     :data:`CALIBRATIONS`. ``cost_median``: median cost (fraction of value) by agreement, with
     ``"*"`` for the others, or one number; used with ``calibration="none"``, and as the start
     otherwise. ``targets``: :class:`Target` rows. ``damping``, ``tol``, ``max_iter``: the fixed
-    point of :meth:`Origin.solve`.
+    point of :meth:`Origin.solve`. ``sme_cost_factor``: on a benchmark split by firm size
+    (:func:`cge.split_firm_size`), SMEs' median compliance cost relative to large firms' (an
+    assumption: no utilisation data by firm size; surveys find the cost of proving origin weighs most
+    on SMEs, Kawai and Wignaraja 2011); ignored on other benchmarks.
     """
 
     rvc_dispersion: float = 0.10
@@ -200,9 +203,10 @@ class OriginParams:
     damping: float = 0.7
     tol: float = 1e-9
     max_iter: int = 60
+    sme_cost_factor: float = 2.0
 
     def __post_init__(self):
-        for name in ("rvc_dispersion", "cost_sigma", "cth_share", "ctsh_share", "damping", "tol"):
+        for name in ("rvc_dispersion", "cost_sigma", "cth_share", "ctsh_share", "damping", "tol", "sme_cost_factor"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
                 raise ValueError(f"OriginParams({name}={v!r}): must be a finite number >= 0")
@@ -299,7 +303,7 @@ class Regime:
     ctsh: np.ndarray  # (A,) bool
     pref: np.ndarray  # (A, R, S, R, 2)
     fallback: np.ndarray  # (R, S, R, 2): rate paid without claiming
-    median: np.ndarray  # (A,) compliance cost median
+    median: np.ndarray  # (A, S) compliance cost median by agreement and commodity
     touched: np.ndarray  # (R, S, R) bool: routes whose instruments the block sets
 
     def evaluate(self, vao: np.ndarray, p: OriginParams) -> dict:
@@ -311,7 +315,7 @@ class Regime:
         q = np.where(self.ctsh[:, None, None, None], q * p.ctsh_share, q)
         q = q * self.cover[:, :, None, :]
         m = np.maximum(self.fallback[None] - self.pref, 0.0) * self.cover[:, :, None, :, None]  # (A, R, S, R, 2)
-        med = self.median[:, None, None, None, None]
+        med = self.median[:, None, :, None, None]
         g = claim_share(m, np.broadcast_to(med, m.shape), p.cost_sigma)
         ec = expected_cost(m, np.broadcast_to(med, m.shape), p.cost_sigma)
         gain = q[..., None] * (m * g - ec)
@@ -373,8 +377,14 @@ class Origin:
         self.rules = (_agreements.rules() if rules is None else rules).set_index("agreement", drop=False)
         self.members = _agreements.load() if members is None else members
         if margins is None:
-            margins = _agreements.stored_margins(bench.metadata.get("name", ""))
+            name = str(bench.metadata.get("name", ""))
+            if "firm_size" in bench.metadata:  # split by cge.split_firm_size: the original table's margins
+                name = name.removesuffix("-firms")
+            margins = _agreements.stored_margins(name)
         self.year = int(year if year is not None else margins.attrs.get("tariff_year", bench.metadata.get("base_year")))
+        size = bench.metadata.get("firm_size", {}) if isinstance(bench.metadata.get("firm_size"), dict) else {}
+        self.sector_of = {j: size.get("sector_of", {}).get(j, j) for j in bench.sectors}
+        self.sme = np.array([size.get("size_of", {}).get(j) == "sme" for j in bench.sectors])
         self._margin_data = self._margin_array(margins)
         R = bench.n_regions
         self.region_members = _region_members(bench)
@@ -402,7 +412,8 @@ class Origin:
             raise ValueError(f"Origin(margins=...): columns {sorted(need)} needed, got {sorted(margins.columns)}")
         R, S = b.n_regions, b.n_sectors
         out = np.zeros((R, S, R))
-        ri, si = {r: k for k, r in enumerate(b.regions)}, {s: k for k, s in enumerate(b.sectors)}
+        ri = {r: k for k, r in enumerate(b.regions)}
+        si = {c: [k for k, j in enumerate(b.sectors) if self.sector_of[j] == c] for c in dict.fromkeys(self.sector_of.values())}
         for col, labels in (("exporter", ri), ("importer", ri), ("commodity", si)):
             bad = sorted(set(margins[col]) - set(labels))
             if bad:
@@ -412,7 +423,8 @@ class Origin:
             k = int(np.argmax(~np.isfinite(m) | (m < 0)))
             raise ValueError(f"Origin(margins=...): margin of ({margins['exporter'].iloc[k]}, {margins['commodity'].iloc[k]}, "
                              f"{margins['importer'].iloc[k]}) = {m[k]!r}; must be a finite number >= 0")
-        out[[ri[x] for x in margins["exporter"]], [si[x] for x in margins["commodity"]], [ri[x] for x in margins["importer"]]] = m
+        for x, c, y, v in zip(margins["exporter"], margins["commodity"], margins["importer"], m):
+            out[ri[x], si[c], ri[y]] = v  # a commodity split by firm size: both sizes get the commodity's margin
         coll = b.metadata.get("tariff_collection", {})
         regions = coll.get("regions", {}) if isinstance(coll, dict) else {}
         kappa = np.array([float(regions.get(s, {}).get("collection_rate", 1.0)) for s in b.regions])
@@ -447,7 +459,7 @@ class Origin:
         return [a for a in self.rules.index if not pd.isna(self.rules.loc[a, "rvc_pct"])]
 
     # ---------------------------------------------------------------- regimes
-    def _regime(self, tariff, named, changed, rule_overrides, zones, cost_factor, median=None) -> Regime:
+    def _regime(self, tariff, named, changed, rule_overrides, zones, cost_factor, median=None, sme_factor=1.0) -> Regime:
         b, R, S = self.bench, self.bench.n_regions, self.bench.n_sectors
         changed = list(changed)
         for a in list(named) + changed + list(rule_overrides) + list(zones):
@@ -464,7 +476,7 @@ class Origin:
         A = len(active)
         cover = np.zeros((A, R, R), dtype=bool)
         zone = np.zeros((A, R, R, R), dtype=bool)
-        thr, cth, ctsh, med = np.zeros(A), np.zeros(A, dtype=bool), np.zeros(A, dtype=bool), np.zeros(A)
+        thr, cth, ctsh, med = np.zeros(A), np.zeros(A, dtype=bool), np.zeros(A, dtype=bool), np.zeros((A, S))
         eye = np.eye(R, dtype=bool)
         for k, a in enumerate(active):
             rule = {**self.rules.loc[a].to_dict(), **rule_overrides.get(a, {})}
@@ -484,7 +496,8 @@ class Origin:
             thr[k] = float(rule["rvc_pct"]) / 100.0
             cth[k] = bool(rule["cth_alternative"]) if not pd.isna(rule["cth_alternative"]) else False
             ctsh[k] = bool(rule["ctsh_required"]) if not pd.isna(rule["ctsh_required"]) else False
-            med[k] = (self.medians.get(a, self.medians["*"]) if median is None else median.get(a, median["*"])) * _factor(cost_factor, a)
+            base = self.medians.get(a, self.medians["*"]) if median is None else median.get(a, median["*"])
+            med[k] = base * _factor(cost_factor, a) * np.where(self.sme, self.params.sme_cost_factor * sme_factor, 1.0)
         # preferential rates and the rate without claiming
         d = tariff - self.t0
         named_cover = cover[[k for k, a in enumerate(active) if a in changed]].any(axis=0) if changed else np.zeros((R, R), dtype=bool)
@@ -596,7 +609,7 @@ class Origin:
                                        iceberg=iceberg, output_tax=scenario_inst.output_tax, transfer=scenario_inst.transfer)
 
     def solve(self, model, scenario: Scenario | None = None, agreements=(), rules: dict | None = None, zones: dict | None = None,
-              cost_factor: float | dict = 1.0, **solve_options) -> "OriginResults":
+              cost_factor: float | dict = 1.0, sme_cost: float = 1.0, **solve_options) -> "OriginResults":
         """Solve ``scenario`` with utilisation in equilibrium (damped fixed point over ``model.solve``).
 
         ``agreements``: the agreements whose preferential rates are the scenario's tariffs (added if
@@ -604,7 +617,9 @@ class Origin:
         (``{"RCEP": {"cumulation": "bilateral"}}``, keys ``rvc_pct``, ``cumulation``,
         ``ctsh_required``, ``cth_alternative``); ``zones``: an explicit cumulation zone (model
         regions) by agreement; ``cost_factor``: compliance-cost medians multiplied by it (a number, or
-        by agreement with ``"*"`` for the rest). Other keywords go to :meth:`cge.Model.solve`.
+        by agreement with ``"*"`` for the rest); ``sme_cost``: SMEs' compliance-cost medians multiplied
+        by it (e.g. 0.5: halved for SMEs; benchmarks split by firm size). Other keywords go to
+        :meth:`cge.Model.solve`.
         """
         if model.bench is not self.bench and model.bench.hash() != self.bench.hash():
             raise ValueError("Origin.solve: the model is of another benchmark than this Origin")
@@ -613,7 +628,9 @@ class Origin:
         target = scenario.instruments(self.bench)
         agreements = [agreements] if isinstance(agreements, str) else list(agreements)
         named = list(dict.fromkeys(self.in_force + agreements))
-        regime = self._regime(target.tariff, named, agreements, dict(rules or {}), dict(zones or {}), cost_factor)
+        if isinstance(sme_cost, bool) or not isinstance(sme_cost, (int, float)) or not sme_cost >= 0:
+            raise ValueError(f"Origin.solve(sme_cost={sme_cost!r}): a number >= 0")
+        regime = self._regime(target.tariff, named, agreements, dict(rules or {}), dict(zones or {}), cost_factor, sme_factor=sme_cost)
         vao = self.vao_0
         state = regime.evaluate(vao, p)
         res, history = None, []
@@ -627,7 +644,7 @@ class Origin:
             du = np.abs(implied["utilisation"] - state["utilisation"])
             history.append(float(du.max()))
             if du.max() < p.tol:
-                return OriginResults(self, regime, state, res, scenario, history, agreements, rules or {}, zones or {}, cost_factor)
+                return OriginResults(self, regime, state, res, scenario, history, agreements, rules or {}, zones or {}, cost_factor, sme_cost)
             vao = vao + p.damping * (vao_eq - vao)
             state = regime.evaluate(vao, p)
         worst = np.argsort(du, axis=None)[::-1][:5]
@@ -666,7 +683,7 @@ class OriginResults:
     rules: dict
     zones: dict
     cost_factor: object = 1.0
-    notes: dict = field(default_factory=dict)
+    sme_cost: float = 1.0
 
     @property
     def iterations(self) -> int:
@@ -687,6 +704,8 @@ class OriginResults:
             "rules_overrides": self.rules,
             "zones": self.zones,
             "cost_factor": self.cost_factor,
+            "sme_cost": self.sme_cost,
+            "firm_size_split": bool(o.sme.any()),
             "cost_median": o.medians,
             "calibration": o.calibration,
             "iterations": self.iterations,

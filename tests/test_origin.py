@@ -224,3 +224,29 @@ def test_no_convergence_within_max_iterations_names_the_worst_routes(bench, mode
     few = O.Origin(bench, O.OriginParams(max_iter=1, damping=0.5, cost_median=origin.medians, calibration="none"))
     with pytest.raises(O.OriginError, match=r"did not converge in 1 iterations.*\n  \("):
         few.solve(model, rcep, agreements=["RCEP"])
+
+
+# ------------------------------------------------------------------------------------------ firm size
+@pytest.mark.skipif(not has_shared_data(*cge.firms.DATA), reason="needs ../shared/data/sme_shares")
+def test_smes_face_higher_compliance_costs_and_halving_them_raises_their_use(bench):
+    split = cge.split_firm_size(bench)
+    params = O.OriginParams(sme_cost_factor=2.0)
+    o = O.Origin(split, params)
+    tab = o.calibration_table()
+    np.testing.assert_allclose(tab.loc[tab["matched"], "model"], tab.loc[tab["matched"], "observed"], atol=1e-9)
+    sme = [k for k, j in enumerate(split.sectors) if j.endswith("_sme")]
+    large = [split.sectors.index(split.sectors[k].removesuffix("_sme") + "_large") for k in sme]
+    # both sizes of a commodity get its margin (model units), SMEs claim less of it
+    np.testing.assert_array_equal(o._margin_data[:, sme], o._margin_data[:, large])
+    st, reg = o.state_0, o.regime_0
+    np.testing.assert_allclose(reg.median[:, sme], 2.0 * reg.median[:, large], rtol=1e-15)
+    pos = st["margin"][:, sme] > O.MIN_MARGIN
+    assert np.all(st["claim"][:, sme][pos] < st["claim"][:, large][pos])
+    # SMEs' costs cut to large firms' level: the same claiming share on the same margin
+    model = cge.Model(split, backend="fast")
+    res = o.solve(model, sme_cost=0.5)
+    np.testing.assert_allclose(res.state["claim"][:, sme][pos], res.state["claim"][:, large][pos], rtol=1e-12)
+    rt = res.routes()
+    smes = rt[rt["commodity"].str.endswith("_sme") & (rt["margin"] > O.MIN_MARGIN)]
+    assert (smes["utilisation"] >= smes["utilisation_0"] - 1e-12).all() and (smes["utilisation"] > smes["utilisation_0"]).any()
+    assert res.metadata()["origin"]["sme_cost"] == 0.5 and res.metadata()["origin"]["firm_size_split"]
