@@ -250,3 +250,23 @@ def test_smes_face_higher_compliance_costs_and_halving_them_raises_their_use(ben
     smes = rt[rt["commodity"].str.endswith("_sme") & (rt["margin"] > O.MIN_MARGIN)]
     assert (smes["utilisation"] >= smes["utilisation_0"] - 1e-12).all() and (smes["utilisation"] > smes["utilisation_0"]).any()
     assert res.metadata()["origin"]["sme_cost"] == 0.5 and res.metadata()["origin"]["firm_size_split"]
+
+
+# ------------------------------------------------------------------------------------------ the experiment
+@pytest.mark.slow
+@pytest.mark.skipif(not has_shared_data(*cge.firms.DATA), reason="needs ../shared/data/sme_shares")
+def test_experiment_reproduces_the_committed_results(tmp_path):
+    """experiments/origin_rules.py gives the numbers committed in origin_rules.csv."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "origin_rules.py"
+    spec = importlib.util.spec_from_file_location("origin_rules", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    fresh = mod._long(mod.tables(mod.run()))
+    kept = pd.read_csv(mod.CSV, keep_default_na=False)
+    assert list(fresh.columns) == list(kept.columns) and len(fresh) == len(kept)
+    np.testing.assert_allclose(fresh["value"].to_numpy(dtype=float), kept["value"].to_numpy(dtype=float), rtol=1e-7, atol=1e-6)
+    w = kept[(kept["table"] == "welfare") & (kept["key"] == "World")].set_index("scenario")["value"]
+    assert w["rcep_cumulation"] < w["rcep_full_use"]  # claiming costs real resources; today's model claims for free
