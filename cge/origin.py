@@ -30,7 +30,8 @@ it (agreements of ``cge/data/agreements`` with a coded rule, :mod:`cge.agreement
   model's sectors are too coarse to test heading changes, so the RVC decides);
 - **compliance cost**: a firm's ad-valorem cost of proving origin :math:`c` is log-normal,
   :math:`\ln c \sim N(\mu_a, \sigma^2)` (:attr:`OriginParams.cost_sigma`, default 1), the same for
-  every exporter and sector; a qualifying firm claims when the margin :math:`m_a` (the duty saved,
+  every exporter and sector (on a benchmark split by firm size, SMEs' median is
+  :attr:`OriginParams.sme_cost_factor` times large firms'); a qualifying firm claims when the margin :math:`m_a` (the duty saved,
   a fraction of the value at the border) exceeds its cost. The expected resource cost per unit of
   the route's exports is :math:`C_a = Q_a\,E[c\,1\{c<m_a\}] = Q_a\,e^{\mu_a+\sigma^2/2}\,
   \Phi\big((\ln m_a - \mu_a - \sigma^2)/\sigma\big)` (closed forms of the log-normal);
@@ -223,6 +224,14 @@ class OriginParams:
             raise ValueError("OriginParams(calibration='none') needs cost_median (a number or {agreement: median, '*': default})")
         if not isinstance(self.max_iter, int) or self.max_iter < 1:
             raise ValueError(f"OriginParams(max_iter={self.max_iter!r}): a whole number >= 1")
+        given = self.cost_median
+        items = given.items() if isinstance(given, dict) else ([] if given is None else [("all", given)])
+        for key, v in items:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or np.isnan(v) or v < 0:
+                raise ValueError(f"OriginParams(cost_median): {key} = {v!r}; a median cost >= 0 (inf: prohibitive)")
+        for t in self.targets:
+            if not isinstance(t, Target) or not 0 < t.rate < 1:
+                raise ValueError(f"OriginParams(targets): {t!r}; Target rows with a rate strictly between 0 and 1")
 
     def describe(self) -> dict:
         d = asdict(self)
@@ -365,7 +374,10 @@ class Origin:
     fractions of the data, before the collection treatment) default to
     :func:`cge.agreements.stored_margins` of the benchmark's name; ``year`` (agreements in force)
     defaults to the margins' tariff year, else the benchmark's base year. The importer's collection
-    rate (benchmark metadata) converts margins to model tariff units.
+    rate (benchmark metadata) converts margins to model tariff units. On a benchmark split by firm
+    size the stored margins are the original table's and both sizes of a commodity get its margin.
+    On construction the benchmark utilisation is computed and the cost scales are calibrated
+    (:meth:`calibration_table`).
     """
 
     def __init__(self, bench: Benchmark, params: OriginParams | None = None, rules: pd.DataFrame | None = None,
@@ -422,7 +434,7 @@ class Origin:
         if np.any(~np.isfinite(m)) or np.any(m < 0):
             k = int(np.argmax(~np.isfinite(m) | (m < 0)))
             raise ValueError(f"Origin(margins=...): margin of ({margins['exporter'].iloc[k]}, {margins['commodity'].iloc[k]}, "
-                             f"{margins['importer'].iloc[k]}) = {m[k]!r}; must be a finite number >= 0")
+                             f"{margins['importer'].iloc[k]}) = {float(m[k])!r}; must be a finite number >= 0")
         for x, c, y, v in zip(margins["exporter"], margins["commodity"], margins["importer"], m):
             out[ri[x], si[c], ri[y]] = v  # a commodity split by firm size: both sizes get the commodity's margin
         coll = b.metadata.get("tariff_collection", {})
@@ -539,6 +551,12 @@ class Origin:
             self.calibration = []
             return dict(base)
         targets = [t for t in p.targets if t.exporter in self.bench.regions]
+        if not targets:
+            raise OriginError(f"calibration {p.calibration!r}: no target's exporter is a region of the benchmark "
+                              f"({sorted({t.exporter for t in p.targets})}); give targets, or calibration='none' with cost_median")
+        unknown = sorted({t.agreement for t in targets if t.agreement is not None} - set(self.coded()))
+        if unknown and p.calibration == "by_agreement":
+            raise OriginError(f"calibration target for agreement {unknown[0]!r}, which has no coded rule of origin; coded: {self.coded()}")
         known = set(self.coded())
         medians = dict(base)
         report = []

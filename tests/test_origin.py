@@ -270,3 +270,17 @@ def test_experiment_reproduces_the_committed_results(tmp_path):
     np.testing.assert_allclose(fresh["value"].to_numpy(dtype=float), kept["value"].to_numpy(dtype=float), rtol=1e-7, atol=1e-6)
     w = kept[(kept["table"] == "welfare") & (kept["key"] == "World")].set_index("scenario")["value"]
     assert w["rcep_cumulation"] < w["rcep_full_use"]  # claiming costs real resources; today's model claims for free
+
+
+@pytest.mark.unit
+def test_bad_parameters_and_targets_are_named(toy):
+    with pytest.raises(ValueError, match="cost_median.*ATIGA = -0.1"):
+        O.OriginParams(cost_median={"ATIGA": -0.1})
+    with pytest.raises(ValueError, match="rate strictly between 0 and 1"):
+        O.OriginParams(targets=(O.Target("x", "THA", None, None, 1.5, "test"),))
+    margins = pd.DataFrame({"exporter": [toy.regions[0]], "commodity": [toy.sectors[0]], "importer": [toy.regions[1]], "margin": [0.02]})
+    with pytest.raises(O.OriginError, match="no target's exporter is a region of the benchmark"):
+        O.Origin(toy, margins=margins, year=2011)
+    bad = margins.assign(margin=[-0.01])
+    with pytest.raises(ValueError, match=r"margin of \(.*\) = -0.01"):
+        O.Origin(toy, O.OriginParams(calibration="none", cost_median=0.01), margins=bad, year=2011)
