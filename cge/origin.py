@@ -101,7 +101,7 @@ Business Responding?* ADB and Edward Elgar.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -748,7 +748,6 @@ class OriginResults:
         (cost times trade), ``trade`` at basic prices; tariffs are averaged over uses with trade weights.
         """
         o, b = self.origin, self.origin.bench
-        R, S = b.n_regions, b.n_sectors
         w0, w1 = o.weights_0, self._flows()
         inst = self.results.solution.instruments
         cases = {"_0": (o.regime_0, o.state_0, w0, o.t0), "": (self.regime, self.state, w1, inst.tariff)}

@@ -74,7 +74,7 @@ def run(bench_name: str = "eastasia-2011") -> dict:
 
 
 def tables(run_out: dict) -> dict:
-    bench, res = run_out["bench"], run_out["results"]
+    res = run_out["results"]
     welfare = pd.DataFrame({name: r.welfare()["ev"] for name, r in res.items()})
     welfare["cumulation_minus_bilateral"] = welfare["rcep_cumulation"] - welfare["rcep_bilateral"]
     income = res["rcep_full_use"].welfare()["income_0"]
