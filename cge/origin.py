@@ -244,8 +244,9 @@ def va_origin(bench: Benchmark) -> np.ndarray:
     r"""Share of region :math:`g`'s value added in the output value of :math:`(r, i)`: array ``[g, r, i]``.
 
     Column :math:`(r, i)` of :math:`\hat v B` (:math:`B = (I - A)^{-1}`, :math:`v = va / x`, ``va``
-    output minus intermediate inputs) summed over the origin rows of each region; columns of
-    producers with output sum to one.
+    output minus intermediate inputs, so tariffs paid on intermediates count with the buyer's value
+    added, as in :meth:`cge.Benchmark.to_mrio`) summed over the origin rows of each region; columns
+    of producers with output sum to one, those without output are zero.
     """
     R, S = bench.n_regions, bench.n_sectors
     n = R * S
