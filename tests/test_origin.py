@@ -284,3 +284,29 @@ def test_bad_parameters_and_targets_are_named(toy):
     bad = margins.assign(margin=[-0.01])
     with pytest.raises(ValueError, match=r"margin of \(.*\) = -0.01"):
         O.Origin(toy, O.OriginParams(calibration="none", cost_median=0.01), margins=bad, year=2011)
+
+
+def test_route_utilisation_rises_with_rceps_cut_and_falls_with_the_cost_on_a_grid(origin, bench):
+    """On the benchmark table: RCEP's preferential rate at shares k of the benchmark tariff, costs scaled by f."""
+    rcep = [bench.regions.index(r) for r in bench.groups["RCEP"]]
+    inside = np.zeros(bench.tariff_0.shape, dtype=bool)
+    inside[np.ix_(rcep, range(bench.n_sectors), rcep, range(2))] = True
+    inside[np.arange(bench.n_regions), :, np.arange(bench.n_regions)] = False
+
+    def use(k, f):
+        tariff = np.where(inside, k * bench.tariff_0, bench.tariff_0)
+        regime = origin._regime(tariff, origin.in_force + ["RCEP"], ["RCEP"], {}, {}, f)
+        st = regime.evaluate(origin.vao_0, origin.params)
+        w = origin.weights_0 * inside
+        return float((st["utilisation"] * w).sum() / w.sum()), st
+
+    shares = [0.9, 0.6, 0.3, 0.0]
+    u_cut = [use(k, 1.0)[0] for k in shares]
+    assert np.all(np.diff(u_cut) > 0)  # a deeper cut, a larger margin, more use
+    u_cost = [use(0.0, f)[0] for f in (0.25, 0.5, 1.0, 2.0, 4.0)]
+    assert np.all(np.diff(u_cost) < 0)  # dearer proof, less use
+    # route by route, too: where RCEP is chosen at both cuts, use never falls with the deeper cut
+    _, a = use(0.6, 1.0)
+    _, b = use(0.0, 1.0)
+    both = (a["choice"] == b["choice"]) & a["covered"] & (a["margin"] > O.MIN_MARGIN)
+    assert np.all(b["utilisation"][both] >= a["utilisation"][both] - 1e-15)
