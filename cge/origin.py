@@ -637,12 +637,15 @@ class Origin:
         ``ctsh_required``, ``cth_alternative``); ``zones``: an explicit cumulation zone (model
         regions) by agreement; ``cost_factor``: compliance-cost medians multiplied by it (a number, or
         by agreement with ``"*"`` for the rest); ``sme_cost``: SMEs' compliance-cost medians multiplied
-        by it (e.g. 0.5: halved for SMEs; benchmarks split by firm size). Other keywords go to
+        by it (e.g. 0.5: halved for SMEs; benchmarks split by firm size). ``decompose`` (as in
+        :meth:`cge.Model.solve`) stores the path of the welfare decomposition once the fixed point is
+        reached (compliance costs show in its trade-cost term). Other keywords go to
         :meth:`cge.Model.solve`.
         """
         if model.bench is not self.bench and model.bench.hash() != self.bench.hash():
             raise ValueError("Origin.solve: the model is of another benchmark than this Origin")
         p = self.params
+        decompose = solve_options.pop("decompose", False)
         scenario = scenario or Scenario(name="benchmark")
         target = scenario.instruments(self.bench)
         agreements = [agreements] if isinstance(agreements, str) else list(agreements)
@@ -663,6 +666,8 @@ class Origin:
             du = np.abs(implied["utilisation"] - state["utilisation"])
             history.append(float(du.max()))
             if du.max() < p.tol:
+                if decompose:  # the same instruments again, from the equilibrium: the path for the decomposition
+                    res = model.solve(sc, start=res, decompose=decompose, **solve_options)
                 return OriginResults(self, regime, state, res, scenario, history, agreements, rules or {}, zones or {}, cost_factor, sme_cost)
             vao = vao + p.damping * (vao_eq - vao)
             state = regime.evaluate(vao, p)

@@ -310,3 +310,13 @@ def test_route_utilisation_rises_with_rceps_cut_and_falls_with_the_cost_on_a_gri
     _, b = use(0.0, 1.0)
     both = (a["choice"] == b["choice"]) & a["covered"] & (a["margin"] > O.MIN_MARGIN)
     assert np.all(b["utilisation"][both] >= a["utilisation"][both] - 1e-15)
+
+
+def test_compliance_costs_show_in_the_trade_cost_term_of_the_decomposition(origin, model, rcep):
+    res = origin.solve(model, rcep, agreements=["RCEP"], decompose=4)
+    dec = res.results.welfare_decomposition().sum()
+    assert res.results.path is not None and len(res.results.path) == 5
+    assert dec["trade_costs"] < 0 < dec["tariff_efficiency"]  # claiming costs real resources, lower tariffs gain
+    assert abs(dec["residual"]) < 0.01 * abs(dec["ev"])
+    plain = origin.solve(model, rcep, agreements=["RCEP"])
+    np.testing.assert_array_equal(res.results.solution.tariff, plain.results.solution.tariff)
