@@ -11,6 +11,7 @@ The public API::
     staged = cge.split_stages(bench, ["machinery"])  # parts and assembly stages (cge.stages)
     sized = cge.split_firm_size(bench)              # SMEs and large firms (cge.firms)
     processing = cge.split_processing(bench)        # China's export processing, duty-free (cge.processing)
+    cge.Origin(bench).solve(model, scenario, agreements=["RCEP"])  # rules of origin, endogenous preference use (cge.origin)
 """
 
 __version__ = "0.1.0"
@@ -21,6 +22,7 @@ from .closure import Closure, ClosureError  # noqa: E402
 from .deficits import purge_deficits  # noqa: E402
 from .firms import merge_firm_size, split_firm_size  # noqa: E402
 from .instruments import InstrumentError, Instruments  # noqa: E402
+from .origin import Origin, OriginError, OriginParams  # noqa: E402
 from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError  # noqa: E402
 from .sensitivity import sweep  # noqa: E402
@@ -37,6 +39,9 @@ __all__ = [
     "InstrumentError",
     "Instruments",
     "Model",
+    "Origin",
+    "OriginError",
+    "OriginParams",
     "Results",
     "Scenario",
     "ScenarioError",
