@@ -60,7 +60,7 @@ def main() -> None:
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     sigma = model.params.sigma["sigma_size"]
     lines = [
-        "# SME shares of exports, before and after RCEP and the SME reform",
+        "# SME shares of exports, before and after RCEP, faster ASEAN borders and the SME reform",
         "",
         "<!-- written by experiments/firm_size_shares.py from experiments/sme.toml; do not edit -->",
         "",

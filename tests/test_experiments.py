@@ -88,6 +88,8 @@ def test_facilitation_file_is_what_its_script_writes(tmp_path):
         assert 0.006 <= rates["other"] <= rates["parts"] <= 0.021
     headline = mod.write_headline(tmp_path / "headline.toml")
     assert headline.read_text() == (EXPERIMENTS / "headline.toml").read_text()
+    sme = mod.write_sme(tmp_path / "sme.toml")
+    assert sme.read_text() == (EXPERIMENTS / "sme.toml").read_text()
     spec = load_spec(out)
     bench = spec.load_benchmark()
     central = next(s for s in spec.scenarios if s.name == "asean_halve_gap_central")
