@@ -98,8 +98,15 @@ class PyomoBackend:
 
     # ------------------------------------------------------------------ equations
     def residual_blocks(self) -> tuple[dict, float]:
+        """Residual (body minus right-hand side) of every equation by block, and of the Walras market.
+
+        Evaluated by the compiled problem at the model's point and instruments when it is current;
+        by walking the Pyomo expressions otherwise (option ``pyomo_nlp="rebuild"``, an evaluation
+        error, a changed mutable parameter), where a residual that is not a number is NaN.
+        """
         walras = _value(self.m.goods_excess[self.walras_market])
-        compiled = self._nlp.residual_blocks(self._point()) if self._nlp is not None else None
+        current = self._nlp is not None and self._nlp.current()
+        compiled = self._nlp.residual_blocks(self._point()) if current else None
         if compiled is not None:
             return compiled, walras
         out = {}
@@ -252,8 +259,14 @@ class CompiledProblem:
         from pyomo.contrib.pynumero.algorithms.solvers.cyipopt_solver import _cyipopt_status_enum, _ipopt_term_cond
 
         lb, ub = self.lb.copy(), self.ub.copy()
-        lb[self.instrument_positions] = [v.lb for v in self.instruments]
-        ub[self.instrument_positions] = [v.ub for v in self.instruments]
+        low = np.array([v.lb for v in self.instruments], dtype=float)
+        high = np.array([v.ub for v in self.instruments], dtype=float)
+        loose = np.flatnonzero((low != high) | (low != x0[self.instrument_positions]))
+        if len(loose):
+            v = self.instruments[loose[0]]
+            raise ValueError(f"instrument {v.name} = {v.value!r} is not held by its bounds ({v.lb!r}, {v.ub!r}); set instruments with PyomoBackend.set_instruments")
+        lb[self.instrument_positions] = low
+        ub[self.instrument_positions] = high
         iterations: list[int] = []
         problem = _problem_class()(self, lb, ub, iterations)
         try:
