@@ -141,7 +141,8 @@ class Model:
     :func:`choose_backend`, and records its choice in ``model.log`` and the results' metadata),
     ``"pyomo"`` (the readable reference formulation) or ``"fast"`` (the reduced system solved from
     vectorised evaluations, for full-size tables; see :mod:`cge.fast`). ``solver_options`` are
-    Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`).
+    Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`) or the Pyomo
+    backend's (:data:`cge.model.backend.PYOMO_OPTIONS`).
     """
 
     def __init__(
