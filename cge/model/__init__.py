@@ -16,9 +16,9 @@ from .closure import add_closure
 from .demand import add_demand
 from .markets import add_markets
 from .production import add_production
-from .variables import add_variables
+from .variables import add_instrument, add_variables
 
-__all__ = ["INSTRUMENTS", "Closure", "ClosureError", "build_model"]
+__all__ = ["Closure", "ClosureError", "build_model"]
 
 
 def build_model(params, closure: Closure) -> pyo.ConcreteModel:
@@ -90,27 +90,19 @@ def _add_sets(m, params, closure) -> None:
         m.labour_market = {s: (s, f, -1) for s in lab}
 
 
-INSTRUMENTS = ("tariff", "tau", "output_tax", "numeraire_value", "transfer")
-"""Names of the model's policy instruments: Pyomo variables held at their level by equal bounds."""
-
-
 def _add_parameters(m, params, closure) -> None:
     """Policy instruments (set by scenarios) and benchmark endowments.
 
-    Each instrument is a Pyomo variable whose lower and upper bounds both equal its level, not a
-    mutable parameter: the NL writer compiles a parameter's value into the problem it writes, while
-    a variable held by its bounds stays a column of the problem that Ipopt removes
-    (``fixed_variable_treatment=make_parameter``). So a new scenario changes two bounds per
-    instrument and the backend keeps its compiled problem (:class:`cge.model.backend.PyomoBackend`).
-    The variables are not ``fixed`` in Pyomo's sense, which the writer would also substitute.
+    Each instrument is a variable held at its level by its bounds (:func:`~cge.model.variables.add_instrument`),
+    not a mutable parameter, so that the Pyomo backend writes its NL problem once per model.
     """
     first_buyer = [int(np.flatnonzero(params.use_of_buyer == u)[0]) for u in (0, 1)]
     t_0 = params.tariff_0
-    _instrument(m, "tariff", m.ROUTES, {k: float(t_0[k[0], k[1], k[2], first_buyer[k[3]]]) for k in m.ROUTES}, "ad-valorem tariff")
-    _instrument(m, "tau", m.ROUTES, dict.fromkeys(m.ROUTES, 1.0), "iceberg trade cost (benchmark 1)")
-    _instrument(m, "output_tax", m.PRODUCERS, dict.fromkeys(m.PRODUCERS, 0.0), "ad-valorem output tax at cost (benchmark 0)")
-    _instrument(m, "numeraire_value", None, {None: 1.0}, "value of the numeraire")
-    _instrument(
+    add_instrument(m, "tariff", m.ROUTES, {k: float(t_0[k[0], k[1], k[2], first_buyer[k[3]]]) for k in m.ROUTES}, "ad-valorem tariff")
+    add_instrument(m, "tau", m.ROUTES, dict.fromkeys(m.ROUTES, 1.0), "iceberg trade cost (benchmark 1)")
+    add_instrument(m, "output_tax", m.PRODUCERS, dict.fromkeys(m.PRODUCERS, 0.0), "ad-valorem output tax at cost (benchmark 0)")
+    add_instrument(m, "numeraire_value", None, {None: 1.0}, "value of the numeraire")
+    add_instrument(
         m, "transfer", m.REGIONS, {s: float(params.transfer_0[s]) for s in range(params.n_regions)},
         "net transfer from abroad (instrument), in units of the closure's transfer index",
     )
@@ -126,15 +118,6 @@ def _add_parameters(m, params, closure) -> None:
     for u, k in m.factor_market.items():
         total[k] = total.get(k, 0.0) + weight[u]
     m.market_weight_0 = total
-
-
-def _instrument(m, name: str, index, levels: dict, doc: str) -> None:
-    """Declare instrument ``name`` over ``index`` (None: a scalar) at ``levels``, held there by its bounds."""
-    var = pyo.Var(initialize=levels[None], doc=doc) if index is None else pyo.Var(index, initialize=levels, doc=doc)
-    m.add_component(name, var)
-    for k, v in var.items():
-        v.setlb(levels[k])
-        v.setub(levels[k])
 
 
 def _add_factor_supply(m, params, closure) -> None:

@@ -6,7 +6,7 @@ equations are the constraints, one Pyomo constraint per block of :mod:`cge.equat
 Writing the model as an NL problem and loading it into the AMPL solver library (a
 :class:`~pyomo.contrib.pynumero.interfaces.pyomo_nlp.PyomoNLP`) costs far more than Ipopt's few
 iterations (about 2 s at 10 x 10 regions x sectors). The instruments are variables held by equal
-bounds (:data:`cge.model.INSTRUMENTS`), so that compiled problem does not depend on the scenario:
+bounds (:func:`cge.model.variables.add_instrument`), so that compiled problem does not depend on the scenario:
 the backend writes it once, with the model (:class:`CompiledProblem`), and every solve makes only
 a new Ipopt problem on it with the instruments' current bounds and the current point as the start. Ipopt removes
 variables whose bounds are equal (``fixed_variable_treatment=make_parameter``, its default, which
@@ -27,7 +27,8 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.opt import TerminationCondition
 
-from . import INSTRUMENTS, build_model
+from . import build_model
+from .variables import hold
 
 CONVERGED = (TerminationCondition.optimal, TerminationCondition.locallyOptimal, TerminationCondition.feasible)
 
@@ -66,7 +67,7 @@ class PyomoBackend:
             )
         start = time.perf_counter()
         self.m = build_model(params, closure)
-        instruments = {id(self.m.component(name)) for name in INSTRUMENTS}
+        instruments = {id(self.m.component(name)) for name in self.m.instrument_names}
         variables = list(self.m.component_objects(pyo.Var, descend_into=True))
         self._vars = [v for var in variables if id(var) not in instruments for v in var.values()]
         self._instruments = [v for var in variables if id(var) in instruments for v in var.values()]
@@ -88,13 +89,13 @@ class PyomoBackend:
         """Hold every instrument variable at its level (value and both bounds)."""
         m = self.m
         for k in m.ROUTES:
-            _hold(m.tariff[k], inst.tariff[k])
-            _hold(m.tau[k], inst.iceberg[k])
+            hold(m.tariff[k], inst.tariff[k])
+            hold(m.tau[k], inst.iceberg[k])
         for k in m.PRODUCERS:
-            _hold(m.output_tax[k], inst.output_tax[k])
+            hold(m.output_tax[k], inst.output_tax[k])
         for s in m.REGIONS:
-            _hold(m.transfer[s], inst.transfer[s])
-        _hold(m.numeraire_value, inst.numeraire_value)
+            hold(m.transfer[s], inst.transfer[s])
+        hold(m.numeraire_value, inst.numeraire_value)
 
     # ------------------------------------------------------------------ equations
     def residual_blocks(self) -> tuple[dict, float]:
@@ -364,14 +365,6 @@ def _problem_class():
 
         _PROBLEM = IpoptProblem
     return _PROBLEM
-
-
-def _hold(var, level) -> None:
-    """Hold an instrument variable at ``level``: its value and both bounds."""
-    level = float(level)
-    var.set_value(level, skip_validation=True)
-    var.setlb(level)
-    var.setub(level)
 
 
 def _value(expr) -> float:
