@@ -79,8 +79,6 @@ def _nlp_case(code: str, checkout: str, size: str, steps: int, queue) -> None:
     import sys
 
     sys.path.insert(0, checkout)
-    import numpy as np
-
     import cge
     from cge.synthetic import random_benchmark
 
