@@ -39,6 +39,7 @@ def test_reused_problem_gives_the_bytes_of_a_fresh_write(bench, models):
     res = {mode: m.solve(scenario, decompose=4) for mode, m in models.items()}
     new, old = res["reuse"], res["rebuild"]
     assert new.solution.stats["nlp"] == "reused" and old.solution.stats["nlp"] == "rebuilt"
+    assert new.metadata()["solver"]["nlp"] == "reused"  # recorded with the results
     assert new.solution.stats["iterations"] == old.solution.stats["iterations"] > 0
     for name in ("p", "y", "w", "z", "income", "utility", "values"):
         np.testing.assert_array_equal(getattr(new.solution, name), getattr(old.solution, name), err_msg=name)
