@@ -141,7 +141,8 @@ class Model:
     :func:`choose_backend`, and records its choice in ``model.log`` and the results' metadata),
     ``"pyomo"`` (the readable reference formulation) or ``"fast"`` (the reduced system solved from
     vectorised evaluations, for full-size tables; see :mod:`cge.fast`). ``solver_options`` are
-    Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`). ``size_nest``:
+    Ipopt options, plus the fast backend's own (:data:`cge.fast.FAST_OPTIONS`) or the Pyomo
+    backend's (:data:`cge.model.backend.PYOMO_OPTIONS`). ``size_nest``:
     the firm-size nest on a benchmark split by firm size (default None: on when the benchmark
     carries ``metadata["firm_size"]``; see :func:`cge.calibrate.size_groups`); its elasticity is
     ``elasticities={"sigma_size": ...}``; both backends build it.
@@ -217,8 +218,6 @@ class Model:
     def _set_instruments(self, inst: Instruments) -> None:
         self.params.sourcing.check(self.bench, tariff=inst.tariff, iceberg=inst.iceberg, duty_exemption=inst.duty_exemption)
         self.engine.set_instruments(inst)
-        for setter in getattr(getattr(self.engine, "m", None), "instrument_setters", ()):  # instruments a Pyomo block sets itself
-            setter(inst)
         self.instruments = inst
 
     def _values(self) -> np.ndarray:

@@ -16,7 +16,7 @@ from .closure import add_closure
 from .demand import add_demand
 from .markets import add_markets
 from .production import add_production
-from .variables import add_variables
+from .variables import add_instrument, add_variables
 
 __all__ = ["Closure", "ClosureError", "build_model"]
 
@@ -106,17 +106,20 @@ def _add_sets(m, params, closure) -> None:
 
 
 def _add_parameters(m, params, closure) -> None:
-    """Policy parameters (mutable, set by scenarios) and benchmark endowments."""
+    """Policy instruments (set by scenarios) and benchmark endowments.
+
+    Each instrument is a variable held at its level by its bounds (:func:`~cge.model.variables.add_instrument`),
+    not a mutable parameter, so that the Pyomo backend writes its NL problem once per model.
+    """
     t_0 = params.tariff_use_0  # by use, before duty exemptions
-    m.tariff = pyo.Param(
-        m.ROUTES, mutable=True, initialize={k: float(t_0[k]) for k in m.ROUTES},
-        doc="ad-valorem tariff",
+    add_instrument(m, "tariff", m.ROUTES, {k: float(t_0[k]) for k in m.ROUTES}, "ad-valorem tariff")
+    add_instrument(m, "tau", m.ROUTES, dict.fromkeys(m.ROUTES, 1.0), "iceberg trade cost (benchmark 1)")
+    add_instrument(m, "output_tax", m.PRODUCERS, dict.fromkeys(m.PRODUCERS, 0.0), "ad-valorem output tax at cost (benchmark 0)")
+    add_instrument(m, "numeraire_value", None, {None: 1.0}, "value of the numeraire")
+    add_instrument(
+        m, "transfer", m.REGIONS, {s: float(params.transfer_0[s]) for s in range(params.n_regions)},
+        "net transfer from abroad (instrument), in units of the closure's transfer index",
     )
-    m.tau = pyo.Param(m.ROUTES, mutable=True, initialize=1.0, doc="iceberg trade cost (benchmark 1)")
-    m.output_tax = pyo.Param(m.PRODUCERS, mutable=True, initialize=0.0, doc="ad-valorem output tax at cost (benchmark 0)")
-    m.numeraire_value = pyo.Param(mutable=True, initialize=1.0, doc="value of the numeraire")
-    m.transfer = pyo.Param(m.REGIONS, mutable=True, initialize={s: float(params.transfer_0[s]) for s in range(params.n_regions)},
-                           doc="net transfer from abroad (instrument), in units of the closure's transfer index")
 
     endowment = {}
     for (s, j, f), k in m.factor_market.items():

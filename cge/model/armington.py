@@ -22,6 +22,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .ces import ces_demand, ces_price
+from .variables import add_instrument, hold
 
 
 def add_armington(m, params) -> None:
@@ -135,13 +136,12 @@ def _add_duty_exemption(m, params) -> None:
                  if (params.d_0[:, :, s, j].sum(axis=1) * (np.arange(R) != s)).sum() > 0]
     e_0 = params.duty_exemption_0 if params.duty_exemption_0 is not None else np.zeros((R, S))
     m.IMPORTING_SECTORS = pyo.Set(initialize=importing, dimen=2, doc="(region, sector) buying imported inputs")
-    m.duty_exemption = pyo.Param(m.IMPORTING_SECTORS, mutable=True,
-                                 initialize={k: float(e_0[k]) for k in importing},
-                                 doc="share of the intermediate-use tariff waived on the sector's imported inputs")
+    add_instrument(m, "duty_exemption", m.IMPORTING_SECTORS, {k: float(e_0[k]) for k in importing},
+                   "share of the intermediate-use tariff waived on the sector's imported inputs")
 
     def set_exemption(inst):
         for k in importing:
-            m.duty_exemption[k] = float(inst.duty_exemption[k])
+            hold(m.duty_exemption[k], inst.duty_exemption[k])
 
     m.instrument_setters.append(set_exemption)
 

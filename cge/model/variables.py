@@ -17,6 +17,13 @@ variable   index                         determined by
 ``WL``     s (labour CET)                CET wage index of the region's labour
 ``LS``     s (labour closures)           labour supply rule of the closure
 =========  ============================  =====================================================
+
+The policy instruments are variables too, but not unknowns: :func:`add_instrument` declares one
+held at its level by equal lower and upper bounds, and :func:`hold` moves it. The NL writer
+compiles a mutable parameter's value into the problem as a constant, while a variable held by its
+bounds stays a column that Ipopt removes (``fixed_variable_treatment=make_parameter``); so the
+Pyomo backend writes its NL problem once and a new scenario changes only bounds. The variables are
+not ``fixed`` in Pyomo's sense, which the writer would also substitute.
 """
 
 from __future__ import annotations
@@ -43,3 +50,21 @@ def add_variables(m, params, closure) -> None:
     m.INC = pyo.Var(m.REGIONS, initialize=1.0, bounds=pos, doc="regional household income / benchmark")
     m.WL = pyo.Var(m.CET_REGIONS, initialize=1.0, bounds=pos, doc="CET wage index of a region's labour")
     m.LS = pyo.Var(m.LABOUR_REGIONS, initialize=1.0, bounds=pos, doc="labour supply / benchmark")
+
+
+def add_instrument(m, name: str, index, levels: dict, doc: str) -> None:
+    """Declare instrument ``name`` over ``index`` (None: a scalar) at ``levels``, held there by its
+    bounds, and list it in ``m.instrument_names`` (the Pyomo backend's instruments)."""
+    var = pyo.Var(initialize=levels[None], doc=doc) if index is None else pyo.Var(index, initialize=levels, doc=doc)
+    m.add_component(name, var)
+    for k, v in var.items():
+        hold(v, levels[k])
+    m.instrument_names = (*getattr(m, "instrument_names", ()), name)
+
+
+def hold(var, level) -> None:
+    """Hold an instrument variable at ``level``: its value and both bounds."""
+    level = float(level)
+    var.set_value(level, skip_validation=True)
+    var.setlb(level)
+    var.setub(level)
