@@ -1,0 +1,329 @@
+r"""Heterogeneous firms: Melitz-Pareto sectors, their calibration, solution and firm-level results.
+
+Every sector of the economy is a Melitz (2003) industry with Pareto-distributed productivity
+(Chaney 2008), as computed in a CGE by Zhai (2008), Balistreri, Hillberry and Rutherford (2011,
+"BHR") and compared with Armington and Krugman by Dixon, Jerie and Rimmer (2016). In each region
+``r`` and sector ``i`` a mass of firms :math:`N_{ri}` pays a sunk entry cost and draws a productivity
+from a Pareto distribution of shape :math:`\theta_i`; a firm serves destination ``s`` when its
+variable profit covers a fixed cost :math:`f_{ris}` paid in the exporter's input, so a productivity
+cut-off :math:`\phi_{ris}` selects the firms of each route; buyers in ``s`` take a CES aggregate
+(elasticity :math:`\sigma_i`) of all varieties they are offered, which replaces the Armington
+aggregate across origins. The equations and the analytic Jacobian are in
+:mod:`cge.fast.melitz`; this module calibrates, solves and reports.
+
+Scope (what is and is not built): the economy has one primary input (labour, or all factor
+payments taken as one input), **no intermediate inputs** and one regional household (all final
+agents' spending taken together, Cobb-Douglas across sectors). It is the one-sector and
+multi-sector Melitz-Pareto model of Arkolakis, Costinot and Rodriguez-Clare (2012, "ACR"); the
+heterogeneous-firm option of :class:`cge.Model` on input-output benchmarks such as
+``eastasia-2011`` is not built. Only the fast (array) formulation exists; there is no Pyomo one.
+
+Defaults (each recorded in :attr:`MelitzParameters.options` and switchable):
+
+* Pareto shape :data:`THETA` = 4.58: BHR's structural estimate (Balistreri, Hillberry and
+  Rutherford 2011, Journal of International Economics 83(2), table 2, 4.582); the trade
+  elasticity of the model. The literature's range is 4 to 5 (Eaton, Kortum and Kramarz 2011; Simonovska and Waugh 2014).
+* Elasticity across varieties :data:`SIGMA` = 3.8: Bernard, Eaton, Jensen and Kortum (2003,
+  AER), the value BHR use. The model needs :math:`\theta > \sigma - 1`.
+* Share of active firms that export, :data:`EXPORTER_SHARE` = 0.18: US manufacturing plants in
+  2002 (Bernard, Jensen, Redding and Schott 2007, Journal of Economic Perspectives 21(3), table 2).
+
+Calibration (the benchmark is an equilibrium with every relative price and cut-off equal to 1):
+the equilibrium in changes needs only benchmark value shares (:mod:`cge.fast.melitz`). The levels
+of firm numbers, which results by firm count read, follow from the zero cut-off profit condition:
+the value of a route is :math:`X_{ris} = M_{ris}\,\sigma\theta/(\theta - \sigma + 1)\, w f_{ris}`
+with :math:`M_{ris} = N_{ri} \phi_{ris}^{-\theta}` firms serving it, so firm counts by route are
+proportional to :math:`X_{ris} / f_{ris}`. Following BHR's choice of units, the fixed cost of
+serving any foreign destination is a common multiple :math:`F_{ri}` of the domestic one, set so
+that the firms serving the largest export market of ``(r, i)`` are the share ``exporter_share`` of
+the active firms (firms serving smaller markets are a subset of them: cut-offs are ordered by
+market, and a firm that exports serves its home market). Benchmark firm counts are stated per
+active firm of ``(r, i)`` (:math:`M^0_{rir} = 1`), which is all that shares, entry and exit need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .benchmark import Benchmark
+
+THETA = 4.58
+"""Default Pareto shape (trade elasticity): BHR (2011), 4.582."""
+
+SIGMA = 3.8
+"""Default elasticity of substitution between varieties: Bernard, Eaton, Jensen and Kortum (2003)."""
+
+EXPORTER_SHARE = 0.18
+"""Default share of active firms that export: Bernard, Jensen, Redding and Schott (2007), US manufacturing."""
+
+
+class MelitzError(ValueError):
+    """A benchmark or an option the Melitz-Pareto economy cannot take; the message names the item."""
+
+
+@dataclass
+class MelitzParameters:
+    """Calibrated Melitz-Pareto economy: benchmark flows ``[r, i, s]``, shares and firm counts."""
+
+    regions: list[str]
+    sectors: list[str]
+    theta: np.ndarray  # (S,) Pareto shape
+    sigma: np.ndarray  # (S,) elasticity across varieties
+    x_0: np.ndarray  # (R, S, R) sales of r to s at basic prices
+    tariff_0: np.ndarray  # (R, S, R) benchmark tariff (final use)
+    v_0: np.ndarray  # (R, S, R) buyer value
+    wage_bill_0: np.ndarray  # (R,) factor payments
+    income_0: np.ndarray  # (R,)
+    transfer_0: np.ndarray  # (R,) net transfer from abroad
+    alpha: np.ndarray  # (R, S) Cobb-Douglas shares of sectors in spending [s, i]
+    served_0: np.ndarray  # (R, S, R) firms serving each route per active firm of (r, i)
+    export_fixed_cost: np.ndarray  # (R, S) fixed cost of serving a foreign market over the domestic one
+    options: dict = field(default_factory=dict)
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.regions)
+
+    @property
+    def n_sectors(self) -> int:
+        return len(self.sectors)
+
+
+def _per_sector(value, S: int, name: str, sectors) -> np.ndarray:
+    try:
+        arr = np.broadcast_to(np.asarray(value, dtype=float), (S,)).copy()
+    except (TypeError, ValueError):
+        raise MelitzError(f"{name} = {value!r}; must be a number or one number per sector ({S}: {list(sectors)})") from None
+    if not np.isfinite(arr).all():
+        raise MelitzError(f"{name} must be finite, got {arr}")
+    return arr
+
+
+def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE) -> MelitzParameters:
+    """Calibrate the Melitz-Pareto economy of a benchmark without intermediate inputs (module docstring).
+
+    ``theta`` and ``sigma``: a number or one per sector; ``exporter_share``: a number, one per
+    region, or an ``(R, S)`` array, in (0, 1).
+    """
+    if not isinstance(bench, Benchmark):
+        raise TypeError(f"calibrate_melitz(bench=...) needs a cge.Benchmark, got {type(bench).__name__}")
+    R, S = bench.n_regions, bench.n_sectors
+    if np.any(bench.z_0 != 0):
+        r, i, s, j = np.argwhere(bench.z_0 != 0)[0]
+        raise MelitzError(
+            f"the Melitz-Pareto economy has no intermediate inputs, but the benchmark has "
+            f"z_0 ({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}, {bench.sectors[j]}) = {bench.z_0[r, i, s, j]!r}"
+        )
+    if bench.duty_exemption_0.any():
+        raise MelitzError("duty exemptions apply to intermediate inputs, which the Melitz-Pareto economy does not have")
+    th = _per_sector(theta, S, "theta", bench.sectors)
+    sg = _per_sector(sigma, S, "sigma", bench.sectors)
+    for i, name in enumerate(bench.sectors):
+        if not sg[i] > 1.0:
+            raise MelitzError(f"sigma ({name}) = {sg[i]!r}; the elasticity across varieties must exceed 1")
+        if not th[i] > sg[i] - 1.0:
+            raise MelitzError(f"theta ({name}) = {th[i]!r} must exceed sigma - 1 = {sg[i] - 1.0!r} (finite average productivity of each route)")
+    try:
+        share = np.broadcast_to(np.asarray(exporter_share, dtype=float).reshape((-1, 1) if np.ndim(exporter_share) == 1 else np.shape(exporter_share)), (R, S)).copy()
+    except (TypeError, ValueError):
+        raise MelitzError(f"exporter_share = {exporter_share!r}; must be a number, one per region ({R}) or an (R, S) array") from None
+    if ((share <= 0) | (share >= 1) | ~np.isfinite(share)).any():
+        raise MelitzError(f"exporter_share must lie in (0, 1), got {share}")
+    x_0 = bench.f_0.sum(axis=3)
+    t0 = np.array(bench.tariff_0[..., 1])
+    v_0 = x_0 * (1.0 + t0)
+    wage = bench.fp_0.sum(axis=(1, 2))
+    income = bench.income
+    fd = v_0.sum(axis=0).T  # [s, i]
+    alpha = fd / fd.sum(axis=1, keepdims=True)
+    # firm counts by route per active firm: proportional to X / f, foreign fixed costs F times the domestic one
+    idx = np.arange(R)
+    home = x_0[idx, :, idx]  # [r, i]
+    off = x_0 * ~np.eye(R, dtype=bool)[:, None, :]
+    largest = off.max(axis=2)
+    for r, i in zip(*np.nonzero((home <= 0) & (x_0.sum(axis=2) > 0))):
+        raise MelitzError(f"({bench.regions[r]}, {bench.sectors[i]}) sells abroad but not at home: a firm that exports serves its home market")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        F = np.where(largest > 0, largest / (home * share), 1.0)
+        served = np.where(x_0 > 0, x_0 / (home[:, :, None] * F[:, :, None]), 0.0)
+    served[idx, :, idx] = np.where(home > 0, 1.0, 0.0)
+    options = {
+        "theta": th.tolist(),
+        "sigma": sg.tolist(),
+        "exporter_share": share.tolist(),
+        "fixed_costs_paid_in": "exporter's input (labour)",
+        "foreign_fixed_cost_rule": "one multiple of the domestic fixed cost per (exporter, sector), hitting exporter_share on the largest export market",
+    }
+    return MelitzParameters(
+        regions=list(bench.regions), sectors=list(bench.sectors), theta=th, sigma=sg, x_0=x_0, tariff_0=t0, v_0=v_0,
+        wage_bill_0=wage, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
+        export_fixed_cost=F, options=options,
+    )
+
+
+@dataclass(frozen=True)
+class MelitzInstruments:
+    """Levels of the instruments of the Melitz-Pareto economy, ``[exporter, sector, importer]``.
+
+    ``tariff`` (levels), ``iceberg`` and ``fixed_cost`` (relative to the benchmark, 1 there: the
+    fixed cost of serving the route, in the exporter's input), ``transfer`` (net transfers in value
+    units of the numeraire), ``numeraire_value`` (the world wage index).
+    """
+
+    tariff: np.ndarray
+    tariff_0: np.ndarray
+    iceberg: np.ndarray
+    fixed_cost: np.ndarray
+    transfer: np.ndarray
+    numeraire_value: float = 1.0
+
+    @property
+    def g(self) -> np.ndarray:
+        return (1.0 + self.tariff) / (1.0 + self.tariff_0)
+
+    @property
+    def kappa(self) -> np.ndarray:
+        return self.iceberg * self.g
+
+
+class MelitzModel:
+    """The Melitz-Pareto economy of a benchmark without intermediate inputs, solved by Newton's method.
+
+    ``MelitzModel(bench, theta=..., sigma=..., exporter_share=...)`` calibrates
+    (:func:`calibrate_melitz`); :meth:`solve` takes the instruments of a counterfactual.
+    """
+
+    def __init__(self, bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE):
+        from .fast.melitz import MelitzSystem
+
+        self.bench = bench
+        self.params = calibrate_melitz(bench, theta, sigma, exporter_share)
+        self.system = MelitzSystem(self.params)
+
+    def instruments(self, tariff=None, iceberg=None, fixed_cost=None, transfer=None) -> MelitzInstruments:
+        """Instruments with the given arrays ``(R, S, R)`` (or scalars); the rest at the benchmark, checked."""
+        P = self.params
+        shape = P.x_0.shape
+
+        def fit(value, default, name, lower):
+            arr = np.array(default if value is None else np.broadcast_to(np.asarray(value, dtype=float), shape), dtype=float)
+            bad = ~np.isfinite(arr) | (arr <= lower)
+            if bad.any():
+                r, i, s = np.argwhere(bad)[0]
+                raise MelitzError(f"{name} ({P.regions[r]}, {P.sectors[i]}, {P.regions[s]}) = {arr[r, i, s]!r}; must be finite and > {lower}")
+            return arr
+
+        tr = np.array(P.transfer_0 if transfer is None else transfer, dtype=float)
+        if tr.shape != (P.n_regions,) or abs(tr.sum() - P.transfer_0.sum()) > 1e-9 * max(1.0, P.income_0.sum()):
+            raise MelitzError(f"transfer must have one value per region ({P.n_regions}) and the benchmark's world total {P.transfer_0.sum()!r}")
+        return MelitzInstruments(
+            tariff=fit(tariff, P.tariff_0, "tariff", -1.0), tariff_0=P.tariff_0,
+            iceberg=fit(iceberg, np.ones(shape), "iceberg", 0.0), fixed_cost=fit(fixed_cost, np.ones(shape), "fixed_cost", 0.0),
+            transfer=tr,
+        )
+
+    def solve(self, inst: MelitzInstruments | None = None, tol: float = 1e-10, max_iter: int = 60) -> "MelitzResults":
+        """The equilibrium under ``inst`` (the benchmark when None); raises :class:`cge.SolveError` above ``tol``."""
+        import time
+
+        from .fast.solvers import Timer, newton
+        from .solve import SolveError
+
+        inst = self.instruments() if inst is None else inst
+        timer = Timer()
+        start = time.perf_counter()
+        x, st, steps, ok, msg = newton(lambda v: self.system.evaluate(v, inst), self.system.jacobian, self.system.benchmark_point(), max_iter, "dense", timer)
+        seconds = time.perf_counter() - start
+        worst = float(np.max(np.abs(st.residual))) if np.all(np.isfinite(st.residual)) else float("inf")
+        walras = abs(st.walras_excess)
+        if not (worst <= tol and walras <= tol):
+            names = self.system.unknown_names()
+            k = int(np.nanargmax(np.abs(st.residual)))
+            raise SolveError(f"Melitz-Pareto economy: no equilibrium within {tol:g} ({msg}); worst residual {worst:.3e} in the equation of {names[k]}; Walras {walras:.3e}")
+        return MelitzResults(self, inst, st, {"steps": steps, "message": msg, "seconds": seconds, "max_residual": worst, "walras_residual": walras})
+
+
+class MelitzResults:
+    """An equilibrium of :class:`MelitzModel`: welfare, trade shares and the extensive margin."""
+
+    def __init__(self, model: MelitzModel, inst: MelitzInstruments, state, stats: dict):
+        self.model, self.instruments, self.state, self.stats = model, inst, state, stats
+        self.params = model.params
+        self.metadata = {"model": "melitz-pareto", "backend": "fast", "benchmark": model.bench.hash(), **self.params.options}
+
+    # ------------------------------------------------------------------ aggregates
+    @property
+    def utility(self) -> np.ndarray:
+        """Relative utility of each region's household, :math:`\\hat I_s / \\prod_i \\hat P_{si}^{\\alpha_{si}}`."""
+        st, P = self.state, self.params
+        return st.inc * np.exp(-(P.alpha * np.log(st.P.T)).sum(axis=1))
+
+    @property
+    def domestic_share(self) -> np.ndarray:
+        """Share of each market's spending on its own varieties ``[s, i]`` (buyer prices)."""
+        P, st = self.params, self.state
+        v = P.v_0 * st.V
+        idx = np.arange(P.n_regions)
+        return (v[idx, :, idx] / v.sum(axis=0).T)
+
+    def welfare_decomposition(self) -> pd.DataFrame:
+        r"""Log change in utility split into income, prices at the benchmark firm sets, and variety/selection.
+
+        :math:`\ln \hat U_s = \ln \hat I_s - \sum_i \alpha_{si} \ln \tilde P_{si} - \sum_i \alpha_{si} (\ln \hat P_{si} - \ln \tilde P_{si})`,
+        where :math:`\tilde P_{si} = (\sum_r \lambda^0_{ris} (\hat\kappa_{ris} \hat w_r)^{1 - \sigma_i})^{1/(1-\sigma_i)}`
+        is the price index with the benchmark mass and selection of firms on every route; the last
+        term (``variety_selection``) is the change in the price index from entry, exit and the
+        selection of firms into routes. The terms add up exactly to ``log_utility``.
+        """
+        P, st, inst = self.params, self.state, self.instruments
+        a = (P.sigma - 1.0)[None, :, None]
+        lam = self.model.system.lam
+        with np.errstate(divide="ignore"):
+            tilde = np.power((lam * np.power(inst.kappa * st.w[:, None, None], -a)).sum(axis=0), -1.0 / a[0])  # [i, s]
+        prices = -(P.alpha * np.log(tilde.T)).sum(axis=1)
+        variety = -(P.alpha * (np.log(st.P.T) - np.log(tilde.T))).sum(axis=1)
+        out = pd.DataFrame({"income": np.log(st.inc), "prices": prices, "variety_selection": variety}, index=pd.Index(P.regions, name="region"))
+        out["log_utility"] = np.log(self.utility)
+        return out
+
+    # ------------------------------------------------------------------ firms
+    def firms(self) -> pd.DataFrame:
+        """Firm counts per benchmark active firm of each ``(region, sector)``, before and after.
+
+        Columns: ``active_0/active`` (firms serving the home market), ``exporters_0/exporters``
+        (firms serving at least one foreign market: those above the lowest export cut-off),
+        ``exporter_share_0/exporter_share`` (exporters over active firms), ``new_exporters`` (net
+        change in exporters), ``exit`` (net fall in active firms; negative: entry), ``entrants``
+        (relative mass of entrants :math:`\\hat N`). Raises if an exporter's cut-off falls below its
+        home cut-off (exporters would not be a subset of active firms) or a home cut-off below the
+        Pareto lower bound.
+        """
+        P, st = self.params, self.state
+        R = P.n_regions
+        th = P.theta[None, :, None]
+        served = P.served_0 * st.N[:, :, None] * np.power(st.phi, -th)
+        idx = np.arange(R)
+        active = served[idx, :, idx]
+        off = served * ~np.eye(R, dtype=bool)[:, None, :]
+        exporters = off.max(axis=2)
+        exporters_0 = (P.served_0 * ~np.eye(R, dtype=bool)[:, None, :]).max(axis=2)
+        if (off > active[:, :, None] * (1 + 1e-12)).any():
+            r, i, s = np.argwhere(off > active[:, :, None] * (1 + 1e-12))[0]
+            raise MelitzError(f"({P.regions[r]}, {P.sectors[i]}): the cut-off for {P.regions[s]} fell below the home cut-off; the model's ordering of cut-offs fails")
+        rows = []
+        for r in range(R):
+            for i in range(P.n_sectors):
+                if P.x_0[r, i].sum() <= 0:
+                    continue
+                rows.append({
+                    "region": P.regions[r], "sector": P.sectors[i],
+                    "active_0": 1.0, "active": active[r, i],
+                    "exporters_0": exporters_0[r, i], "exporters": exporters[r, i],
+                    "exporter_share_0": exporters_0[r, i], "exporter_share": exporters[r, i] / active[r, i],
+                    "new_exporters": exporters[r, i] - exporters_0[r, i], "exit": 1.0 - active[r, i],
+                    "entrants": st.N[r, i],
+                })
+        return pd.DataFrame(rows).set_index(["region", "sector"])

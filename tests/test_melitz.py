@@ -1,0 +1,165 @@
+"""Melitz-Pareto sectors (issue 15): checks from theory on benchmarks without intermediate inputs.
+
+1. benchmark replication: every residual is zero at the benchmark, and the solve stays there;
+2. the analytic Jacobian equals central finite differences (several sectors, tariffs, fixed costs);
+3. Arkolakis, Costinot and Rodriguez-Clare (2012): with one sector, balanced trade and no tariffs,
+   the welfare change is the change in the domestic share to the power -1/theta (to 1e-8);
+4. the limit theta -> sigma - 1: the model converges, at rate O(theta - sigma + 1), to the package's
+   Armington model with elasticity sigma (fast backend; a tariff and iceberg shock);
+5. fixed costs of exporting: lowering them raises the number of exporters and pushes the least
+   productive firms out; the welfare decomposition adds up; bad input is named.
+"""
+
+import numpy as np
+import pytest
+
+import cge
+from cge.benchmark import Benchmark
+from cge.instruments import Instruments
+from cge.melitz import MelitzError, MelitzModel, calibrate_melitz
+
+pytestmark = pytest.mark.solver
+
+
+def _bench(S=1, R=3, tariffs=False, seed=1, deficit=False):
+    """A benchmark without intermediates: labour only, one household; trade balanced unless ``deficit``."""
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(1.0, 5.0, size=(R, S, R))
+    A = A + A.transpose(2, 1, 0)  # sales of each region equal its purchases, sector by sector
+    A[np.arange(R), :, np.arange(R)] += rng.uniform(20.0, 60.0, size=(R, S))
+    if deficit:
+        A[0, :, 1] *= 1.5
+    t = None
+    if tariffs:
+        t = rng.uniform(0.0, 0.12, size=(R, S, R))
+        t[np.arange(R), :, np.arange(R)] = 0.0
+    return Benchmark.from_arrays([f"R{k + 1}" for k in range(R)], [f"S{k + 1}" for k in range(S)], np.zeros((R, S, R, S)),
+                                 A[..., None], {"labour": A.sum(axis=2)}, tariffs=t, agents=["household"])
+
+
+def _domestic_share(params, V):
+    v = params.v_0 * V
+    idx = np.arange(params.n_regions)
+    return v[idx, :, idx] / v.sum(axis=0).T
+
+
+# ---------------------------------------------------------------- 1. benchmark replication
+@pytest.mark.parametrize("S,tariffs,deficit", [(1, False, False), (3, True, True)])
+def test_benchmark_replication(S, tariffs, deficit):
+    m = MelitzModel(_bench(S=S, tariffs=tariffs, deficit=deficit))
+    st = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st.residual).max() < 1e-12
+    assert abs(st.walras_excess) < 1e-12
+    res = m.solve()
+    np.testing.assert_allclose(res.utility, 1.0, atol=1e-12)
+    assert res.stats["steps"] == 0
+    f = res.firms()
+    np.testing.assert_allclose(f["exporter_share_0"], 0.18, rtol=1e-12)  # the calibration target
+    np.testing.assert_allclose(f["exit"], 0.0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- 2. Jacobian
+def test_jacobian_matches_finite_differences():
+    b = _bench(S=2, tariffs=True, deficit=True, seed=4)
+    m = MelitzModel(b, theta=[4.0, 6.0], sigma=[3.0, 4.5])
+    rng = np.random.default_rng(0)
+    shape = m.params.x_0.shape
+    inst = m.instruments(iceberg=rng.uniform(0.8, 1.1, shape), fixed_cost=rng.uniform(0.6, 1.3, shape),
+                         tariff=m.params.tariff_0 * rng.uniform(0.0, 2.0, shape))
+    x = rng.uniform(0.8, 1.2, m.system.n)
+    J = m.system.jacobian(m.system.evaluate(x, inst))
+    h = 1e-6
+    num = np.empty_like(J)
+    for k in range(len(x)):
+        e = np.zeros(len(x))
+        e[k] = h
+        num[:, k] = (m.system.evaluate(x + e, inst).residual - m.system.evaluate(x - e, inst).residual) / (2 * h)
+    assert np.abs(J - num).max() < 1e-7 * max(1.0, np.abs(J).max())
+
+
+# ---------------------------------------------------------------- 3. ACR
+@pytest.mark.parametrize("theta,sigma", [(4.58, 3.8), (4.0, 2.0), (8.0, 5.0)])
+def test_acr_gains_from_trade(theta, sigma):
+    """U_hat = lambda_hat_ss ** (-1 / theta) for a change in iceberg and fixed costs (ACR 2012, eq. 3 with epsilon = theta)."""
+    b = _bench(S=1, seed=7)
+    m = MelitzModel(b, theta=theta, sigma=sigma)
+    ice = np.ones(m.params.x_0.shape)
+    ice[0, 0, 1], ice[2, 0, 0], ice[1, 0, 2] = 0.7, 0.85, 1.2
+    fc = np.ones_like(ice)
+    fc[0, 0, 2], fc[1, 0, 0] = 0.5, 1.5
+    res = m.solve(m.instruments(iceberg=ice, fixed_cost=fc))
+    lam_hat = res.domestic_share[:, 0] / _domestic_share(m.params, np.ones_like(ice))[:, 0]
+    assert np.abs(res.utility - 1.0).max() > 1e-3  # the shock matters
+    np.testing.assert_allclose(res.utility, lam_hat ** (-1.0 / theta), rtol=1e-8, atol=0)
+    # autarky-like: the welfare cost of the domestic share rising means a smaller utility
+    assert np.all(np.sign(res.utility - 1.0) == -np.sign(lam_hat - 1.0))
+
+
+# ---------------------------------------------------------------- 4. the Krugman/Armington limit
+def test_limit_is_armington_with_elasticity_sigma():
+    """As theta falls to sigma - 1 the selection of firms into routes stops mattering (the cut-off's
+    exponent theta - sigma + 1 and the route fixed costs' share of revenue vanish) and, with one
+    sector and a fixed mass of firms, the model is Armington with elasticity sigma: the gap to the
+    package's Armington model (fast backend) shrinks in proportion to theta - sigma + 1."""
+    b = _bench(S=1, tariffs=True, seed=3)
+    sigma = 3.0
+    base = Instruments.benchmark(b)
+    ice = np.ones(base.iceberg.shape)
+    ice[0, 0, 1] = 0.8
+    tar = np.array(base.tariff)
+    tar[1, 0, 0], tar[2, 0, 1] = 0.0, 0.2
+    arm = cge.Model(b, elasticities={"sigma_dm": sigma, "sigma_mm": sigma}, backend="fast")
+    u_arm = arm.solve(cge.Scenario.from_instruments(Instruments.from_arrays(b, iceberg=ice, tariff=tar))).solution.utility
+    gaps = []
+    for eps in (1e-2, 1e-3, 1e-4):
+        m = MelitzModel(b, theta=sigma - 1.0 + eps, sigma=sigma)
+        u = m.solve(m.instruments(iceberg=ice[..., 1], tariff=tar[..., 1])).utility
+        gaps.append(np.abs(u - u_arm).max())
+    assert gaps[0] > 1e-6  # away from the limit the models differ
+    np.testing.assert_allclose(gaps[1] / gaps[0], 0.1, rtol=0.02)
+    np.testing.assert_allclose(gaps[2] / gaps[1], 0.1, rtol=0.02)
+    assert gaps[2] < 1e-6
+
+
+# ---------------------------------------------------------------- 5. fixed costs, decomposition, input
+def test_lower_export_fixed_costs_create_exporters_and_exit():
+    b = _bench(S=2, tariffs=True, seed=5)
+    m = MelitzModel(b)
+    fc = np.ones(m.params.x_0.shape)
+    R = m.params.n_regions
+    off = ~np.eye(R, dtype=bool)[:, None, :]
+    res = m.solve(m.instruments(fixed_cost=np.where(off, 0.8, 1.0)))
+    f = res.firms()
+    assert (f["new_exporters"] > 0).all()
+    assert (f["exporter_share"] > f["exporter_share_0"]).all()
+    assert (f["exit"] > 0).all()  # tougher competition at home: the least productive firms exit (Melitz 2003)
+    # the same fall in fixed costs on one route only moves that route's exporters
+    fc[0, 0, 1] = 0.8
+    one = m.solve(m.instruments(fixed_cost=fc)).firms()
+    assert one.loc[("R1", "S1"), "new_exporters"] >= 0.0
+    dec = res.welfare_decomposition()
+    np.testing.assert_allclose(dec[["income", "prices", "variety_selection"]].sum(axis=1), dec["log_utility"], atol=1e-14)
+    assert (dec["variety_selection"] > 0).all()  # lower fixed costs: more varieties imported, better selection
+
+
+def test_bad_input_is_named():
+    b = _bench(S=2)
+    with pytest.raises(MelitzError, match=r"theta \(S2\)"):
+        calibrate_melitz(b, theta=[4.0, 1.5], sigma=3.0)
+    with pytest.raises(MelitzError, match="sigma \\(S1\\)"):
+        calibrate_melitz(b, sigma=[1.0, 3.0])
+    with pytest.raises(MelitzError, match="exporter_share"):
+        calibrate_melitz(b, exporter_share=1.2)
+    from cge.synthetic import random_benchmark
+
+    with pytest.raises(MelitzError, match="no intermediate inputs"):
+        calibrate_melitz(random_benchmark(2, 2, seed=1))
+    m = MelitzModel(b)
+    with pytest.raises(MelitzError, match=r"fixed_cost \(R1, S1, R2\)"):
+        m.instruments(fixed_cost=np.where(np.arange(3)[None, None, :] == 1, -1.0, 1.0) * np.ones(m.params.x_0.shape))
+
+
+def test_metadata_records_defaults():
+    res = MelitzModel(_bench()).solve()
+    assert res.metadata["theta"] == [4.58] and res.metadata["sigma"] == [3.8]
+    assert res.metadata["fixed_costs_paid_in"].startswith("exporter")
