@@ -81,6 +81,7 @@ class MelitzParameters:
     alpha: np.ndarray  # (R, S) Cobb-Douglas shares of sectors in spending [s, i]
     served_0: np.ndarray  # (R, S, R) firms serving each route per active firm of (r, i)
     export_fixed_cost: np.ndarray  # (R, S) fixed cost of serving a foreign market over the domestic one
+    heterogeneous: np.ndarray  # (S,) True for Melitz sectors, False for Armington sectors
     options: dict = field(default_factory=dict)
 
     @property
@@ -102,11 +103,13 @@ def _per_sector(value, S: int, name: str, sectors) -> np.ndarray:
     return arr
 
 
-def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE) -> MelitzParameters:
+def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE, heterogeneous=None) -> MelitzParameters:
     """Calibrate the Melitz-Pareto economy of a benchmark without intermediate inputs (module docstring).
 
     ``theta`` and ``sigma``: a number or one per sector; ``exporter_share``: a number, one per
-    region, or an ``(R, S)`` array, in (0, 1).
+    region, or an ``(R, S)`` array, in (0, 1); ``heterogeneous``: the sectors with heterogeneous
+    firms (default: all); the others are Armington sectors with elasticity ``sigma`` across origins
+    (a fixed mass of producers, no selection).
     """
     if not isinstance(bench, Benchmark):
         raise TypeError(f"calibrate_melitz(bench=...) needs a cge.Benchmark, got {type(bench).__name__}")
@@ -121,10 +124,17 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         raise MelitzError("duty exemptions apply to intermediate inputs, which the Melitz-Pareto economy does not have")
     th = _per_sector(theta, S, "theta", bench.sectors)
     sg = _per_sector(sigma, S, "sigma", bench.sectors)
+    if heterogeneous is None:
+        het = np.ones(S, dtype=bool)
+    else:
+        unknown = [j for j in heterogeneous if j not in bench.sectors]
+        if unknown:
+            raise MelitzError(f"heterogeneous: unknown sector {unknown[0]!r}; sectors: {list(bench.sectors)}")
+        het = np.array([j in heterogeneous for j in bench.sectors])
     for i, name in enumerate(bench.sectors):
         if not sg[i] > 1.0:
             raise MelitzError(f"sigma ({name}) = {sg[i]!r}; the elasticity across varieties must exceed 1")
-        if not th[i] > sg[i] - 1.0:
+        if het[i] and not th[i] > sg[i] - 1.0:
             raise MelitzError(f"theta ({name}) = {th[i]!r} must exceed sigma - 1 = {sg[i] - 1.0!r} (finite average productivity of each route)")
     try:
         share = np.broadcast_to(np.asarray(exporter_share, dtype=float).reshape((-1, 1) if np.ndim(exporter_share) == 1 else np.shape(exporter_share)), (R, S)).copy()
@@ -151,6 +161,7 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         served = np.where(x_0 > 0, x_0 / (home[:, :, None] * F[:, :, None]), 0.0)
     served[idx, :, idx] = np.where(home > 0, 1.0, 0.0)
     options = {
+        "heterogeneous": [j for j, h in zip(bench.sectors, het) if h],
         "theta": th.tolist(),
         "sigma": sg.tolist(),
         "exporter_share": share.tolist(),
@@ -160,7 +171,7 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
     return MelitzParameters(
         regions=list(bench.regions), sectors=list(bench.sectors), theta=th, sigma=sg, x_0=x_0, tariff_0=t0, v_0=v_0,
         wage_bill_0=wage, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
-        export_fixed_cost=F, options=options,
+        export_fixed_cost=F, heterogeneous=het, options=options,
     )
 
 
@@ -196,11 +207,11 @@ class MelitzModel:
     (:func:`calibrate_melitz`); :meth:`solve` takes the instruments of a counterfactual.
     """
 
-    def __init__(self, bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE):
+    def __init__(self, bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE, heterogeneous=None):
         from .fast.melitz import MelitzSystem
 
         self.bench = bench
-        self.params = calibrate_melitz(bench, theta, sigma, exporter_share)
+        self.params = calibrate_melitz(bench, theta, sigma, exporter_share, heterogeneous)
         self.system = MelitzSystem(self.params)
 
     def instruments(self, tariff=None, iceberg=None, fixed_cost=None, transfer=None) -> MelitzInstruments:
@@ -316,7 +327,7 @@ class MelitzResults:
         rows = []
         for r in range(R):
             for i in range(P.n_sectors):
-                if P.x_0[r, i].sum() <= 0:
+                if P.x_0[r, i].sum() <= 0 or not P.heterogeneous[i]:
                     continue
                 rows.append({
                     "region": P.regions[r], "sector": P.sectors[i],
@@ -326,4 +337,5 @@ class MelitzResults:
                     "new_exporters": exporters[r, i] - exporters_0[r, i], "exit": 1.0 - active[r, i],
                     "entrants": st.N[r, i],
                 })
-        return pd.DataFrame(rows).set_index(["region", "sector"])
+        cols = ["region", "sector", "active_0", "active", "exporters_0", "exporters", "exporter_share_0", "exporter_share", "new_exporters", "exit", "entrants"]
+        return pd.DataFrame(rows, columns=cols).set_index(["region", "sector"])

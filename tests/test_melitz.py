@@ -59,9 +59,10 @@ def test_benchmark_replication(S, tariffs, deficit):
 
 
 # ---------------------------------------------------------------- 2. Jacobian
-def test_jacobian_matches_finite_differences():
+@pytest.mark.parametrize("heterogeneous", [None, ["S2"]])
+def test_jacobian_matches_finite_differences(heterogeneous):
     b = _bench(S=2, tariffs=True, deficit=True, seed=4)
-    m = MelitzModel(b, theta=[4.0, 6.0], sigma=[3.0, 4.5])
+    m = MelitzModel(b, theta=[4.0, 6.0], sigma=[3.0, 4.5], heterogeneous=heterogeneous)
     rng = np.random.default_rng(0)
     shape = m.params.x_0.shape
     inst = m.instruments(iceberg=rng.uniform(0.8, 1.1, shape), fixed_cost=rng.uniform(0.6, 1.3, shape),
@@ -119,6 +120,24 @@ def test_limit_is_armington_with_elasticity_sigma():
     np.testing.assert_allclose(gaps[1] / gaps[0], 0.1, rtol=0.02)
     np.testing.assert_allclose(gaps[2] / gaps[1], 0.1, rtol=0.02)
     assert gaps[2] < 1e-6
+
+
+def test_armington_sectors_are_the_armington_model():
+    """Sectors without heterogeneous firms are Armington sectors: with none, the economy is the
+    package's Armington model (one CES level of elasticity sigma, Cobb-Douglas final demand), to 1e-9."""
+    b = _bench(S=2, tariffs=True, deficit=True, seed=8)
+    sigma = [3.0, 5.0]
+    base = Instruments.benchmark(b)
+    ice = np.ones(base.iceberg.shape)
+    ice[0, :, 1] = 0.85
+    tar = np.array(base.tariff) * 0.5
+    arm = cge.Model(b, elasticities={"sigma_dm": sigma, "sigma_mm": sigma}, backend="fast")
+    u_arm = arm.solve(cge.Scenario.from_instruments(Instruments.from_arrays(b, iceberg=ice, tariff=tar))).solution.utility
+    m = MelitzModel(b, sigma=sigma, heterogeneous=[])
+    res = m.solve(m.instruments(iceberg=ice[..., 1], tariff=tar[..., 1]))
+    assert np.abs(u_arm - 1.0).max() > 1e-3
+    np.testing.assert_allclose(res.utility, u_arm, rtol=1e-9)
+    assert res.firms().empty
 
 
 # ---------------------------------------------------------------- 5. fixed costs, decomposition, input

@@ -96,6 +96,7 @@ class MelitzSystem:
         self.theta = P.theta[None, :, None]
         self.walras = int(np.argmax(P.wage_bill_0))  # the labour market left out (Walras' law)
         self.num_weights = P.wage_bill_0 / P.wage_bill_0.sum()
+        self.het = np.asarray(P.heterogeneous, dtype=bool)  # (S,) Melitz sectors; the others Armington
 
     # ------------------------------------------------------------------ unknowns
     def unpack(self, x):
@@ -146,11 +147,13 @@ class MelitzSystem:
         st.walras_excess = float(lab_res[self.walras])
         lab_res[self.walras] = float(self.num_weights @ w) - inst.numeraire_value
         res[self.c_w : self.c_w + R] = lab_res
-        # free entry
-        res[self.c_N : self.c_N + self.nN] = (sales - N * w[:, None]).ravel()[self.active_idx]
+        # free entry (Armington sectors: a fixed mass of producers)
+        fe = np.where(self.het[None, :], sales - N * w[:, None], N - 1.0)
+        res[self.c_N : self.c_N + self.nN] = fe.ravel()[self.active_idx]
         # zero cut-off profit (logarithmic: a relative error)
         with np.errstate(divide="ignore", invalid="ignore"):
             zcp = (np.log(E) + a[0] * np.log(Pi))[None] - a * (np.log(inst.kappa) + np.log(w)[:, None, None]) + a * np.log(phi) - np.log(inst.g) - np.log(w)[:, None, None] - np.log(inst.fixed_cost)
+        zcp = np.where(self.het[None, :, None], zcp, np.log(phi))  # Armington sectors: no selection
         res[self.c_phi : self.c_phi + self.n_route] = zcp.ravel()[self.route_idx]
         # price index: spending adds up
         share = (self.lam * V).sum(axis=0) / E
@@ -202,18 +205,21 @@ class MelitzSystem:
         J[row, self.c_w : self.c_w + R] = self.num_weights * st.w
         # free entry
         oX = self.omega[ri, ii, si] * X
+        het = self.het[ii]
         row_N = col_N[ri * S + ii]
-        np.add.at(J, row_N, oX[:, None] * G)
+        np.add.at(J, row_N[het], oX[het, None] * G[het])
         rN, iN = np.unravel_index(self.active_idx, (R, S))
+        hN = self.het[iN]
         Nw = st.N[rN, iN] * st.w[rN]
-        J[self.c_N + np.arange(self.nN), self.c_N + np.arange(self.nN)] -= Nw
-        J[self.c_N + np.arange(self.nN), self.c_w + rN] -= Nw
-        # zero cut-off profit (linear in logs)
+        diag = self.c_N + np.arange(self.nN)
+        J[diag, diag] += np.where(hN, -Nw, st.N[rN, iN])
+        J[diag[hN], self.c_w + rN[hN]] -= Nw[hN]
+        # zero cut-off profit (linear in logs; Armington sectors: ln phi = 0)
         rows = self.c_phi + k
-        J[rows, cI] += 1.0
-        J[rows, cP] += aa
-        J[rows, cw] += -aa - 1.0
-        J[rows, cphi] += aa
+        J[rows[het], cI[het]] += 1.0
+        J[rows[het], cP[het]] += aa[het]
+        J[rows[het], cw[het]] += -aa[het] - 1.0
+        J[rows, cphi] += np.where(het, aa, 1.0)
         # price index: sum_r lam V / E - 1
         lV = self.lam[ri, ii, si] * V / st.E[ii, si]
         row_P = col_P[ii * R + si]
