@@ -43,6 +43,7 @@ active firm of ``(r, i)`` (:math:`M^0_{rir} = 1`), which is all that shares, ent
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -236,25 +237,91 @@ class MelitzModel:
             transfer=tr,
         )
 
-    def solve(self, inst: MelitzInstruments | None = None, tol: float = 1e-10, max_iter: int = 60) -> "MelitzResults":
-        """The equilibrium under ``inst`` (the benchmark when None); raises :class:`cge.SolveError` above ``tol``."""
-        import time
+    def solve(self, inst: MelitzInstruments | None = None, tol: float = 1e-10, max_iter: int = 50, max_halvings: int = 8) -> "MelitzResults":
+        """The equilibrium under ``inst`` (the benchmark when None); raises :class:`cge.SolveError` above ``tol``.
 
-        from .fast.solvers import Timer, newton
+        Newton's method in the logarithms of the unknowns (the flows are log-linear in them), each
+        step damped until the largest residual falls; when it fails the shock is reached in steps
+        along the straight line of the instruments (in logs for ``iceberg`` and ``fixed_cost``),
+        halving a step that fails, at most ``max_halvings`` times. Statistics in ``results.stats``.
+        """
         from .solve import SolveError
 
-        inst = self.instruments() if inst is None else inst
-        timer = Timer()
+        base = self.instruments()
+        inst = base if inst is None else inst
         start = time.perf_counter()
-        x, st, steps, ok, msg = newton(lambda v: self.system.evaluate(v, inst), self.system.jacobian, self.system.benchmark_point(), max_iter, "dense", timer)
-        seconds = time.perf_counter() - start
-        worst = float(np.max(np.abs(st.residual))) if np.all(np.isfinite(st.residual)) else float("inf")
+        x = self.system.benchmark_point()
+        done, step, steps, newton_steps, halvings = 0.0, 1.0, [], 0, 0
+        while done < 1.0:
+            target = min(1.0, done + step)
+            ok, x_new, n, msg = self._newton(x, _between(base, inst, target), tol, max_iter)
+            newton_steps += n
+            if ok:
+                x, done = x_new, target
+                steps.append(target)
+            else:
+                halvings += 1
+                if halvings > max_halvings:
+                    st = self.system.evaluate(x_new, _between(base, inst, target))
+                    names = self.system.unknown_names()
+                    res = np.nan_to_num(np.abs(st.residual), nan=np.inf)
+                    k = int(np.argmax(res))
+                    raise SolveError(f"Melitz-Pareto economy: no equilibrium within {tol:g} at {target:.4f} of the shock ({msg}); "
+                                     f"worst residual {res[k]:.3e} in the equation of {names[k]}")
+                step /= 2.0
+        st = self.system.evaluate(x, inst)
+        worst = float(np.max(np.abs(st.residual)))
         walras = abs(st.walras_excess)
         if not (worst <= tol and walras <= tol):
-            names = self.system.unknown_names()
-            k = int(np.nanargmax(np.abs(st.residual)))
-            raise SolveError(f"Melitz-Pareto economy: no equilibrium within {tol:g} ({msg}); worst residual {worst:.3e} in the equation of {names[k]}; Walras {walras:.3e}")
-        return MelitzResults(self, inst, st, {"steps": steps, "message": msg, "seconds": seconds, "max_residual": worst, "walras_residual": walras})
+            raise SolveError(f"Melitz-Pareto economy: residual {worst:.3e}, Walras {walras:.3e} above {tol:g}")
+        stats = {"steps": newton_steps, "homotopy_steps": steps, "seconds": time.perf_counter() - start, "max_residual": worst, "walras_residual": walras}
+        return MelitzResults(self, inst, st, stats)
+
+    def _newton(self, x, inst, tol, max_iter):
+        """Damped Newton's method in logs from ``x``: ``(converged, x, steps, message)``."""
+        sysm = self.system
+        z = np.log(x)
+        st = sysm.evaluate(np.exp(z), inst)
+        F = st.residual
+        norm = float(np.max(np.abs(F)))
+        for n in range(max_iter + 1):
+            if norm <= tol and abs(st.walras_excess) <= tol:
+                return True, np.exp(z), n, "converged"
+            if n == max_iter:
+                break
+            J = sysm.jacobian(st) * np.exp(z)[None, :]  # d F / d ln x
+            try:
+                dz = -np.linalg.solve(J, F)
+            except np.linalg.LinAlgError:
+                return False, np.exp(z), n, "singular Jacobian"
+            if not np.all(np.isfinite(dz)):
+                return False, np.exp(z), n, "step not finite"
+            scale = min(1.0, 1.0 / max(1e-300, float(np.max(np.abs(dz)))))  # at most a factor e per step
+            for _ in range(30):
+                z_try = z + scale * dz
+                st_try = sysm.evaluate(np.exp(z_try), inst)
+                F_try = st_try.residual
+                norm_try = float(np.max(np.abs(F_try))) if np.all(np.isfinite(F_try)) else np.inf
+                if norm_try < norm or norm_try <= tol:
+                    break
+                scale /= 2.0
+            else:
+                return False, np.exp(z), n, f"no descent at residual {norm:.3e}"
+            z, st, F, norm = z_try, st_try, F_try, norm_try
+        return False, np.exp(z), max_iter, f"{max_iter} steps, residual {norm:.3e}"
+
+
+def _between(base: MelitzInstruments, inst: MelitzInstruments, t: float) -> MelitzInstruments:
+    """Instruments a share ``t`` of the way from ``base`` to ``inst`` (trade and fixed costs in logs)."""
+    if t == 1.0:
+        return inst
+    geo = lambda a, b: np.exp((1.0 - t) * np.log(a) + t * np.log(b))  # noqa: E731
+    return MelitzInstruments(
+        tariff=(1.0 - t) * base.tariff + t * inst.tariff, tariff_0=base.tariff_0,
+        iceberg=geo(base.iceberg, inst.iceberg), fixed_cost=geo(base.fixed_cost, inst.fixed_cost),
+        transfer=(1.0 - t) * base.transfer + t * inst.transfer,
+        numeraire_value=(1.0 - t) * base.numeraire_value + t * inst.numeraire_value,
+    )
 
 
 class MelitzResults:
@@ -339,3 +406,173 @@ class MelitzResults:
                 })
         cols = ["region", "sector", "active_0", "active", "exporters_0", "exporters", "exporter_share_0", "exporter_share", "new_exporters", "exit", "entrants"]
         return pd.DataFrame(rows, columns=cols).set_index(["region", "sector"])
+
+
+def sme_transitions(results: "MelitzResults", employment_share: dict) -> pd.DataFrame:
+    r"""SMEs that start or stop exporting, and SME exit, in the counterfactual of ``results``, by region and sector.
+
+    SMEs are the benchmark size class of :func:`sme_shares` (productivity below ``u*``, placed so
+    that they hold ``employment_share`` of the sector's employment); firms keep their productivity
+    draw, the mass of firms at each productivity scales with entry :math:`\hat N`, and the new
+    cut-offs are the benchmark ones times :math:`\hat\phi`. Columns, per benchmark SME:
+    ``start_exporting`` (SMEs between the new and the old lowest export cut-off, when it falls),
+    ``stop_exporting`` (when it rises), ``exit`` (SMEs below the new home cut-off, when it rises;
+    negative: SMEs that enter below the old one), and the exporters' share among SMEs before and after.
+    """
+    P, st = results.params, results.state
+    rows = []
+    for region, target in employment_share.items():
+        if region not in P.regions:
+            raise MelitzError(f"employment_share: unknown region {region!r}; regions: {P.regions}")
+        r = P.regions.index(region)
+        for i in np.flatnonzero(P.heterogeneous):
+            if P.x_0[r, i].sum() <= 0:
+                continue
+            fs = FirmSizes(P, r, i)
+            th = fs.theta
+            u_star = fs.threshold(target)
+            n_hat = st.N[r, i]
+            scale = st.phi[r, i, fs.routes]
+            new_u = fs.u * scale
+            foreign = fs.foreign
+            ux0 = fs.u[foreign].min() if foreign.any() else np.inf
+            ux1 = new_u[foreign].min() if foreign.any() else np.inf
+            home1 = float(st.phi[r, i, r])
+
+            def sme(lo, hi):  # mass of the SME class with productivity in [lo, hi), per benchmark active firm
+                hi = min(hi, u_star)
+                return lo ** -th - hi ** -th if hi > lo else 0.0
+
+            smes0 = sme(1.0, np.inf)
+            smes1 = n_hat * sme(home1, np.inf)
+            x0, x1 = sme(ux0, np.inf), n_hat * sme(ux1, np.inf)
+            rows.append({
+                "region": region, "sector": P.sectors[i],
+                "start_exporting": n_hat * sme(ux1, ux0) / smes0,
+                "stop_exporting": n_hat * sme(ux0, ux1) / smes0,
+                "exit": 1.0 - smes1 / smes0,
+                "exporter_share_0": x0 / smes0,
+                "exporter_share": x1 / smes1,
+            })
+    return pd.DataFrame(rows).set_index(["region", "sector"])
+
+
+# ---------------------------------------------------------------------------------------- benchmarks
+def value_added_benchmark(bench: Benchmark) -> Benchmark:
+    r"""The trade-in-value-added economy of an input-output benchmark: no intermediates, one input.
+
+    Sector ``j`` of region ``r`` sells to region ``s`` the value added of ``(r, j)`` that the final
+    demand of ``s`` absorbs, :math:`T_{rjs} = v_{rj} \sum_{k,i} L_{rj,ki}\, y_{kis}` (Leontief
+    inverse ``L`` of the basic-price input coefficients, value-added coefficients ``v``, final
+    demand ``y`` of all agents at basic prices; Johnson and Noguera 2012). Each row sums to the
+    value added of ``(r, j)``; a region's income is the value added its final demand absorbs and its
+    transfer the gap to its own value added (its deficit in value added). Factor payments become one
+    input; tariffs are dropped (the reduced form has no border at which to levy them). This is how
+    the Melitz-Pareto economy, which has no intermediate inputs, is put on ``eastasia-2011``: a
+    reduced form of the input-output model, not the model itself.
+    """
+    R, S = bench.n_regions, bench.n_sectors
+    x = bench.output
+    n = R * S
+    xs = np.where(x > 0, x, 1.0).reshape(n)
+    A = bench.z_0.reshape(n, n) / xs[None, :]
+    va = bench.fp_0.sum(axis=2)
+    v = np.where(x > 0, va / np.where(x > 0, x, 1.0), 0.0).reshape(n)
+    y = bench.f_0.sum(axis=3).reshape(n, R)
+    Ly = np.linalg.solve(np.eye(n) - A, y)  # output needed for each region's final demand
+    T = (v[:, None] * Ly).reshape(R, S, R)
+    T = np.where(T > 1e-12 * T.max(), T, 0.0)
+    va_T = T.sum(axis=2)
+    meta = {"name": f"{bench.metadata.get('name', 'benchmark')}-value-added", "source": "cge.melitz.value_added_benchmark",
+            "parent": bench.metadata.get("name"), "currency": bench.metadata.get("currency", "")}
+    return Benchmark.from_arrays(bench.regions, bench.sectors, np.zeros((R, S, R, S)), T[..., None], {"value_added": va_T},
+                                 agents=["household"], metadata=meta)
+
+
+# ---------------------------------------------------------------------------------------- firm size
+def _pareto_piece(theta, sigma, lo, hi):
+    """``(∫ u^(sigma-1) dG, ∫ dG)`` over ``[lo, hi)`` for the Pareto(1, theta) distribution (``hi`` may be inf)."""
+    k = sigma - 1.0 - theta
+    lo = np.asarray(lo, dtype=float)
+    hi = np.maximum(np.asarray(hi, dtype=float), lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pw = theta / (theta - sigma + 1.0) * (np.power(lo, k) - np.where(np.isinf(hi), 0.0, np.power(hi, k)))
+        mass = np.power(lo, -theta) - np.where(np.isinf(hi), 0.0, np.power(hi, -theta))
+    return pw, mass
+
+
+class FirmSizes:
+    r"""Firm employment and exports by productivity in one ``(region, sector)`` of a calibrated economy.
+
+    Productivity ``u`` is measured relative to the benchmark home cut-off (Pareto(1, theta) among
+    active firms). A firm serving route ``s`` (``u >= u_s``, :math:`u_s = m_s^{-1/\theta}` with
+    :math:`m_s` the firms serving ``s`` per active firm) employs, in units of the home fixed cost,
+    :math:`f_s [(\sigma - 1)(u/u_s)^{\sigma - 1} + 1]` on it (variable labour and the fixed cost of
+    the route; :math:`f_s = 1` at home and :math:`F` abroad) and sells :math:`\sigma f_s (u/u_s)^{\sigma-1}`
+    there. Employment rises with ``u``, so "below an employment threshold" is "below a productivity
+    ``u*``"; entry costs are sunk and not counted in any active firm's employment.
+    """
+
+    def __init__(self, params: MelitzParameters, r: int, i: int):
+        P = params
+        self.theta, self.sigma = float(P.theta[i]), float(P.sigma[i])
+        m = P.served_0[r, i]
+        self.routes = np.flatnonzero(m > 0)
+        self.u = np.power(m[self.routes], -1.0 / self.theta)
+        self.f = np.where(self.routes == r, 1.0, P.export_fixed_cost[r, i])
+        self.foreign = self.routes != r
+
+    def employment(self, lo, hi) -> float:
+        """Employment of the firms with productivity in ``[lo, hi)``, per benchmark active firm."""
+        pw, mass = _pareto_piece(self.theta, self.sigma, np.maximum(lo, self.u), np.full(self.u.shape, hi))
+        return float((self.f * ((self.sigma - 1.0) * pw * np.power(self.u, 1.0 - self.sigma) + mass)).sum())
+
+    def exports(self, lo, hi) -> float:
+        """Direct exports (basic prices) of the firms with productivity in ``[lo, hi)``, per benchmark active firm."""
+        pw, _ = _pareto_piece(self.theta, self.sigma, np.maximum(lo, self.u), np.full(self.u.shape, hi))
+        return float((self.foreign * self.f * self.sigma * pw * np.power(self.u, 1.0 - self.sigma)).sum())
+
+    def threshold(self, employment_share: float) -> float:
+        """The productivity ``u*`` below which firms hold ``employment_share`` of employment."""
+        from scipy.optimize import brentq
+
+        total = self.employment(1.0, np.inf)
+        return float(np.exp(brentq(lambda z: self.employment(1.0, np.exp(z)) / total - employment_share, 0.0, 200.0, xtol=1e-14)))
+
+
+def sme_shares(params: MelitzParameters, employment_share: dict) -> pd.DataFrame:
+    r"""SME shares of employment and of direct exports of the heterogeneous-firm sectors, by region.
+
+    ``employment_share``: region -> SME share of employment (0-1), the target. SMEs are the firms
+    below an employment threshold (the national definition); the model's unit of firm employment
+    (persons per unit of the home fixed cost) is not known, so the threshold is placed, in every
+    heterogeneous-firm sector of the region, where firms below it hold the target share of the
+    sector's employment (BHR's choice of units applied to firm size). The model's SME share of the
+    region's direct exports of those sectors then follows from the productivity distribution and
+    is the number to compare with data. Columns: ``employment_share`` (target), ``export_share``
+    (model), ``exporter_share`` (exporting firms among SMEs), ``threshold`` (``u*`` averaged over
+    sectors, weighted by exports).
+    """
+    rows = []
+    for region, target in employment_share.items():
+        if region not in params.regions:
+            raise MelitzError(f"employment_share: unknown region {region!r}; regions: {params.regions}")
+        if not 0.0 < target < 1.0:
+            raise MelitzError(f"employment_share ({region}) = {target!r}; must lie in (0, 1)")
+        r = params.regions.index(region)
+        exp_sme = exp_all = firms_x = firms_sme = u_w = 0.0
+        for i in np.flatnonzero(params.heterogeneous):
+            if params.x_0[r, i].sum() <= 0:
+                continue
+            fs = FirmSizes(params, r, i)
+            u_star = fs.threshold(target)
+            e_all = fs.exports(1.0, np.inf)
+            exp_sme += fs.exports(1.0, u_star)
+            exp_all += e_all
+            ux = fs.u[fs.foreign].min() if fs.foreign.any() else np.inf
+            firms_x += max(0.0, ux ** -fs.theta - u_star ** -fs.theta) if ux < u_star else 0.0
+            firms_sme += 1.0 - u_star ** -fs.theta
+            u_w += u_star * e_all
+        rows.append({"region": region, "employment_share": target, "export_share": exp_sme / exp_all if exp_all else np.nan,
+                     "exporter_share": firms_x / firms_sme if firms_sme else np.nan, "threshold": u_w / exp_all if exp_all else np.nan})
+    return pd.DataFrame(rows).set_index("region")

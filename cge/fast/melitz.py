@@ -10,6 +10,7 @@ across varieties. All unknowns are relative to the benchmark (each 1 there):
 ``w``          regions                     labour market (one replaced by the numeraire)
 ``N``          (region, sector)            free entry: expected profits pay the sunk entry cost
 ``phi``        routes (r, i, s)            zero cut-off profit: the marginal firm of a route breaks even
+                                           (eliminated: see :class:`MelitzSystem`)
 ``P``          (region, sector)            the price index of the variety aggregate
 ``I``          regions                     income balance of the regional household
 =============  ==========================  ========================================================
@@ -53,8 +54,11 @@ Rodriguez-Clare 2012). As :math:`\theta \to \sigma - 1` the cut-offs drop out of
 (and the fixed costs of serving routes vanish as a share of revenue): the model becomes Krugman's,
 and with one sector (the firm mass is then fixed) Armington's with elasticity :math:`\sigma`.
 
-Unknowns are the levels of the table above; the Jacobian is built in logarithms (every residual is
-a function of :math:`\ln \hat V`, which is linear in the log unknowns) and scaled by the levels.
+The cut-offs are eliminated analytically (zero cut-off profit is linear in logarithms), so the
+unknowns solved for are ``w``, ``N``, ``P`` and ``I``; the Jacobian is built in logarithms (every
+residual is a function of :math:`\ln \hat V`, which is linear in the log unknowns, four per route)
+and scaled by the levels. Sectors without heterogeneous firms are Armington sectors
+(:math:`\hat N = \hat\phi = 1`: one CES level across origins of elasticity :math:`\sigma`).
 """
 
 from __future__ import annotations
@@ -65,7 +69,21 @@ import numpy as np
 
 
 class MelitzSystem:
-    """Residuals and exact Jacobian of the Melitz-Pareto economy of one :class:`cge.melitz.MelitzParameters`."""
+    """Residuals and exact Jacobian of the Melitz-Pareto economy of one :class:`cge.melitz.MelitzParameters`.
+
+    The cut-offs are eliminated: zero cut-off profit is linear in logarithms, so
+    :math:`\ln\hat\phi_{ris} = [(1 + a)\ln\hat w_r + \ln(\hat f_{ris}\hat g_{ris}) + a\ln\hat\kappa_{ris}
+    - \ln\hat E_{si} - a\ln\hat P_{si}] / a` and
+
+    .. math::
+        \ln\hat V_{ris} = \tfrac{\theta}{a}\ln\hat E_{si} + \theta\ln\hat P_{si} + \ln\hat N_{ri}
+            + \big(\tfrac{(a - \theta)(1 + a)}{a} - a\big)\ln\hat w_r
+            + \tfrac{a - \theta}{a}\ln(\hat f_{ris}\hat g_{ris}) - \theta\ln\hat\kappa_{ris}
+
+    (Armington sectors: :math:`\hat\phi = \hat N = 1`, coefficients ``1, a, 1, -a, 0, -a``). The
+    unknowns are ``w``, ``N``, ``P`` and ``I``; the cut-offs follow from the formula above
+    (:attr:`state.phi`), and the zero cut-off profit residuals are zero by construction.
+    """
 
     def __init__(self, params):
         P = params
@@ -80,11 +98,9 @@ class MelitzSystem:
         self.market = P.v_0.sum(axis=0) > 0  # [i, s] markets with spending
         self.market_idx = np.flatnonzero(self.market.ravel())
         self.nN, self.nP = len(self.active_idx), len(self.market_idx)
-        # column offsets of the unknowns (and rows of the equations that determine them)
         self.c_w = 0
         self.c_N = R
-        self.c_phi = self.c_N + self.nN
-        self.c_P = self.c_phi + self.n_route
+        self.c_P = self.c_N + self.nN
         self.c_I = self.c_P + self.nP
         self.n = self.c_I + R
         v0 = P.v_0
@@ -92,11 +108,29 @@ class MelitzSystem:
         xr = P.x_0.sum(axis=2)
         self.omega = np.divide(P.x_0, xr[:, :, None], out=np.zeros_like(P.x_0), where=self.route)
         self.beta = xr / P.wage_bill_0[:, None]  # sector's share of the region's labour
-        self.a = (P.sigma - 1.0)[None, :, None]  # [1, i, 1]
-        self.theta = P.theta[None, :, None]
         self.walras = int(np.argmax(P.wage_bill_0))  # the labour market left out (Walras' law)
         self.num_weights = P.wage_bill_0 / P.wage_bill_0.sum()
         self.het = np.asarray(P.heterogeneous, dtype=bool)  # (S,) Melitz sectors; the others Armington
+        a, th = P.sigma - 1.0, P.theta
+        h = self.het
+        # coefficients of ln V on ln E, ln P, ln w, ln(f g), ln kappa, per sector
+        self.e_E = np.where(h, th / a, 1.0)
+        self.e_P = np.where(h, th, a)
+        self.e_w = np.where(h, (a - th) * (1.0 + a) / a - a, -a)
+        self.e_fg = np.where(h, (a - th) / a, 0.0)
+        self.e_k = np.where(h, -th, -a)
+        # route cells: indices and the columns of their unknowns
+        ri, ii, si = np.unravel_index(self.route_idx, (R, S, R))
+        self.ri, self.ii, self.si = ri, ii, si
+        col_N = np.full(R * S, -1)
+        col_N[self.active_idx] = self.c_N + np.arange(self.nN)
+        col_P = np.full(S * R, -1)
+        col_P[self.market_idx] = self.c_P + np.arange(self.nP)
+        self.col_N, self.col_P = col_N, col_P
+        self.k_N = col_N[ri * S + ii]
+        self.k_P = col_P[ii * R + si]
+        self.k_w = self.c_w + ri
+        self.k_I = self.c_I + si
 
     # ------------------------------------------------------------------ unknowns
     def unpack(self, x):
@@ -104,12 +138,10 @@ class MelitzSystem:
         w = x[self.c_w : self.c_w + R]
         N = np.ones(R * S)
         N[self.active_idx] = x[self.c_N : self.c_N + self.nN]
-        phi = np.ones(R * S * R)
-        phi[self.route_idx] = x[self.c_phi : self.c_phi + self.n_route]
         Pi = np.ones(S * R)
         Pi[self.market_idx] = x[self.c_P : self.c_P + self.nP]
         inc = x[self.c_I : self.c_I + R]
-        return w, N.reshape(R, S), phi.reshape(R, S, R), Pi.reshape(S, R), inc
+        return w, N.reshape(R, S), Pi.reshape(S, R), inc
 
     def benchmark_point(self):
         return np.ones(self.n)
@@ -119,46 +151,43 @@ class MelitzSystem:
         reg, sec = P.regions, P.sectors
         out = [f"w ({r})" for r in reg]
         out += [f"N ({reg[k // self.S]}, {sec[k % self.S]})" for k in self.active_idx]
-        out += [f"phi ({reg[k // (self.S * self.R)]}, {sec[(k // self.R) % self.S]}, {reg[k % self.R]})" for k in self.route_idx]
         out += [f"P ({reg[k % self.R]}, {sec[k // self.R]})" for k in self.market_idx]
         out += [f"I ({r})" for r in reg]
         return out
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, x, inst):
-        """Flows, residuals and the pieces the Jacobian reads, at the levels ``x`` under instruments ``inst``."""
+        """Flows, cut-offs, residuals and the pieces the Jacobian reads, at the levels ``x`` under instruments ``inst``."""
         P = self.params
         R, S = self.R, self.S
-        w, N, phi, Pi, inc = self.unpack(x)
-        st = SimpleNamespace(x=np.array(x, dtype=float), w=w, N=N, phi=phi, P=Pi, inc=inc, inst=inst)
-        a, th = self.a, self.theta
+        w, N, Pi, inc = self.unpack(x)
+        st = SimpleNamespace(x=np.array(x, dtype=float), w=w, N=N, P=Pi, inc=inc, inst=inst)
         E = np.broadcast_to(inc[None, :], (S, R))  # [i, s] relative spending = relative income (Cobb-Douglas)
         st.E = E
-        with np.errstate(divide="ignore"):
-            lnV = (np.log(E) + a[0] * np.log(Pi))[None] + np.log(N)[:, :, None] + (a - th) * np.log(phi) - a * (np.log(inst.kappa) + np.log(w)[:, None, None])
+        sec = lambda c: c[None, :, None]  # noqa: E731
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lnE, lnP, lnw = np.log(E), np.log(Pi), np.log(w)
+            lnfg = np.log(inst.fixed_cost) + np.log(inst.g)
+            lnk = np.log(inst.kappa)
+            lnV = (sec(self.e_E) * lnE[None] + sec(self.e_P) * lnP[None] + np.log(N)[:, :, None]
+                   + sec(self.e_w) * lnw[:, None, None] + sec(self.e_fg) * lnfg + sec(self.e_k) * lnk)
+            a = sec(P.sigma - 1.0)
+            lnphi = ((1.0 + a) * lnw[:, None, None] + lnfg + a * lnk - lnE[None] - a * lnP[None]) / a
+        st.phi = np.where(self.route & sec(self.het), np.exp(lnphi), 1.0)
         V = np.where(self.route, np.exp(lnV), 0.0)  # relative buyer value of each route
         X = V / inst.g  # relative value at basic prices
         st.V, st.X = V, X
         res = np.empty(self.n)
-        # labour markets (the largest replaced by the numeraire), in relative form
         sales = (self.omega * X).sum(axis=2)  # [r, i] relative sales
         labour = (self.beta * sales).sum(axis=1)
         lab_res = labour - w
         st.walras_excess = float(lab_res[self.walras])
         lab_res[self.walras] = float(self.num_weights @ w) - inst.numeraire_value
         res[self.c_w : self.c_w + R] = lab_res
-        # free entry (Armington sectors: a fixed mass of producers)
-        fe = np.where(self.het[None, :], sales - N * w[:, None], N - 1.0)
+        fe = np.where(self.het[None, :], sales - N * w[:, None], N - 1.0)  # free entry; Armington: fixed producers
         res[self.c_N : self.c_N + self.nN] = fe.ravel()[self.active_idx]
-        # zero cut-off profit (logarithmic: a relative error)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            zcp = (np.log(E) + a[0] * np.log(Pi))[None] - a * (np.log(inst.kappa) + np.log(w)[:, None, None]) + a * np.log(phi) - np.log(inst.g) - np.log(w)[:, None, None] - np.log(inst.fixed_cost)
-        zcp = np.where(self.het[None, :, None], zcp, np.log(phi))  # Armington sectors: no selection
-        res[self.c_phi : self.c_phi + self.n_route] = zcp.ravel()[self.route_idx]
-        # price index: spending adds up
-        share = (self.lam * V).sum(axis=0) / E
+        share = (self.lam * V).sum(axis=0) / E  # price index: spending adds up
         res[self.c_P : self.c_P + self.nP] = (share - 1.0).ravel()[self.market_idx]
-        # income balance
         st.tariff_revenue = (inst.tariff * P.x_0 * X).sum(axis=(0, 1))
         income = w * P.wage_bill_0 + st.tariff_revenue + inst.transfer
         res[self.c_I : self.c_I + R] = inc - income / P.income_0
@@ -166,74 +195,46 @@ class MelitzSystem:
         return st
 
     # ------------------------------------------------------------------ Jacobian
+    def _add_route_terms(self, J, rows, weight):
+        """``J[rows, :] += weight * d ln V / d ln x`` for every route cell (four unknowns per route)."""
+        ii = self.ii
+        ok = rows >= 0
+        rows, weight, ii = rows[ok], weight[ok], ii[ok]
+        np.add.at(J, (rows, self.k_I[ok]), weight * self.e_E[ii])
+        np.add.at(J, (rows, self.k_P[ok]), weight * self.e_P[ii])
+        np.add.at(J, (rows, self.k_N[ok]), weight)
+        np.add.at(J, (rows, self.k_w[ok]), weight * self.e_w[ii])
+
     def jacobian(self, st):
         """Exact dense Jacobian of :meth:`evaluate`'s residuals with respect to the (level) unknowns."""
         P = self.params
         R, S, n = self.R, self.S, self.n
-        a = P.sigma - 1.0
-        th = P.theta
-        inst = st.inst
-        # d ln V[r, i, s] / d ln(unknowns): a sparse pattern written as index lists per route cell
-        ri, ii, si = np.unravel_index(self.route_idx, (R, S, R))
-        col_N = np.full(R * S, -1)
-        col_N[self.active_idx] = self.c_N + np.arange(self.nN)
-        col_P = np.full(S * R, -1)
-        col_P[self.market_idx] = self.c_P + np.arange(self.nP)
-        k = np.arange(self.n_route)
-        cN = col_N[ri * S + ii]
-        cP = col_P[ii * R + si]
-        cphi = self.c_phi + k
-        cw = self.c_w + ri
-        cI = self.c_I + si
-        aa = a[ii]
-        # G[k, :] = d ln V_k / d ln x  (route k)
-        G = np.zeros((self.n_route, n))
-        np.add.at(G, (k, cI), 1.0)
-        np.add.at(G, (k, cP), aa)
-        np.add.at(G, (k, cN), 1.0)
-        np.add.at(G, (k, cphi), aa - th[ii])
-        np.add.at(G, (k, cw), -aa)
+        ri, ii, si = self.ri, self.ii, self.si
         J = np.zeros((n, n))  # in logs first; scaled by the levels at the end
         V = st.V[ri, ii, si]
         X = st.X[ri, ii, si]
         # labour markets
-        wX = self.beta[ri, ii] * self.omega[ri, ii, si] * X
-        np.add.at(J, self.c_w + ri, wX[:, None] * G)
+        self._add_route_terms(J, self.c_w + ri, self.beta[ri, ii] * self.omega[ri, ii, si] * X)
         J[self.c_w + np.arange(R), self.c_w + np.arange(R)] -= st.w
         row = self.c_w + self.walras
         J[row] = 0.0
         J[row, self.c_w : self.c_w + R] = self.num_weights * st.w
         # free entry
-        oX = self.omega[ri, ii, si] * X
         het = self.het[ii]
-        row_N = col_N[ri * S + ii]
-        np.add.at(J, row_N[het], oX[het, None] * G[het])
+        self._add_route_terms(J, np.where(het, self.col_N[ri * S + ii], -1), self.omega[ri, ii, si] * X)
         rN, iN = np.unravel_index(self.active_idx, (R, S))
         hN = self.het[iN]
         Nw = st.N[rN, iN] * st.w[rN]
         diag = self.c_N + np.arange(self.nN)
         J[diag, diag] += np.where(hN, -Nw, st.N[rN, iN])
         J[diag[hN], self.c_w + rN[hN]] -= Nw[hN]
-        # zero cut-off profit (linear in logs; Armington sectors: ln phi = 0)
-        rows = self.c_phi + k
-        J[rows[het], cI[het]] += 1.0
-        J[rows[het], cP[het]] += aa[het]
-        J[rows[het], cw[het]] += -aa[het] - 1.0
-        J[rows, cphi] += np.where(het, aa, 1.0)
         # price index: sum_r lam V / E - 1
         lV = self.lam[ri, ii, si] * V / st.E[ii, si]
-        row_P = col_P[ii * R + si]
-        np.add.at(J, row_P, lV[:, None] * G)
-        np.add.at(J, (row_P, cI), -lV)
+        self._add_route_terms(J, self.k_P, lV)
+        np.add.at(J, (self.k_P, self.k_I), -lV)
         # income balance: I - (w W0 + sum t x0 X + B) / I0
         J[self.c_I + np.arange(R), self.c_I + np.arange(R)] += st.inc
         J[self.c_I + np.arange(R), self.c_w + np.arange(R)] -= st.w * P.wage_bill_0 / P.income_0
-        tX = inst.tariff[ri, ii, si] * P.x_0[ri, ii, si] * X / P.income_0[si]
-        np.add.at(J, self.c_I + si, -tX[:, None] * G)
+        tX = st.inst.tariff[ri, ii, si] * P.x_0[ri, ii, si] * X / P.income_0[si]
+        self._add_route_terms(J, self.c_I + si, -tX)
         return J / st.x[None, :]
-
-    def flows(self, st) -> dict:
-        """Relative route values and firm masses at the state ``st``."""
-        th = self.params.theta[None, :, None]
-        served = np.where(self.route, st.N[:, :, None] * np.power(st.phi, -th), 0.0)
-        return {"V": st.V, "X": st.X, "served": served}
