@@ -77,6 +77,8 @@ class MelitzParameters:
     tariff_0: np.ndarray  # (R, S, R) benchmark tariff (final use)
     v_0: np.ndarray  # (R, S, R) buyer value
     wage_bill_0: np.ndarray  # (R,) factor payments
+    labour_share: np.ndarray  # (R, S) share of the mobile factor (labour) in each sector's costs; the rest is sector-specific
+    labour_bill_0: np.ndarray  # (R,) payments to the mobile factor
     income_0: np.ndarray  # (R,)
     transfer_0: np.ndarray  # (R,) net transfer from abroad
     alpha: np.ndarray  # (R, S) Cobb-Douglas shares of sectors in spending [s, i]
@@ -147,6 +149,18 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
     t0 = np.array(bench.tariff_0[..., 1])
     v_0 = x_0 * (1.0 + t0)
     wage = bench.fp_0.sum(axis=(1, 2))
+    va = bench.fp_0.sum(axis=2)
+    if len(bench.factors) == 1:
+        lshare = np.ones((R, S))
+    elif "labour" in bench.factors:
+        lab = bench.fp_0[..., bench.factors.index("labour")]
+        lshare = np.where(va > 0, lab / np.where(va > 0, va, 1.0), 1.0)
+    else:
+        raise MelitzError(f"factors {bench.factors}: with several factors one must be 'labour' (the mobile one); the others are specific to their sector")
+    if np.any((lshare <= 0) & (va > 0)):
+        r, i = np.argwhere((lshare <= 0) & (va > 0))[0]
+        raise MelitzError(f"({bench.regions[r]}, {bench.sectors[i]}) pays no labour; the mobile factor must have a positive share in every producing sector")
+    labour_bill = (va * lshare).sum(axis=1)
     income = bench.income
     fd = v_0.sum(axis=0).T  # [s, i]
     alpha = fd / fd.sum(axis=1, keepdims=True)
@@ -166,12 +180,13 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         "theta": th.tolist(),
         "sigma": sg.tolist(),
         "exporter_share": share.tolist(),
-        "fixed_costs_paid_in": "exporter's input (labour)",
+        "fixed_costs_paid_in": "exporter's input bundle (labour and the sector's specific factor)",
+        "factors": "labour mobile across sectors; other factors specific to their sector" if len(bench.factors) > 1 else "one mobile factor",
         "foreign_fixed_cost_rule": "one multiple of the domestic fixed cost per (exporter, sector), hitting exporter_share on the largest export market",
     }
     return MelitzParameters(
         regions=list(bench.regions), sectors=list(bench.sectors), theta=th, sigma=sg, x_0=x_0, tariff_0=t0, v_0=v_0,
-        wage_bill_0=wage, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
+        wage_bill_0=wage, labour_share=lshare, labour_bill_0=labour_bill, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
         export_fixed_cost=F, heterogeneous=het, options=options,
     )
 
@@ -360,7 +375,7 @@ class MelitzResults:
         a = (P.sigma - 1.0)[None, :, None]
         lam = self.model.system.lam
         with np.errstate(divide="ignore"):
-            tilde = np.power((lam * np.power(inst.kappa * st.w[:, None, None], -a)).sum(axis=0), -1.0 / a[0])  # [i, s]
+            tilde = np.power((lam * np.power(inst.kappa * st.c[:, :, None], -a)).sum(axis=0), -1.0 / a[0])  # [i, s]
         prices = -(P.alpha * np.log(tilde.T)).sum(axis=1)
         variety = -(P.alpha * (np.log(st.P.T) - np.log(tilde.T))).sum(axis=1)
         out = pd.DataFrame({"income": np.log(st.inc), "prices": prices, "variety_selection": variety}, index=pd.Index(P.regions, name="region"))
@@ -466,8 +481,9 @@ def value_added_benchmark(bench: Benchmark) -> Benchmark:
     inverse ``L`` of the basic-price input coefficients, value-added coefficients ``v``, final
     demand ``y`` of all agents at basic prices; Johnson and Noguera 2012). Each row sums to the
     value added of ``(r, j)``; a region's income is the value added its final demand absorbs and its
-    transfer the gap to its own value added (its deficit in value added). Factor payments become one
-    input; tariffs are dropped (the reduced form has no border at which to levy them). This is how
+    transfer the gap to its own value added (its deficit in value added). Value added is split
+    between labour and capital in the sector's benchmark shares (capital is the sector's specific
+    factor in :func:`calibrate_melitz`); tariffs are dropped (the reduced form has no border at which to levy them). This is how
     the Melitz-Pareto economy, which has no intermediate inputs, is put on ``eastasia-2011``: a
     reduced form of the input-output model, not the model itself.
     """
@@ -483,9 +499,10 @@ def value_added_benchmark(bench: Benchmark) -> Benchmark:
     T = (v[:, None] * Ly).reshape(R, S, R)
     T = np.where(T > 1e-12 * T.max(), T, 0.0)
     va_T = T.sum(axis=2)
+    lab = np.where(va > 0, bench.fp_0[..., bench.factors.index("labour")] / np.where(va > 0, va, 1.0), 1.0) if "labour" in bench.factors else np.ones((R, S))
     meta = {"name": f"{bench.metadata.get('name', 'benchmark')}-value-added", "source": "cge.melitz.value_added_benchmark",
             "parent": bench.metadata.get("name"), "currency": bench.metadata.get("currency", "")}
-    return Benchmark.from_arrays(bench.regions, bench.sectors, np.zeros((R, S, R, S)), T[..., None], {"value_added": va_T},
+    return Benchmark.from_arrays(bench.regions, bench.sectors, np.zeros((R, S, R, S)), T[..., None], {"labour": va_T * lab, "capital": va_T * (1.0 - lab)},
                                  agents=["household"], metadata=meta)
 
 

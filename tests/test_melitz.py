@@ -21,8 +21,9 @@ from cge.melitz import MelitzError, MelitzModel, calibrate_melitz
 pytestmark = pytest.mark.solver
 
 
-def _bench(S=1, R=3, tariffs=False, seed=1, deficit=False):
-    """A benchmark without intermediates: labour only, one household; trade balanced unless ``deficit``."""
+def _bench(S=1, R=3, tariffs=False, seed=1, deficit=False, capital=False):
+    """A benchmark without intermediates: labour only (and sector-specific capital when ``capital``),
+    one household; trade balanced unless ``deficit``."""
     rng = np.random.default_rng(seed)
     A = rng.uniform(1.0, 5.0, size=(R, S, R))
     A = A + A.transpose(2, 1, 0)  # sales of each region equal its purchases, sector by sector
@@ -33,8 +34,11 @@ def _bench(S=1, R=3, tariffs=False, seed=1, deficit=False):
     if tariffs:
         t = rng.uniform(0.0, 0.12, size=(R, S, R))
         t[np.arange(R), :, np.arange(R)] = 0.0
+    va = A.sum(axis=2)
+    lab = rng.uniform(0.4, 0.8, size=(R, S)) if capital else np.ones((R, S))
+    factors = {"labour": va * lab, "capital": va * (1.0 - lab)} if capital else {"labour": va}
     return Benchmark.from_arrays([f"R{k + 1}" for k in range(R)], [f"S{k + 1}" for k in range(S)], np.zeros((R, S, R, S)),
-                                 A[..., None], {"labour": A.sum(axis=2)}, tariffs=t, agents=["household"])
+                                 A[..., None], factors, tariffs=t, agents=["household"])
 
 
 def _domestic_share(params, V):
@@ -44,9 +48,9 @@ def _domestic_share(params, V):
 
 
 # ---------------------------------------------------------------- 1. benchmark replication
-@pytest.mark.parametrize("S,tariffs,deficit", [(1, False, False), (3, True, True)])
-def test_benchmark_replication(S, tariffs, deficit):
-    m = MelitzModel(_bench(S=S, tariffs=tariffs, deficit=deficit))
+@pytest.mark.parametrize("S,tariffs,deficit,capital", [(1, False, False, False), (3, True, True, False), (3, True, True, True)])
+def test_benchmark_replication(S, tariffs, deficit, capital):
+    m = MelitzModel(_bench(S=S, tariffs=tariffs, deficit=deficit, capital=capital))
     st = m.system.evaluate(m.system.benchmark_point(), m.instruments())
     assert np.abs(st.residual).max() < 1e-12
     assert abs(st.walras_excess) < 1e-12
@@ -59,9 +63,9 @@ def test_benchmark_replication(S, tariffs, deficit):
 
 
 # ---------------------------------------------------------------- 2. Jacobian
-@pytest.mark.parametrize("heterogeneous", [None, ["S2"]])
-def test_jacobian_matches_finite_differences(heterogeneous):
-    b = _bench(S=2, tariffs=True, deficit=True, seed=4)
+@pytest.mark.parametrize("heterogeneous,capital", [(None, False), (["S2"], False), (None, True), (["S1"], True)])
+def test_jacobian_matches_finite_differences(heterogeneous, capital):
+    b = _bench(S=2, tariffs=True, deficit=True, seed=4, capital=capital)
     m = MelitzModel(b, theta=[4.0, 6.0], sigma=[3.0, 4.5], heterogeneous=heterogeneous)
     rng = np.random.default_rng(0)
     shape = m.params.x_0.shape
@@ -182,3 +186,56 @@ def test_metadata_records_defaults():
     res = MelitzModel(_bench()).solve()
     assert res.metadata["theta"] == [4.58] and res.metadata["sigma"] == [3.8]
     assert res.metadata["fixed_costs_paid_in"].startswith("exporter")
+
+
+# ---------------------------------------------------------------- 6. eastasia-2011 and firm size
+MANUFACTURING = ["food", "textiles_apparel", "chemicals", "metals", "machinery", "electrical_optical", "transport_equipment", "other_manufacturing"]
+
+
+def test_eastasia_value_added_benchmark_replicates():
+    from cge.datasets import load
+    from cge.melitz import value_added_benchmark
+
+    bench = load("eastasia-2011")
+    vb = value_added_benchmark(bench)
+    np.testing.assert_allclose(vb.fp_0.sum(axis=2), bench.fp_0.sum(axis=2), rtol=1e-9, atol=1e-6)  # value added by origin kept
+    m = MelitzModel(vb, heterogeneous=MANUFACTURING)
+    st = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st.residual).max() < 1e-9 and abs(st.walras_excess) < 1e-9
+    res = m.solve()
+    np.testing.assert_allclose(res.utility, 1.0, atol=1e-9)
+    assert sorted(res.firms().index.get_level_values("sector").unique()) == sorted(MANUFACTURING)
+
+
+def test_firm_size_integrals_and_sme_target():
+    """The closed-form Pareto integrals of employment and exports equal numerical quadrature, and the
+    SME threshold reproduces its employment target; SMEs' export share is below their employment share
+    (exporters are the most productive, largest firms)."""
+    from scipy.integrate import quad
+
+    from cge.melitz import FirmSizes, sme_shares
+
+    m = MelitzModel(_bench(S=2, tariffs=True, seed=2, capital=True))
+    fs = FirmSizes(m.params, 0, 1)
+    th, sg = fs.theta, fs.sigma
+
+    def emp(u):
+        on = u >= fs.u
+        return float((fs.f * ((sg - 1.0) * (u / fs.u) ** (sg - 1.0) + 1.0) * on).sum())
+
+    def exp(u):
+        on = (u >= fs.u) & fs.foreign
+        return float((fs.f * sg * (u / fs.u) ** (sg - 1.0) * on).sum())
+
+    dens = lambda u: th * u ** (-th - 1.0)  # noqa: E731
+    pts = sorted(set(fs.u.tolist()))
+    for lo, hi in [(1.0, 2.5), (1.2, 7.0)]:
+        num_e = quad(lambda u: emp(u) * dens(u), lo, hi, points=[p for p in pts if lo < p < hi], epsabs=0, epsrel=1e-12, limit=200)[0]
+        num_x = quad(lambda u: exp(u) * dens(u), lo, hi, points=[p for p in pts if lo < p < hi], epsabs=0, epsrel=1e-12, limit=200)[0]
+        assert fs.employment(lo, hi) == pytest.approx(num_e, rel=1e-9)
+        assert fs.exports(lo, hi) == pytest.approx(num_x, rel=1e-9)
+    u_star = fs.threshold(0.6)
+    assert fs.employment(1.0, u_star) / fs.employment(1.0, np.inf) == pytest.approx(0.6, abs=1e-12)
+    table = sme_shares(m.params, {"R1": 0.6, "R2": 0.3})
+    assert (table["export_share"] < table["employment_share"]).all()
+    assert table.loc["R1", "export_share"] > table.loc["R2", "export_share"]  # a higher threshold holds more exporters

@@ -69,7 +69,7 @@ import numpy as np
 
 
 class MelitzSystem:
-    """Residuals and exact Jacobian of the Melitz-Pareto economy of one :class:`cge.melitz.MelitzParameters`.
+    r"""Residuals and exact Jacobian of the Melitz-Pareto economy of one :class:`cge.melitz.MelitzParameters`.
 
     The cut-offs are eliminated: zero cut-off profit is linear in logarithms, so
     :math:`\ln\hat\phi_{ris} = [(1 + a)\ln\hat w_r + \ln(\hat f_{ris}\hat g_{ris}) + a\ln\hat\kappa_{ris}
@@ -102,14 +102,20 @@ class MelitzSystem:
         self.c_N = R
         self.c_P = self.c_N + self.nN
         self.c_I = self.c_P + self.nP
-        self.n = self.c_I + R
+        self.c_k = self.c_I + R
+        self.bL = P.labour_share  # (R, S) share of the mobile input (labour) in each sector's costs
+        self.spec = self.active & (self.bL < 1.0)  # sectors with a specific factor
+        self.spec_idx = np.flatnonzero(self.spec.ravel())
+        self.nk = len(self.spec_idx)
+        self.n = self.c_k + self.nk
         v0 = P.v_0
         self.lam = np.divide(v0, v0.sum(axis=0)[None], out=np.zeros_like(v0), where=self.route)
         xr = P.x_0.sum(axis=2)
         self.omega = np.divide(P.x_0, xr[:, :, None], out=np.zeros_like(P.x_0), where=self.route)
-        self.beta = xr / P.wage_bill_0[:, None]  # sector's share of the region's labour
-        self.walras = int(np.argmax(P.wage_bill_0))  # the labour market left out (Walras' law)
-        self.num_weights = P.wage_bill_0 / P.wage_bill_0.sum()
+        self.beta = xr * P.labour_share / P.labour_bill_0[:, None]  # sector's share of the region's labour
+        self.K0 = xr * (1.0 - P.labour_share)  # payments to each sector's specific factor
+        self.walras = int(np.argmax(P.labour_bill_0))  # the labour market left out (Walras' law)
+        self.num_weights = P.labour_bill_0 / P.labour_bill_0.sum()
         self.het = np.asarray(P.heterogeneous, dtype=bool)  # (S,) Melitz sectors; the others Armington
         a, th = P.sigma - 1.0, P.theta
         h = self.het
@@ -131,6 +137,11 @@ class MelitzSystem:
         self.k_P = col_P[ii * R + si]
         self.k_w = self.c_w + ri
         self.k_I = self.c_I + si
+        col_k = np.full(R * S, -1)
+        col_k[self.spec_idx] = self.c_k + np.arange(self.nk)
+        self.col_k = col_k
+        self.k_k = col_k[ri * S + ii]
+        self.bL_route = self.bL[ri, ii]
 
     # ------------------------------------------------------------------ unknowns
     def unpack(self, x):
@@ -141,7 +152,9 @@ class MelitzSystem:
         Pi = np.ones(S * R)
         Pi[self.market_idx] = x[self.c_P : self.c_P + self.nP]
         inc = x[self.c_I : self.c_I + R]
-        return w, N.reshape(R, S), Pi.reshape(S, R), inc
+        k = np.ones(R * S)
+        k[self.spec_idx] = x[self.c_k : self.c_k + self.nk]
+        return w, N.reshape(R, S), Pi.reshape(S, R), inc, k.reshape(R, S)
 
     def benchmark_point(self):
         return np.ones(self.n)
@@ -153,6 +166,7 @@ class MelitzSystem:
         out += [f"N ({reg[k // self.S]}, {sec[k % self.S]})" for k in self.active_idx]
         out += [f"P ({reg[k % self.R]}, {sec[k // self.R]})" for k in self.market_idx]
         out += [f"I ({r})" for r in reg]
+        out += [f"k ({reg[k // self.S]}, {sec[k % self.S]})" for k in self.spec_idx]
         return out
 
     # ------------------------------------------------------------------ evaluation
@@ -160,19 +174,21 @@ class MelitzSystem:
         """Flows, cut-offs, residuals and the pieces the Jacobian reads, at the levels ``x`` under instruments ``inst``."""
         P = self.params
         R, S = self.R, self.S
-        w, N, Pi, inc = self.unpack(x)
-        st = SimpleNamespace(x=np.array(x, dtype=float), w=w, N=N, P=Pi, inc=inc, inst=inst)
+        w, N, Pi, inc, k = self.unpack(x)
+        st = SimpleNamespace(x=np.array(x, dtype=float), w=w, N=N, P=Pi, inc=inc, k=k, inst=inst)
         E = np.broadcast_to(inc[None, :], (S, R))  # [i, s] relative spending = relative income (Cobb-Douglas)
         st.E = E
         sec = lambda c: c[None, :, None]  # noqa: E731
         with np.errstate(divide="ignore", invalid="ignore"):
-            lnE, lnP, lnw = np.log(E), np.log(Pi), np.log(w)
+            lnE, lnP = np.log(E), np.log(Pi)
+            lnw = self.bL * np.log(w)[:, None] + (1.0 - self.bL) * np.log(k)  # [r, i] log unit cost of the input bundle
+            st.c = np.exp(lnw)
             lnfg = np.log(inst.fixed_cost) + np.log(inst.g)
             lnk = np.log(inst.kappa)
             lnV = (sec(self.e_E) * lnE[None] + sec(self.e_P) * lnP[None] + np.log(N)[:, :, None]
-                   + sec(self.e_w) * lnw[:, None, None] + sec(self.e_fg) * lnfg + sec(self.e_k) * lnk)
+                   + sec(self.e_w) * lnw[:, :, None] + sec(self.e_fg) * lnfg + sec(self.e_k) * lnk)
             a = sec(P.sigma - 1.0)
-            lnphi = ((1.0 + a) * lnw[:, None, None] + lnfg + a * lnk - lnE[None] - a * lnP[None]) / a
+            lnphi = ((1.0 + a) * lnw[:, :, None] + lnfg + a * lnk - lnE[None] - a * lnP[None]) / a
         st.phi = np.where(self.route & sec(self.het), np.exp(lnphi), 1.0)
         V = np.where(self.route, np.exp(lnV), 0.0)  # relative buyer value of each route
         X = V / inst.g  # relative value at basic prices
@@ -184,12 +200,14 @@ class MelitzSystem:
         st.walras_excess = float(lab_res[self.walras])
         lab_res[self.walras] = float(self.num_weights @ w) - inst.numeraire_value
         res[self.c_w : self.c_w + R] = lab_res
-        fe = np.where(self.het[None, :], sales - N * w[:, None], N - 1.0)  # free entry; Armington: fixed producers
+        fe = np.where(self.het[None, :], sales - N * st.c, N - 1.0)  # free entry; Armington: fixed producers
         res[self.c_N : self.c_N + self.nN] = fe.ravel()[self.active_idx]
+        # specific factors: payments (1 - bL) X over benchmark payments, at a fixed endowment
+        res[self.c_k : self.c_k + self.nk] = (sales - k).ravel()[self.spec_idx]
         share = (self.lam * V).sum(axis=0) / E  # price index: spending adds up
         res[self.c_P : self.c_P + self.nP] = (share - 1.0).ravel()[self.market_idx]
         st.tariff_revenue = (inst.tariff * P.x_0 * X).sum(axis=(0, 1))
-        income = w * P.wage_bill_0 + st.tariff_revenue + inst.transfer
+        income = w * P.labour_bill_0 + (self.K0 * k).sum(axis=1) + st.tariff_revenue + inst.transfer
         res[self.c_I : self.c_I + R] = inc - income / P.income_0
         st.residual = res
         return st
@@ -203,7 +221,10 @@ class MelitzSystem:
         np.add.at(J, (rows, self.k_I[ok]), weight * self.e_E[ii])
         np.add.at(J, (rows, self.k_P[ok]), weight * self.e_P[ii])
         np.add.at(J, (rows, self.k_N[ok]), weight)
-        np.add.at(J, (rows, self.k_w[ok]), weight * self.e_w[ii])
+        np.add.at(J, (rows, self.k_w[ok]), weight * self.e_w[ii] * self.bL_route[ok])
+        kk = self.k_k[ok]
+        has = kk >= 0
+        np.add.at(J, (rows[has], kk[has]), (weight * self.e_w[ii] * (1.0 - self.bL_route[ok]))[has])
 
     def jacobian(self, st):
         """Exact dense Jacobian of :meth:`evaluate`'s residuals with respect to the (level) unknowns."""
@@ -224,17 +245,25 @@ class MelitzSystem:
         self._add_route_terms(J, np.where(het, self.col_N[ri * S + ii], -1), self.omega[ri, ii, si] * X)
         rN, iN = np.unravel_index(self.active_idx, (R, S))
         hN = self.het[iN]
-        Nw = st.N[rN, iN] * st.w[rN]
+        Nw = st.N[rN, iN] * st.c[rN, iN]
         diag = self.c_N + np.arange(self.nN)
         J[diag, diag] += np.where(hN, -Nw, st.N[rN, iN])
-        J[diag[hN], self.c_w + rN[hN]] -= Nw[hN]
+        J[diag[hN], self.c_w + rN[hN]] -= (Nw * self.bL[rN, iN])[hN]
+        kN = self.col_k[self.active_idx]
+        sel = hN & (kN >= 0)
+        J[diag[sel], kN[sel]] -= (Nw * (1.0 - self.bL[rN, iN]))[sel]
+        # specific factors
+        self._add_route_terms(J, self.col_k[ri * S + ii], self.omega[ri, ii, si] * X)
+        rk, ik = np.unravel_index(self.spec_idx, (R, S))
+        J[self.c_k + np.arange(self.nk), self.c_k + np.arange(self.nk)] -= st.k[rk, ik]
         # price index: sum_r lam V / E - 1
         lV = self.lam[ri, ii, si] * V / st.E[ii, si]
         self._add_route_terms(J, self.k_P, lV)
         np.add.at(J, (self.k_P, self.k_I), -lV)
         # income balance: I - (w W0 + sum t x0 X + B) / I0
         J[self.c_I + np.arange(R), self.c_I + np.arange(R)] += st.inc
-        J[self.c_I + np.arange(R), self.c_w + np.arange(R)] -= st.w * P.wage_bill_0 / P.income_0
+        J[self.c_I + np.arange(R), self.c_w + np.arange(R)] -= st.w * P.labour_bill_0 / P.income_0
+        J[self.c_I + rk, self.c_k + np.arange(self.nk)] -= self.K0[rk, ik] * st.k[rk, ik] / P.income_0[rk]
         tX = st.inst.tariff[ri, ii, si] * P.x_0[ri, ii, si] * X / P.income_0[si]
         self._add_route_terms(J, self.c_I + si, -tX)
         return J / st.x[None, :]
