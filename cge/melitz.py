@@ -11,12 +11,19 @@ cut-off :math:`\phi_{ris}` selects the firms of each route; buyers in ``s`` take
 aggregate across origins. The equations and the analytic Jacobian are in
 :mod:`cge.fast.melitz`; this module calibrates, solves and reports.
 
-Scope (what is and is not built): the economy has one primary input (labour, or all factor
-payments taken as one input), **no intermediate inputs** and one regional household (all final
-agents' spending taken together, Cobb-Douglas across sectors). It is the one-sector and
-multi-sector Melitz-Pareto model of Arkolakis, Costinot and Rodriguez-Clare (2012, "ACR"); the
-heterogeneous-firm option of :class:`cge.Model` on input-output benchmarks such as
-``eastasia-2011`` is not built. Only the fast (array) formulation exists; there is no Pyomo one.
+Scope (what is and is not built): the economy has **no intermediate inputs** and one regional
+household (all final agents' spending taken together, Cobb-Douglas across sectors); each sector's
+input bundle is Cobb-Douglas in labour, mobile across sectors, and the sector's other factors, which
+are specific to it (Jones 1971; with one factor, labour alone). Fixed costs of entry and of serving
+routes are paid in that bundle. The specific factor matters: with free entry and one mobile factor
+only, a multi-sector economy with the scale effects of firm entry specialises (a 20% cut in ASEAN's
+fixed export costs drives whole sectors' firm mass to zero on ``eastasia-2011``); with it, sector
+supply curves slope up. With one sector it is the Melitz-Pareto model of Arkolakis, Costinot and
+Rodriguez-Clare (2012, "ACR"). Sectors not named ``heterogeneous`` are Armington sectors
+(elasticity ``sigma`` across origins). On an input-output benchmark such as ``eastasia-2011`` the
+economy is solved in its trade-in-value-added form (:func:`value_added_benchmark`); the
+heterogeneous-firm option of :class:`cge.Model` on the input-output model itself is not built. Only
+the fast (array) formulation exists; there is no Pyomo one.
 
 Defaults (each recorded in :attr:`MelitzParameters.options` and switchable):
 
