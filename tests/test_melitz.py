@@ -239,3 +239,24 @@ def test_firm_size_integrals_and_sme_target():
     table = sme_shares(m.params, {"R1": 0.6, "R2": 0.3})
     assert (table["export_share"] < table["employment_share"]).all()
     assert table.loc["R1", "export_share"] > table.loc["R2", "export_share"]  # a higher threshold holds more exporters
+
+
+def test_homogeneity_and_sme_transitions():
+    """Doubling the numeraire doubles nominal values and leaves real ones unchanged; lower export fixed
+    costs make SMEs start exporting (none stop), higher ones make them stop (none start)."""
+    from cge.melitz import sme_transitions
+
+    m = MelitzModel(_bench(S=2, tariffs=True, deficit=True, seed=6, capital=True))
+    off = ~np.eye(3, dtype=bool)[:, None, :]
+    lower = m.instruments(fixed_cost=np.where(off, 0.7, 1.0))
+    a = m.solve(lower)
+    b = m.solve(type(lower)(**{**lower.__dict__, "transfer": 2.0 * lower.transfer, "numeraire_value": 2.0}))
+    np.testing.assert_allclose(b.utility, a.utility, rtol=1e-10)
+    np.testing.assert_allclose(b.state.w, 2.0 * a.state.w, rtol=1e-10)
+    targets = {"R1": 0.6, "R2": 0.7, "R3": 0.5}
+    down = sme_transitions(a, targets)
+    up = sme_transitions(m.solve(m.instruments(fixed_cost=np.where(off, 1.4, 1.0))), targets)
+    assert (down["start_exporting"] > 0).all() and (down["stop_exporting"] == 0).all()
+    assert (up["stop_exporting"] > 0).all() and (up["start_exporting"] == 0).all()
+    assert (down["exporter_share"] > down["exporter_share_0"]).all()
+    assert (up["exporter_share"] < up["exporter_share_0"]).all()
