@@ -361,6 +361,13 @@ class MelitzResults:
         st, P = self.state, self.params
         return st.inc * np.exp(-(P.alpha * np.log(st.P.T)).sum(axis=1))
 
+    def welfare(self) -> pd.DataFrame:
+        """Equivalent variation by region (the package's convention: ``EV = I0 (U1/U0 - 1)``), in benchmark currency and % of income."""
+        P = self.params
+        ev = P.income_0 * (self.utility - 1.0)
+        return pd.DataFrame({"income_0": P.income_0, "utility_index": self.utility, "ev": ev, "ev_pct": 100.0 * ev / P.income_0},
+                            index=pd.Index(P.regions, name="region"))
+
     @property
     def domestic_share(self) -> np.ndarray:
         """Share of each market's spending on its own varieties ``[s, i]`` (buyer prices)."""

@@ -96,6 +96,7 @@ def test_acr_gains_from_trade(theta, sigma):
     lam_hat = res.domestic_share[:, 0] / _domestic_share(m.params, np.ones_like(ice))[:, 0]
     assert np.abs(res.utility - 1.0).max() > 1e-3  # the shock matters
     np.testing.assert_allclose(res.utility, lam_hat ** (-1.0 / theta), rtol=1e-8, atol=0)
+    np.testing.assert_allclose(res.welfare()["ev_pct"], 100.0 * (lam_hat ** (-1.0 / theta) - 1.0), rtol=1e-7)
     # autarky-like: the welfare cost of the domestic share rising means a smaller utility
     assert np.all(np.sign(res.utility - 1.0) == -np.sign(lam_hat - 1.0))
 
