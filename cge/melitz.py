@@ -259,6 +259,22 @@ class MelitzModel:
             transfer=tr,
         )
 
+    def from_instruments(self, inst) -> MelitzInstruments:
+        """The economy's instruments from typed instruments (:class:`cge.Instruments`) or a :class:`cge.Scenario` of its benchmark.
+
+        Tariffs and iceberg costs are read on the final-use cells (the economy has no intermediate
+        use), ``fixed_cost``, ``transfer`` and the numeraire as they are.
+        """
+        from .instruments import Instruments
+        from .scenario import Scenario
+
+        if isinstance(inst, Scenario):
+            inst = inst.instruments(self.bench)
+        if not isinstance(inst, Instruments):
+            raise TypeError(f"from_instruments needs a cge.Instruments or cge.Scenario, got {type(inst).__name__}")
+        out = self.instruments(tariff=inst.tariff[..., 1], iceberg=inst.iceberg[..., 1], fixed_cost=inst.fixed_cost, transfer=inst.transfer)
+        return MelitzInstruments(**{**out.__dict__, "numeraire_value": inst.numeraire_value})
+
     def solve(self, inst: MelitzInstruments | None = None, tol: float = 1e-10, max_iter: int = 50, max_halvings: int = 8) -> "MelitzResults":
         """The equilibrium under ``inst`` (the benchmark when None); raises :class:`cge.SolveError` above ``tol``.
 
@@ -271,6 +287,8 @@ class MelitzModel:
 
         base = self.instruments()
         inst = base if inst is None else inst
+        if not isinstance(inst, MelitzInstruments):
+            inst = self.from_instruments(inst)
         start = time.perf_counter()
         x = self.system.benchmark_point()
         done, step, steps, newton_steps, halvings = 0.0, 1.0, [], 0, 0
