@@ -535,7 +535,7 @@ def value_added_benchmark(bench: Benchmark) -> Benchmark:
     meta = {"name": f"{bench.metadata.get('name', 'benchmark')}-value-added", "source": "cge.melitz.value_added_benchmark",
             "parent": bench.metadata.get("name"), "currency": bench.metadata.get("currency", "")}
     return Benchmark.from_arrays(bench.regions, bench.sectors, np.zeros((R, S, R, S)), T[..., None], {"labour": va_T * lab, "capital": va_T * (1.0 - lab)},
-                                 agents=["household"], metadata=meta)
+                                 agents=["household"], metadata=meta, groups=dict(bench.groups))
 
 
 # ---------------------------------------------------------------------------------------- firm size

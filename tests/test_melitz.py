@@ -206,6 +206,15 @@ def test_eastasia_value_added_benchmark_replicates():
     res = m.solve()
     np.testing.assert_allclose(res.utility, 1.0, atol=1e-9)
     assert sorted(res.firms().index.get_level_values("sector").unique()) == sorted(MANUFACTURING)
+    # the typed instrument through a scenario (region group ASEAN kept) equals the arrays given directly
+    sc = cge.Scenario.from_shocks(vb, [{"instrument": "fixed_cost", "exporters": "ASEAN", "sectors": MANUFACTURING, "op": "scale", "value": 0.8}],
+                                  name="asean_fixed")
+    asean = np.isin(vb.regions, vb.groups["ASEAN"])
+    routes = asean[:, None, None] & np.isin(vb.sectors, MANUFACTURING)[None, :, None] & ~np.eye(vb.n_regions, dtype=bool)[:, None, :]
+    a = m.solve(sc)
+    b = m.solve(m.instruments(fixed_cost=np.where(routes, 0.8, 1.0)))
+    np.testing.assert_array_equal(a.utility, b.utility)
+    assert (a.utility[asean] > 1.0).all()
 
 
 def test_firm_size_integrals_and_sme_target():
