@@ -386,6 +386,18 @@ class MelitzResults:
         return pd.DataFrame({"income_0": P.income_0, "utility_index": self.utility, "ev": ev, "ev_pct": 100.0 * ev / P.income_0},
                             index=pd.Index(P.regions, name="region"))
 
+    def tidy(self, scenario: str = "scenario") -> pd.DataFrame:
+        """Long frame ``scenario, variable, region, sector, value, unit``: welfare by region, the firm counts of :meth:`firms`."""
+        w = self.welfare()
+        parts = [pd.DataFrame({"variable": "welfare_ev_pct", "region": w.index, "sector": "", "value": w["ev_pct"].to_numpy(), "unit": "% of income"})]
+        f = self.firms().reset_index()
+        for col in f.columns[2:]:
+            unit = "share" if "share" in col else ("relative to benchmark" if col == "entrants" else "per benchmark active firm")
+            parts.append(pd.DataFrame({"variable": col, "region": f["region"], "sector": f["sector"], "value": f[col].to_numpy(), "unit": unit}))
+        out = pd.concat(parts, ignore_index=True)
+        out.insert(0, "scenario", scenario)
+        return out
+
     @property
     def domestic_share(self) -> np.ndarray:
         """Share of each market's spending on its own varieties ``[s, i]`` (buyer prices)."""

@@ -161,6 +161,10 @@ def test_lower_export_fixed_costs_create_exporters_and_exit():
     fc[0, 0, 1] = 0.8
     one = m.solve(m.instruments(fixed_cost=fc)).firms()
     assert one.loc[("R1", "S1"), "new_exporters"] >= 0.0
+    long = res.tidy("fixed costs -20%")
+    assert list(long.columns) == ["scenario", "variable", "region", "sector", "value", "unit"]
+    pick = long[(long["variable"] == "new_exporters")].set_index(["region", "sector"])["value"]
+    np.testing.assert_array_equal(pick.to_numpy(), f["new_exporters"].to_numpy())
     dec = res.welfare_decomposition()
     np.testing.assert_allclose(dec[["income", "prices", "variety_selection"]].sum(axis=1), dec["log_utility"], atol=1e-14)
     assert (dec["variety_selection"] > 0).all()  # lower fixed costs: more varieties imported, better selection
