@@ -15,6 +15,8 @@ instrument         axes                                     benchmark  enters
 ``transfer``       (region,)                                data       income balance (the trade deficit)
 ``duty_exemption`` (region, sector)                         data (0)   delivered price of a sector's
                                                                        imported inputs ``p tau (1 + t (1 - e))``
+``fixed_cost``     (exporter, commodity, importer)          1          zero cut-off profit of heterogeneous-
+                                                                       firm sectors (:mod:`cge.melitz` only)
 =================  =======================================  =========  =====================================
 
 A negative ``output_tax`` is a production subsidy (GTAP's ``to`` below one). Its revenue, the
@@ -33,6 +35,13 @@ final buyers and other sectors pay the full rate. Its benchmark level is the ben
 choose its own import sources, so a non-zero exemption requires sourcing by agent: with one import
 mix per commodity (``sourcing="common"``) every buyer of a region pays the same price for a route's
 imports and the exemption has nothing to act on (:meth:`cge.sourcing.Sourcing.check` refuses it).
+
+``fixed_cost`` is the fixed cost of serving a route (exporter, commodity, importer) relative to the
+benchmark, paid in the exporter's input: trade facilitation that lowers the fixed rather than the
+variable cost of exporting, or a fixed cost of proving origin. It acts in the heterogeneous-firm
+(Melitz-Pareto) sectors of :class:`cge.melitz.MelitzModel`, which reads these instruments through
+:meth:`cge.melitz.MelitzModel.from_instruments`; :class:`cge.Model` has no such sectors, and both
+of its backends refuse a value other than 1 with an error naming the instrument.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ import numpy as np
 from .benchmark import USES
 
 ROUTE_AXES = ("exporter", "commodity", "importer", "use")
+ROUTE3_AXES = ("exporter", "commodity", "importer")
 PRODUCER_AXES = ("region", "sector")
 
 
@@ -90,6 +100,8 @@ SPECS = (
     Spec("duty_exemption", PRODUCER_AXES, "duty_exemption_0", 0.0,
          "share of the intermediate-use tariff waived on a sector's imported inputs (processing regimes, duty drawback)",
          upper=1.0, lower_allowed=True),
+    Spec("fixed_cost", ROUTE3_AXES, 1.0, 0.0,
+         "fixed cost of serving a route relative to the benchmark, in the exporter's input (heterogeneous-firm sectors: cge.melitz)"),
 )
 """Every policy instrument of the model, in a fixed order."""
 
@@ -110,11 +122,14 @@ class Instruments:
     output_tax: np.ndarray
     transfer: np.ndarray
     duty_exemption: np.ndarray | None = None  # None: no exemption (zeros of the output taxes' shape)
+    fixed_cost: np.ndarray | None = None  # None: the benchmark's (ones of the routes' shape)
     numeraire_value: float = 1.0
 
     def __post_init__(self):
         if self.duty_exemption is None:
             object.__setattr__(self, "duty_exemption", np.zeros(np.shape(self.output_tax)))
+        if self.fixed_cost is None:
+            object.__setattr__(self, "fixed_cost", np.ones(np.shape(self.tariff)[:3]))
         for name in NAMES:
             arr = np.array(getattr(self, name), dtype=float)
             arr.setflags(write=False)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .instruments import NAMES as INSTRUMENT_NAMES
-from .instruments import PRODUCER_AXES, SPEC, InstrumentError, Instruments
+from .instruments import PRODUCER_AXES, ROUTE3_AXES, SPEC, InstrumentError, Instruments
 
 
 class ScenarioError(ValueError):
@@ -37,6 +37,7 @@ class Scenario:
     output_tax: np.ndarray | None = None
     transfer: np.ndarray | None = None
     duty_exemption: np.ndarray | None = None
+    fixed_cost: np.ndarray | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -149,6 +150,8 @@ class Shock:
         if axes == PRODUCER_AXES:
             return pick("regions", bench.regions, groups)[:, None] & se[None, :]
         ex, im = pick("exporters", bench.regions, groups), pick("importers", bench.regions, groups)
+        if axes == ROUTE3_AXES:  # routes without a use (fixed costs): international routes only
+            return ex[:, None, None] & se[None, :, None] & im[None, None, :] & ~np.eye(R, dtype=bool)[:, None, :]
         us = np.array([self.use in ("all", "intermediate"), self.use in ("all", "final")])
         out = ex[:, None, None, None] & se[None, :, None, None] & im[None, None, :, None] & us[None, None, None, :]
         out &= ~np.eye(R, dtype=bool)[:, None, :, None]

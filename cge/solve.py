@@ -216,6 +216,15 @@ class Model:
         self._set_instruments(Instruments.benchmark(self.bench))
 
     def _set_instruments(self, inst: Instruments) -> None:
+        if np.any(inst.fixed_cost != 1.0):  # no heterogeneous-firm sectors in this model (cge.melitz has them)
+            from .instruments import InstrumentError
+
+            k = tuple(np.argwhere(inst.fixed_cost != 1.0)[0])
+            cell = f"({self.bench.regions[k[0]]}, {self.bench.sectors[k[1]]}, {self.bench.regions[k[2]]})"
+            raise InstrumentError(
+                f"fixed_cost {cell} = {float(inst.fixed_cost[k])!r}: fixed costs of serving routes act on heterogeneous-firm sectors, "
+                f"which cge.Model (backend {self.engine.name!r}) does not have; solve with cge.melitz.MelitzModel (fast formulation only)"
+            )
         self.params.sourcing.check(self.bench, tariff=inst.tariff, iceberg=inst.iceberg, duty_exemption=inst.duty_exemption)
         self.engine.set_instruments(inst)
         self.instruments = inst

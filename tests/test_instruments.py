@@ -125,7 +125,7 @@ def test_output_taxes_in_a_scenario_file(toy, tmp_path):
 
 def test_instruments_are_declared_once_and_checked(toy):
     inst = cge.Instruments.benchmark(toy)
-    assert NAMES == ("tariff", "iceberg", "output_tax", "transfer", "duty_exemption") and [s.name for s in SPECS] == list(NAMES)
+    assert NAMES == ("tariff", "iceberg", "output_tax", "transfer", "duty_exemption", "fixed_cost") and [s.name for s in SPECS] == list(NAMES)
     for spec in SPECS:
         assert getattr(inst, spec.name).shape == spec.shape(toy)
     with pytest.raises(ValueError):
@@ -358,3 +358,32 @@ def test_fast_equations_and_jacobian_with_exemptions():
     # the residuals of the reduced system vanish at the benchmark with the benchmark's exemptions
     fast._set_instruments(cge.Instruments.benchmark(bench))
     assert np.abs(engine.evaluate(engine.system.benchmark_point()).residual).max() <= 1e-12
+
+
+@pytest.mark.parametrize("backend", ["pyomo", "fast"])
+def test_fixed_cost_acts_on_heterogeneous_firms_only(backend):
+    """``fixed_cost`` is declared like every instrument (shape, benchmark 1, scenario files) but acts on
+    the heterogeneous-firm sectors of ``cge.melitz`` only: ``cge.Model`` (both backends) refuses a value
+    other than 1 naming the instrument and the route, and solves the benchmark value as before;
+    ``MelitzModel`` reads the same typed instruments (a fixed-cost cut creates exporters)."""
+    from cge.melitz import MelitzModel
+
+    bench = value_added_only()
+    fc = np.ones((3, 2, 3))
+    fc[0, 1, 2] = 0.8
+    model = cge.Model(bench, backend=backend)
+    with pytest.raises(cge.InstrumentError, match=rf"fixed_cost \(R1, S2, R3\) = 0.8: .*backend '{backend}'.*cge.melitz.MelitzModel"):
+        model.solve(cge.Scenario(fixed_cost=fc, name="lower fixed costs"))
+    same = cge.Model(bench, backend=backend).solve(cge.Scenario(fixed_cost=np.ones((3, 2, 3)), iceberg=0.9, name="ones"))
+    ref = cge.Model(bench, backend=backend).solve(cge.Scenario(iceberg=0.9, name="ones"))
+    np.testing.assert_array_equal(same.solution.utility, ref.solution.utility)
+    mel = MelitzModel(bench)
+    fc[0, 1, 1] = 0.8  # every export route of (R1, S2)
+    res = mel.solve(cge.Scenario(fixed_cost=fc, name="lower fixed costs"))
+    assert res.firms().loc[("R1", "S2"), "new_exporters"] > 0
+    # scenario shocks select routes (no use axis); the use key does not apply
+    sc = cge.Scenario.from_shocks(bench, [{"instrument": "fixed_cost", "exporters": "R1", "op": "scale", "value": 0.8}], name="fc")
+    expected = np.where((np.arange(3)[:, None, None] == 0) & ~np.eye(3, dtype=bool)[:, None, :], 0.8, 1.0) * np.ones((3, 2, 3))
+    np.testing.assert_array_equal(sc.instruments(bench).fixed_cost, expected)
+    with pytest.raises(cge.ScenarioError, match="key 'use' does not apply to instrument 'fixed_cost'"):
+        cge.Scenario.from_shocks(bench, [{"instrument": "fixed_cost", "use": "final", "value": 0.8}], name="fc")

@@ -158,7 +158,7 @@ def test_from_shocks_is_the_scenario_file_selector(tmp_path, toy):
 
 
 BAD = [
-    ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "quota"\nvalue = 1\n', r"shock 1: instrument = 'quota'; allowed: \['tariff', 'iceberg', 'output_tax', 'transfer', 'duty_exemption'\]"),
+    ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "quota"\nvalue = 1\n', r"shock 1: instrument = 'quota'; allowed: \['tariff', 'iceberg', 'output_tax', 'transfer', 'duty_exemption', 'fixed_cost'\]"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "tariff"\nop = "multiply"\nvalue = 1\n', r"op = 'multiply'; allowed: \['set', 'scale', 'add'\]"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "tariff"\nvalue = "zero"\n', r"value = 'zero'; must be a finite number"),
     ('[[scenario]]\nname = "x"\n[[scenario.shock]]\ninstrument = "tariff"\nuse = "both"\nvalue = 0\n', r"use = 'both'; allowed: \['all', 'intermediate', 'final'\]"),

@@ -1,0 +1,276 @@
+"""Melitz-Pareto sectors (issue 15): checks from theory on benchmarks without intermediate inputs.
+
+1. benchmark replication: every residual is zero at the benchmark, and the solve stays there;
+2. the analytic Jacobian equals central finite differences (several sectors, tariffs, fixed costs);
+3. Arkolakis, Costinot and Rodriguez-Clare (2012): with one sector, balanced trade and no tariffs,
+   the welfare change is the change in the domestic share to the power -1/theta (to 1e-8);
+4. the limit theta -> sigma - 1: the model converges, at rate O(theta - sigma + 1), to the package's
+   Armington model with elasticity sigma (fast backend; a tariff and iceberg shock);
+5. fixed costs of exporting: lowering them raises the number of exporters and pushes the least
+   productive firms out; the welfare decomposition adds up; bad input is named.
+"""
+
+import numpy as np
+import pytest
+
+import cge
+from cge.benchmark import Benchmark
+from cge.instruments import Instruments
+from cge.melitz import MelitzError, MelitzModel, calibrate_melitz
+
+pytestmark = pytest.mark.solver
+
+
+def _bench(S=1, R=3, tariffs=False, seed=1, deficit=False, capital=False):
+    """A benchmark without intermediates: labour only (and sector-specific capital when ``capital``),
+    one household; trade balanced unless ``deficit``."""
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(1.0, 5.0, size=(R, S, R))
+    A = A + A.transpose(2, 1, 0)  # sales of each region equal its purchases, sector by sector
+    A[np.arange(R), :, np.arange(R)] += rng.uniform(20.0, 60.0, size=(R, S))
+    if deficit:
+        A[0, :, 1] *= 1.5
+    t = None
+    if tariffs:
+        t = rng.uniform(0.0, 0.12, size=(R, S, R))
+        t[np.arange(R), :, np.arange(R)] = 0.0
+    va = A.sum(axis=2)
+    lab = rng.uniform(0.4, 0.8, size=(R, S)) if capital else np.ones((R, S))
+    factors = {"labour": va * lab, "capital": va * (1.0 - lab)} if capital else {"labour": va}
+    return Benchmark.from_arrays([f"R{k + 1}" for k in range(R)], [f"S{k + 1}" for k in range(S)], np.zeros((R, S, R, S)),
+                                 A[..., None], factors, tariffs=t, agents=["household"])
+
+
+def _domestic_share(params, V):
+    v = params.v_0 * V
+    idx = np.arange(params.n_regions)
+    return v[idx, :, idx] / v.sum(axis=0).T
+
+
+# ---------------------------------------------------------------- 1. benchmark replication
+@pytest.mark.parametrize("S,tariffs,deficit,capital", [(1, False, False, False), (3, True, True, False), (3, True, True, True)])
+def test_benchmark_replication(S, tariffs, deficit, capital):
+    m = MelitzModel(_bench(S=S, tariffs=tariffs, deficit=deficit, capital=capital))
+    st = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st.residual).max() < 1e-12
+    assert abs(st.walras_excess) < 1e-12
+    res = m.solve()
+    np.testing.assert_allclose(res.utility, 1.0, atol=1e-12)
+    assert res.stats["steps"] == 0
+    f = res.firms()
+    np.testing.assert_allclose(f["exporter_share_0"], 0.18, rtol=1e-12)  # the calibration target
+    np.testing.assert_allclose(f["exit"], 0.0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- 2. Jacobian
+@pytest.mark.parametrize("heterogeneous,capital", [(None, False), (["S2"], False), (None, True), (["S1"], True)])
+def test_jacobian_matches_finite_differences(heterogeneous, capital):
+    b = _bench(S=2, tariffs=True, deficit=True, seed=4, capital=capital)
+    m = MelitzModel(b, theta=[4.0, 6.0], sigma=[3.0, 4.5], heterogeneous=heterogeneous)
+    rng = np.random.default_rng(0)
+    shape = m.params.x_0.shape
+    inst = m.instruments(iceberg=rng.uniform(0.8, 1.1, shape), fixed_cost=rng.uniform(0.6, 1.3, shape),
+                         tariff=m.params.tariff_0 * rng.uniform(0.0, 2.0, shape))
+    x = rng.uniform(0.8, 1.2, m.system.n)
+    J = m.system.jacobian(m.system.evaluate(x, inst))
+    h = 1e-6
+    num = np.empty_like(J)
+    for k in range(len(x)):
+        e = np.zeros(len(x))
+        e[k] = h
+        num[:, k] = (m.system.evaluate(x + e, inst).residual - m.system.evaluate(x - e, inst).residual) / (2 * h)
+    assert np.abs(J - num).max() < 1e-7 * max(1.0, np.abs(J).max())
+
+
+# ---------------------------------------------------------------- 3. ACR
+@pytest.mark.parametrize("theta,sigma", [(4.58, 3.8), (4.0, 2.0), (8.0, 5.0)])
+def test_acr_gains_from_trade(theta, sigma):
+    """U_hat = lambda_hat_ss ** (-1 / theta) for a change in iceberg and fixed costs (ACR 2012, eq. 3 with epsilon = theta)."""
+    b = _bench(S=1, seed=7)
+    m = MelitzModel(b, theta=theta, sigma=sigma)
+    ice = np.ones(m.params.x_0.shape)
+    ice[0, 0, 1], ice[2, 0, 0], ice[1, 0, 2] = 0.7, 0.85, 1.2
+    fc = np.ones_like(ice)
+    fc[0, 0, 2], fc[1, 0, 0] = 0.5, 1.5
+    res = m.solve(m.instruments(iceberg=ice, fixed_cost=fc))
+    lam_hat = res.domestic_share[:, 0] / _domestic_share(m.params, np.ones_like(ice))[:, 0]
+    assert np.abs(res.utility - 1.0).max() > 1e-3  # the shock matters
+    np.testing.assert_allclose(res.utility, lam_hat ** (-1.0 / theta), rtol=1e-8, atol=0)
+    np.testing.assert_allclose(res.welfare()["ev_pct"], 100.0 * (lam_hat ** (-1.0 / theta) - 1.0), rtol=1e-7)
+    # autarky-like: the welfare cost of the domestic share rising means a smaller utility
+    assert np.all(np.sign(res.utility - 1.0) == -np.sign(lam_hat - 1.0))
+
+
+# ---------------------------------------------------------------- 4. the Krugman/Armington limit
+def test_limit_is_armington_with_elasticity_sigma():
+    """As theta falls to sigma - 1 the selection of firms into routes stops mattering (the cut-off's
+    exponent theta - sigma + 1 and the route fixed costs' share of revenue vanish) and, with one
+    sector and a fixed mass of firms, the model is Armington with elasticity sigma: the gap to the
+    package's Armington model (fast backend) shrinks in proportion to theta - sigma + 1."""
+    b = _bench(S=1, tariffs=True, seed=3)
+    sigma = 3.0
+    base = Instruments.benchmark(b)
+    ice = np.ones(base.iceberg.shape)
+    ice[0, 0, 1] = 0.8
+    tar = np.array(base.tariff)
+    tar[1, 0, 0], tar[2, 0, 1] = 0.0, 0.2
+    arm = cge.Model(b, elasticities={"sigma_dm": sigma, "sigma_mm": sigma}, backend="fast")
+    u_arm = arm.solve(cge.Scenario.from_instruments(Instruments.from_arrays(b, iceberg=ice, tariff=tar))).solution.utility
+    gaps = []
+    for eps in (1e-2, 1e-3, 1e-4):
+        m = MelitzModel(b, theta=sigma - 1.0 + eps, sigma=sigma)
+        u = m.solve(m.instruments(iceberg=ice[..., 1], tariff=tar[..., 1])).utility
+        gaps.append(np.abs(u - u_arm).max())
+    assert gaps[0] > 1e-6  # away from the limit the models differ
+    np.testing.assert_allclose(gaps[1] / gaps[0], 0.1, rtol=0.02)
+    np.testing.assert_allclose(gaps[2] / gaps[1], 0.1, rtol=0.02)
+    assert gaps[2] < 1e-6
+
+
+def test_armington_sectors_are_the_armington_model():
+    """Sectors without heterogeneous firms are Armington sectors: with none, the economy is the
+    package's Armington model (one CES level of elasticity sigma, Cobb-Douglas final demand), to 1e-9."""
+    b = _bench(S=2, tariffs=True, deficit=True, seed=8)
+    sigma = [3.0, 5.0]
+    base = Instruments.benchmark(b)
+    ice = np.ones(base.iceberg.shape)
+    ice[0, :, 1] = 0.85
+    tar = np.array(base.tariff) * 0.5
+    arm = cge.Model(b, elasticities={"sigma_dm": sigma, "sigma_mm": sigma}, backend="fast")
+    u_arm = arm.solve(cge.Scenario.from_instruments(Instruments.from_arrays(b, iceberg=ice, tariff=tar))).solution.utility
+    m = MelitzModel(b, sigma=sigma, heterogeneous=[])
+    res = m.solve(m.instruments(iceberg=ice[..., 1], tariff=tar[..., 1]))
+    assert np.abs(u_arm - 1.0).max() > 1e-3
+    np.testing.assert_allclose(res.utility, u_arm, rtol=1e-9)
+    assert res.firms().empty
+
+
+# ---------------------------------------------------------------- 5. fixed costs, decomposition, input
+def test_lower_export_fixed_costs_create_exporters_and_exit():
+    b = _bench(S=2, tariffs=True, seed=5)
+    m = MelitzModel(b)
+    fc = np.ones(m.params.x_0.shape)
+    R = m.params.n_regions
+    off = ~np.eye(R, dtype=bool)[:, None, :]
+    res = m.solve(m.instruments(fixed_cost=np.where(off, 0.8, 1.0)))
+    f = res.firms()
+    assert (f["new_exporters"] > 0).all()
+    assert (f["exporter_share"] > f["exporter_share_0"]).all()
+    assert (f["exit"] > 0).all()  # tougher competition at home: the least productive firms exit (Melitz 2003)
+    # the same fall in fixed costs on one route only moves that route's exporters
+    fc[0, 0, 1] = 0.8
+    one = m.solve(m.instruments(fixed_cost=fc)).firms()
+    assert one.loc[("R1", "S1"), "new_exporters"] >= 0.0
+    long = res.tidy("fixed costs -20%")
+    assert list(long.columns) == ["scenario", "variable", "region", "sector", "value", "unit"]
+    pick = long[(long["variable"] == "new_exporters")].set_index(["region", "sector"])["value"]
+    np.testing.assert_array_equal(pick.to_numpy(), f["new_exporters"].to_numpy())
+    dec = res.welfare_decomposition()
+    np.testing.assert_allclose(dec[["income", "prices", "variety_selection"]].sum(axis=1), dec["log_utility"], atol=1e-14)
+    assert (dec["variety_selection"] > 0).all()  # lower fixed costs: more varieties imported, better selection
+
+
+def test_bad_input_is_named():
+    b = _bench(S=2)
+    with pytest.raises(MelitzError, match=r"theta \(S2\)"):
+        calibrate_melitz(b, theta=[4.0, 1.5], sigma=3.0)
+    with pytest.raises(MelitzError, match="sigma \\(S1\\)"):
+        calibrate_melitz(b, sigma=[1.0, 3.0])
+    with pytest.raises(MelitzError, match="exporter_share"):
+        calibrate_melitz(b, exporter_share=1.2)
+    from cge.synthetic import random_benchmark
+
+    with pytest.raises(MelitzError, match="no intermediate inputs"):
+        calibrate_melitz(random_benchmark(2, 2, seed=1))
+    m = MelitzModel(b)
+    with pytest.raises(MelitzError, match=r"fixed_cost \(R1, S1, R2\)"):
+        m.instruments(fixed_cost=np.where(np.arange(3)[None, None, :] == 1, -1.0, 1.0) * np.ones(m.params.x_0.shape))
+
+
+def test_metadata_records_defaults():
+    res = MelitzModel(_bench()).solve()
+    assert res.metadata["theta"] == [4.58] and res.metadata["sigma"] == [3.8]
+    assert res.metadata["fixed_costs_paid_in"].startswith("exporter")
+
+
+# ---------------------------------------------------------------- 6. eastasia-2011 and firm size
+MANUFACTURING = ["food", "textiles_apparel", "chemicals", "metals", "machinery", "electrical_optical", "transport_equipment", "other_manufacturing"]
+
+
+def test_eastasia_value_added_benchmark_replicates():
+    from cge.datasets import load
+    from cge.melitz import value_added_benchmark
+
+    bench = load("eastasia-2011")
+    vb = value_added_benchmark(bench)
+    np.testing.assert_allclose(vb.fp_0.sum(axis=2), bench.fp_0.sum(axis=2), rtol=1e-9, atol=1e-6)  # value added by origin kept
+    m = MelitzModel(vb, heterogeneous=MANUFACTURING)
+    st = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st.residual).max() < 1e-9 and abs(st.walras_excess) < 1e-9
+    res = m.solve()
+    np.testing.assert_allclose(res.utility, 1.0, atol=1e-9)
+    assert sorted(res.firms().index.get_level_values("sector").unique()) == sorted(MANUFACTURING)
+    # the typed instrument through a scenario (region group ASEAN kept) equals the arrays given directly
+    sc = cge.Scenario.from_shocks(vb, [{"instrument": "fixed_cost", "exporters": "ASEAN", "sectors": MANUFACTURING, "op": "scale", "value": 0.8}],
+                                  name="asean_fixed")
+    asean = np.isin(vb.regions, vb.groups["ASEAN"])
+    routes = asean[:, None, None] & np.isin(vb.sectors, MANUFACTURING)[None, :, None] & ~np.eye(vb.n_regions, dtype=bool)[:, None, :]
+    a = m.solve(sc)
+    b = m.solve(m.instruments(fixed_cost=np.where(routes, 0.8, 1.0)))
+    np.testing.assert_array_equal(a.utility, b.utility)
+    assert (a.utility[asean] > 1.0).all()
+
+
+def test_firm_size_integrals_and_sme_target():
+    """The closed-form Pareto integrals of employment and exports equal numerical quadrature, and the
+    SME threshold reproduces its employment target; SMEs' export share is below their employment share
+    (exporters are the most productive, largest firms)."""
+    from scipy.integrate import quad
+
+    from cge.melitz import FirmSizes, sme_shares
+
+    m = MelitzModel(_bench(S=2, tariffs=True, seed=2, capital=True))
+    fs = FirmSizes(m.params, 0, 1)
+    th, sg = fs.theta, fs.sigma
+
+    def emp(u):
+        on = u >= fs.u
+        return float((fs.f * ((sg - 1.0) * (u / fs.u) ** (sg - 1.0) + 1.0) * on).sum())
+
+    def exp(u):
+        on = (u >= fs.u) & fs.foreign
+        return float((fs.f * sg * (u / fs.u) ** (sg - 1.0) * on).sum())
+
+    dens = lambda u: th * u ** (-th - 1.0)  # noqa: E731
+    pts = sorted(set(fs.u.tolist()))
+    for lo, hi in [(1.0, 2.5), (1.2, 7.0)]:
+        num_e = quad(lambda u: emp(u) * dens(u), lo, hi, points=[p for p in pts if lo < p < hi], epsabs=0, epsrel=1e-12, limit=200)[0]
+        num_x = quad(lambda u: exp(u) * dens(u), lo, hi, points=[p for p in pts if lo < p < hi], epsabs=0, epsrel=1e-12, limit=200)[0]
+        assert fs.employment(lo, hi) == pytest.approx(num_e, rel=1e-9)
+        assert fs.exports(lo, hi) == pytest.approx(num_x, rel=1e-9)
+    u_star = fs.threshold(0.6)
+    assert fs.employment(1.0, u_star) / fs.employment(1.0, np.inf) == pytest.approx(0.6, abs=1e-12)
+    table = sme_shares(m.params, {"R1": 0.6, "R2": 0.3})
+    assert (table["export_share"] < table["employment_share"]).all()
+    assert table.loc["R1", "export_share"] > table.loc["R2", "export_share"]  # a higher threshold holds more exporters
+
+
+def test_homogeneity_and_sme_transitions():
+    """Doubling the numeraire doubles nominal values and leaves real ones unchanged; lower export fixed
+    costs make SMEs start exporting (none stop), higher ones make them stop (none start)."""
+    from cge.melitz import sme_transitions
+
+    m = MelitzModel(_bench(S=2, tariffs=True, deficit=True, seed=6, capital=True))
+    off = ~np.eye(3, dtype=bool)[:, None, :]
+    lower = m.instruments(fixed_cost=np.where(off, 0.7, 1.0))
+    a = m.solve(lower)
+    b = m.solve(type(lower)(**{**lower.__dict__, "transfer": 2.0 * lower.transfer, "numeraire_value": 2.0}))
+    np.testing.assert_allclose(b.utility, a.utility, rtol=1e-10)
+    np.testing.assert_allclose(b.state.w, 2.0 * a.state.w, rtol=1e-10)
+    targets = {"R1": 0.6, "R2": 0.7, "R3": 0.5}
+    down = sme_transitions(a, targets)
+    up = sme_transitions(m.solve(m.instruments(fixed_cost=np.where(off, 1.4, 1.0))), targets)
+    assert (down["start_exporting"] > 0).all() and (down["stop_exporting"] == 0).all()
+    assert (up["stop_exporting"] > 0).all() and (up["start_exporting"] == 0).all()
+    assert (down["exporter_share"] > down["exporter_share_0"]).all()
+    assert (up["exporter_share"] < up["exporter_share_0"]).all()
