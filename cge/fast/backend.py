@@ -143,7 +143,8 @@ class FastBackend:
         ok = False
         if self.options["method"] == "newton":
             x, st, it, ok, msg = newton(
-                self.evaluate, self.system.jacobian, x0, self.options["newton_max_iter"], self.options["newton_linear_solver"], timer
+                self.evaluate, self.system.jacobian, x0, self.options["newton_max_iter"], self.options["newton_linear_solver"], timer,
+                blocks=self.system.block_pattern(),
             )
             stats["iterations"], stats["termination"], stats["newton_iterations"] = it, msg, it
         if not ok:

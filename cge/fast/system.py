@@ -215,6 +215,23 @@ class System:
     def benchmark_point(self):
         return np.ones(self.lay.n)
 
+    def block_pattern(self):
+        """Rows and columns of the Jacobian's block-triangular pattern (:func:`cge.fast.solvers.factorise_blocks`).
+
+        Zero profit against producer prices, goods markets against output (less the market of the
+        numeraire, whose row is the numeraire's), and the border: factor markets, income balance,
+        labour supply and that market. Unit costs do not depend on output, so zero profit against
+        output is the zero block.
+        """
+        L = self.lay
+        N, n = L.N, L.n
+        rest = np.arange(2 * N, n)
+        keep = np.delete(np.arange(N), L.walras_pos)
+        first = (np.arange(L.row_zp, L.row_zp + N), np.arange(L.col_p, L.col_p + N))
+        second = (L.row_mk + keep, L.col_y + keep)
+        border = (np.concatenate([rest, [L.row_mk + L.walras_pos]]), np.concatenate([rest, [L.col_y + L.walras_pos]]))
+        return first, second, border
+
     # ------------------------------------------------------------------ prices
     def prices(self, p, w, inst, st=None):
         """Every price index as a closed form of producer and factor prices."""
