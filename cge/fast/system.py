@@ -521,23 +521,28 @@ class System:
         zp, mk, ib = L.row_zp, L.row_mk, L.row_ib
         p_prod = st.p.ravel()[prod]
         y_prod = st.y.ravel()[prod]
-        fl = self.flows(st)
-        U, T = fl.U, fl.T
-        if L.grouped:  # the firm-size nest (cge.fast.sizenest): its own Armington and size terms
-            dsold, jrev, D = self.price_terms(st, U, T)
-        else:
-            D, dm = self._price_derivatives(st, fl.h)
-        del fl
-
+        grows = self._buyer_terms(st)[2]
         # ---- price block: Shephard's lemma
         with np.errstate(divide="ignore", invalid="ignore"):
             pb_pa = np.where(L.comp, L.th_B * np.power(st.PB[None] / st.PA, L.sig_c[None]), 0.0)  # dPB/dPA [i, s, b]
             c_pint = np.where(L.has_int, L.th_int * np.power(st.c / st.PINT, L.sig_top), 0.0)
             c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
         every = N == RS  # every region produces every good: no selection of producers needed
-        if L.grouped:
-            pb_pa = pb_pa[L.gidx]  # dPB / dPA of each commodity's group
-        jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
+        chunked = not (L.common or L.grouped)
+        if chunked:  # sourcing by agent: the flow terms one commodity at a time (no flow-size arrays)
+            ft = self._agent_flow_terms(st, pb_pa, grows)
+            U = T = None
+            jpb = ft.jpb.reshape(RB, RS)
+        else:
+            fl = self.flows(st)
+            U, T = fl.U, fl.T
+            if L.grouped:  # the firm-size nest (cge.fast.sizenest): its own Armington and size terms
+                dsold, jrev, D = self.price_terms(st, U, T)
+                pb_pa = pb_pa[L.gidx]  # dPB / dPA of each commodity's group
+            else:
+                D, dm = self._price_derivatives(st, fl.h)
+            del fl
+            jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
         if not every:
             jpb = jpb[:, prod]
         sec_rows = (prod // S) * B + prod % S
@@ -555,40 +560,123 @@ class System:
 
         # ---- goods markets
         J[mk + idx, cy + idx] = 1.0
-        uy = U[..., :S].reshape(RS, RS)
+        uy = ft.uy.reshape(RS, RS) if chunked else U[..., :S].reshape(RS, RS)
         uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
         J[mk : mk + N, cy : cy + N] -= uy
         del uy
-        J[mk : mk + N, ci : ci + R] = -(U[..., S:].sum(axis=3) / st.inc[None, None, :]).reshape(RS, R)[prod]
-        if L.grouped:
+        sold_agents = ft.uf if chunked else U[..., S:].sum(axis=3)  # [r, i, s]
+        J[mk : mk + N, ci : ci + R] = -(sold_agents / st.inc[None, None, :]).reshape(RS, R)[prod]
+        if chunked:
+            self._scatter_goods_prices(J, ft.blocks, ft.own, p_prod)
+        elif L.grouped:
             J[mk : mk + N, cp : cp + N] -= dsold[np.ix_(prod, prod)]
             del dsold
         else:
             self._goods_price_block(J, st, U, D, dm, p_prod)
 
         # ---- income balance
-        TB = T.sum(axis=(0, 1))  # [s, b]
+        TB = ft.TB if chunked else T.sum(axis=(0, 1))  # [s, b]
         ridx = np.arange(R)
         J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
         if L.closure.transfer == "world_income_share":  # transfer_s = B_s sum_r I_r / sum_r I0_r
             J[ib : ib + R, ci : ci + R] -= np.outer(st.inst.transfer / P.income_0, P.income_0 / P.income_0.sum())
         reg = prod // S
         J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
-        if L.grouped:
+        if chunked:
+            jp = ft.jp
+        elif L.grouped:
             jp = jrev
         else:
             jp = self._income_price_block(st, T, D, dm)
         J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
-        self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod)
+        ub = ft.ub.reshape(RS, -1)[prod] if chunked else None
+        self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod, ub=ub)
         return J
+
+    def _agent_flow_terms(self, st, pb_pa, grows):
+        """The Jacobian's flow-level terms with sourcing by agent, built one commodity at a time.
+
+        The same terms as :meth:`flows`, :meth:`_price_derivatives`, :meth:`_goods_price_block` and
+        :meth:`_income_price_block` make from whole flow arrays, reduced per commodity ``i``
+        (slices ``[r, s, b]`` of the flows) as soon as they are made: ``jpb`` (dPB[s, b] / dp[r, i],
+        as ``[s, b, r, i]``), ``uy`` (sales to sectors ``[r, i, s, j]``), ``uf`` (sales to agents
+        ``[r, i, s]``), the same-commodity price blocks ``blocks[i, r, q]`` and own-price terms
+        ``own[r, i]`` of goods markets, ``TB[s, b]`` (tariff revenue by buyer), ``jp[s, q, i]``
+        (tariff revenue against producer prices) and ``ub`` (sales to the buyers ``grows`` whose
+        price index or unit cost terms enter, ``[r, i, grows]``). No flow-size array is kept, so
+        memory stays that of the Jacobian; the products run in one BLAS thread (bits independent
+        of the thread count, see :func:`_same_commodity`).
+        """
+        from threadpoolctl import threadpool_limits
+
+        L, P, inst = self.lay, self.lay.params, st.inst
+        R, S, B = L.R, L.S, L.B
+        use = inst.use
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a_dir = np.exp(sdm * st.lnPA)  # h = a pd^-sigma: see flows()
+        a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
+        to_u = inst.tau_u / L.x_0[:, :, None, None]
+        to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        coef_pa = L.coef_pa / st.PA
+        cpm = L.coef_pm_c
+        sig_flow = L.sig_dm[:, None, None] + cpm
+        with np.errstate(divide="ignore", invalid="ignore"):
+            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            inv_m = 1.0 / (da_nest * st.PM)  # dm = D / (da_nest PM) on import cells
+        ar = np.arange(R)
+        ft = SimpleNamespace(
+            jpb=np.empty((R, B, R, S)), uy=np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
+            own=np.empty((R, S)), TB=np.zeros((R, B)), jp=np.empty((R, R, S)), ub=np.empty((R, S, len(grows))),
+        )
+        with threadpool_limits(1, user_api="blas"):
+            for i in range(S):
+                imp = L.imp[:, i]
+                h = st.g_dir[:, i][..., use] * a_dir[i][None]
+                if imp.any():
+                    h = np.where(imp, st.g_imp[:, i][..., use] * a_imp[i][None], h)
+                zb = h * st.QA[i][None]
+                zb *= L.d_0[:, i]
+                u = zb * to_u[:, i][..., use]
+                t = zb * to_t[:, i][..., use]
+                del zb
+                D = L.th_A[:, i] * inst.kappa_u[:, i][..., use]
+                D *= h
+                ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
+                ft.uy[:, i] = u[..., :S]
+                ft.uf[:, i] = u[..., S:].sum(axis=2)
+                blk = (u * coef_pa[i][None]).reshape(R, -1) @ D.reshape(R, -1).T
+                ta = t.sum(axis=0)  # [s, b]
+                jp = np.einsum("sb,qsb->sq", ta * coef_pa[i], D)
+                if cpm[i].any():
+                    dm = np.where(imp, D * inv_m[i][None], 0.0)
+                    x = u * cpm[i][None]
+                    x[ar, ar, :] = 0.0
+                    blk += x.reshape(R, -1) @ dm.reshape(R, -1).T
+                    jp += np.einsum("sb,qsb->sq", ta * cpm[i], dm)
+                ft.blocks[i] = blk
+                ft.own[:, i] = np.einsum("rsb,sb->r", u, sig_flow[i]) - (u[ar, ar, :] * cpm[i]).sum(axis=1)
+                ft.TB += ta
+                t_sig = np.einsum("rsb,sb->rs", t, sig_flow[i])
+                t_sig[ar, ar] -= (t[ar, ar, :] * cpm[i]).sum(axis=1)
+                jp += ((t.sum(axis=2) - t_sig) / st.p[:, i, None]).T
+                ft.jp[:, :, i] = jp
+                if len(grows):
+                    ft.ub[:, i] = u.reshape(R, -1)[:, grows]
+        return ft
+
+    def _buyer_terms(self, st):
+        """Coefficients of ``d ln PB`` and ``d ln c`` in the flows of each buyer ``[s, b]``, and the buyers where one is not zero."""
+        L = self.lay
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef_pb = np.where(L.buyer, L.a_pb / st.PB, 0.0)
+            coef_c = np.zeros((L.R, L.B))
+            coef_c[:, : L.S] = np.where(L.has_int, L.a_c[:, : L.S] / st.c, 0.0)
+        return coef_pb, coef_c, np.flatnonzero((coef_pb != 0) | (coef_c != 0))
 
     def _goods_price_block(self, J, st, U, D, dm, p_prod):
         """Goods markets x producer prices through the Armington nests (no firm-size nest)."""
         L = self.lay
-        R, S, N = L.R, L.S, L.N
-        prod = L.prod_idx
-        mk, cp = L.row_mk, L.col_p
-        idx = np.arange(N)
+        R = L.R
         coef_pa = L.coef_pa / st.PA  # d ln PA = D / PA dp
         blocks = _same_commodity(U * coef_pa[None], D)
         cpm = L.coef_pm_c  # [i, s, b]; on import cells only (r != s)
@@ -598,16 +686,22 @@ class System:
             x[ar, :, ar, :] = 0.0
             blocks += _same_commodity(x, dm)
             del x
-        # the same-commodity blocks (r, i) x (q, i), scattered into the (empty) price columns
+        sig_flow = L.sig_dm[:, None, None] + cpm  # [i, s, b], sigma_dm on domestic cells
+        own = np.einsum("risb,isb->ri", U, sig_flow)
+        own[ar] -= (U[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
+        self._scatter_goods_prices(J, blocks, own, p_prod)
+
+    def _scatter_goods_prices(self, J, blocks, own, p_prod):
+        """Goods markets x producer prices: the same-commodity blocks ``blocks[i, r, q]`` into the (empty) price columns, and the own-price terms ``own[r, i]``."""
+        L = self.lay
+        R, S, N = L.R, L.S, L.N
+        mk, cp = L.row_mk, L.col_p
+        idx = np.arange(N)
         pos = L.prod_pos.reshape(R, S).T  # [i, r]: position of each producer, -1 for none
         rows, cols = np.broadcast_arrays(pos[:, :, None], pos[:, None, :])
         ok = (rows >= 0) & (cols >= 0)
         J[mk + rows[ok], cp + cols[ok]] = -blocks[ok]
-        sig_flow = L.sig_dm[:, None, None] + cpm  # [i, s, b], sigma_dm on domestic cells
-        own = np.einsum("risb,isb->ri", U, sig_flow)
-        own[ar] -= (U[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
-        own = own.ravel()[prod] / p_prod
-        J[mk + idx, cp + idx] += own
+        J[mk + idx, cp + idx] += own.ravel()[L.prod_idx] / p_prod
 
     def _income_price_block(self, st, T, D, dm):
         """Tariff revenue x producer prices ``[s, q, i]`` through the Armington nests (no firm-size nest)."""
@@ -626,8 +720,11 @@ class System:
         jp += ((T.sum(axis=3) - t_sig) / st.p[:, :, None]).transpose(2, 0, 1)
         return jp
 
-    def _jacobian_rest(self, J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod):
-        """Factor income, output taxes, buyer-level terms, factor markets, numeraire and labour supply."""
+    def _jacobian_rest(self, J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod, ub=None):
+        """Factor income, output taxes, buyer-level terms, factor markets, numeraire and labour supply.
+
+        ``ub``: sales of each producer to the buyers with buyer-level terms (``U`` at those buyers,
+        producers x buyers of :meth:`_buyer_terms`), when ``U`` is not given."""
         L, P = self.lay, self.lay.params
         R, S, B, N, K = L.R, L.S, L.B, L.N, L.K
         RS, RB = R * S, R * B
@@ -650,18 +747,15 @@ class System:
             J[ib : ib + R, cw : cw + K] -= G @ jc_w
 
         # ---- buyer-level terms (price index and unit cost of each buyer)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            coef_pb = np.where(L.buyer, L.a_pb / st.PB, 0.0)
-            coef_c = np.zeros((R, B))
-            coef_c[:, :S] = np.where(L.has_int, L.a_c[:, :S] / st.c, 0.0)
-        grows = np.flatnonzero((coef_pb != 0) | (coef_c != 0))
+        coef_pb, coef_c, grows = self._buyer_terms(st)
         if len(grows):
             g_p = (coef_pb.ravel()[grows] + coef_c.ravel()[grows] * np.pad(c_pint, ((0, 0), (0, B - S))).ravel()[grows])[:, None] * jpb[grows]
             g_w = np.zeros((len(grows), K))
             sec = grows % B < S
             pos = L.prod_pos[(grows[sec] // B) * S + grows[sec] % B]
             g_w[sec] = (coef_c.ravel()[grows[sec]] * c_pva.ravel()[(grows[sec] // B) * S + grows[sec] % B])[:, None] * pva_w[pos]
-            ub = U.reshape(RS, RB)[np.ix_(prod, grows)]
+            if ub is None:
+                ub = U.reshape(RS, RB)[np.ix_(prod, grows)]
             J[mk : mk + N, cp : cp + N] -= ub @ g_p
             J[mk : mk + N, cw : cw + K] -= ub @ g_w
             tb = np.zeros((R, len(grows)))
