@@ -354,13 +354,37 @@ class System:
             return np.power(acc, 1.0 / (1.0 - sigma))
         return np.where(cd, np.exp(acc), np.power(acc, 1.0 / np.where(cd, 1.0, 1.0 - sigma)))
 
+    def _flows_by_composite(self):
+        """The benchmark flows as ``[i, s, b, r]`` (a contiguous copy, made once): each composite's
+        flows a small matrix buyers x exporters, so that the contractions of an evaluation are
+        batched matrix products (:meth:`_over_exporters_all`, :meth:`_over_buyers_all`)."""
+        if getattr(self, "_d0_isbr", None) is None:
+            self._d0_isbr = np.ascontiguousarray(self.lay.d_0.transpose(1, 2, 3, 0))
+        return self._d0_isbr
+
+    def _over_exporters_all(self, fs, inst):
+        """``out_k[i, s, b] = sum_r d_0[r, i, s, b] f_k[r, i, s, use(b)]`` for per-class arrays ``f_k``, in one pass over the flows."""
+        L = self.lay
+        R, S, B = L.R, L.S, L.B
+        n_u, K = fs[0].shape[-1], len(fs)
+        F = np.ascontiguousarray(np.stack(fs, axis=-1).transpose(1, 2, 0, 3, 4)).reshape(S, R, R, n_u * K)  # [i, s, r, (u, k)]
+        M = np.matmul(self._flows_by_composite(), F).reshape(S, R, B, n_u, K)
+        M = M[:, :, np.arange(B), inst.use]  # [i, s, b, k]: each buyer's own class
+        return [np.ascontiguousarray(M[..., k]) for k in range(K)]
+
     def _over_exporters(self, f, inst):
         """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-class array ``f``."""
+        return self._over_exporters_all([f], inst)[0]
+
+    def _over_buyers_all(self, vs, inst):
+        """``out_k[r, i, s, u] = sum_{b of class u} d_0[r, i, s, b] v_k[i, s, b]`` for composite arrays ``v_k``, in one pass over the flows."""
         L = self.lay
-        out = np.empty(L.comp.shape)
-        for u, g in inst.groups:
-            out[:, :, g] = np.einsum("risb,ris->isb", L.d_0[..., g], f[..., u])
-        return out
+        R, S, B = L.R, L.S, L.B
+        n_u, K = inst.t_u.shape[-1], len(vs)
+        onehot = (np.asarray(inst.use)[:, None] == np.arange(n_u)[None, :]).astype(float)  # [b, u]
+        V = (np.stack(vs, axis=-1)[:, :, :, None, :] * onehot[None, None, :, :, None]).reshape(S, R, B, n_u * K)
+        out = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V).reshape(S, R, R, n_u, K)  # [i, s, r, u, k]
+        return [np.ascontiguousarray(out[..., k].transpose(2, 0, 1, 3)) for k in range(K)]
 
     def _own_region(self, f, inst):
         """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
@@ -371,11 +395,7 @@ class System:
 
     def _over_buyers(self, v, inst):
         """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v`` (per price class)."""
-        L = self.lay
-        out = np.zeros(inst.t_u.shape)
-        for u, g in inst.groups:  # a class may span several runs of buyers
-            out[..., u] += np.einsum("risb,isb->ris", L.d_0[..., g], v[..., g])
-        return out
+        return self._over_buyers_all([v], inst)[0]
 
     def _agent_prices(self, st, inst):
         """Import and Armington price indices as contractions of per-use delivered prices with benchmark flows.
@@ -397,11 +417,11 @@ class System:
         st.g_imp, st.g_dir = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             fm = pdu * st.g_imp if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
-            acc = self._over_exporters(fm * (inst.w_0 * L.offdiag[:, None, :, None]), inst) * self.inv_m0
-            st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], acc), 1.0)
             fd = pdu * st.g_dir if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
             fd *= inst.w_0
-            own = np.where(L.nest, self._own_region(fd, inst), self._over_exporters(fd, inst))
+            xm, xd = self._over_exporters_all([fm * (inst.w_0 * L.offdiag[:, None, :, None]), fd], inst)
+            st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], xm * self.inv_m0), 1.0)
+            own = np.where(L.nest, self._own_region(fd, inst), xd)
             acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
             st.PA = np.where(L.comp, self._index(L.sig_dm[:, None, None], acc), 1.0)
         self._buyer_prices(st, st.w)
@@ -417,8 +437,7 @@ class System:
         a = st.QA * np.exp(sdm * st.lnPA)
         a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
         a_dir = np.where(L.nest, 0.0, a)
-        c_imp = self._over_buyers(a_imp, inst)
-        c_dir = self._over_buyers(a_dir, inst)
+        c_imp, c_dir = self._over_buyers_all([a_imp, a_dir], inst)
         ar = np.arange(L.R)
         c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
         c_dir[ar, :, ar, :] = 0.0
