@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layout import to_sbi
+from .layout import _ratio, to_sbi
 from .system import ces_index
 
 def variables_of(st, layout) -> dict:
@@ -86,23 +86,28 @@ def equation_residuals(layout, inst, v: dict) -> dict:
         shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
         revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
     else:
-        # a buyer's delivered price depends on its price class only (its use, or its duty exemption): one run of buyers at a time
+        # a buyer's delivered price depends on its price class only (its use, or its duty exemption):
+        # flows one commodity at a time ([r, s, b] slices), each buyer at the prices of its class
         pdu = p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        use = inst.use
         pm_calc, pa_calc = np.empty(QA.shape), np.empty(QA.shape)
         qm = QA * np.power(PA / PM, sdm[:, None, None])
-        th_dir, th_M = L.th_dir, L.th_M
+        m0 = P.m_0.transpose(2, 0, 1)  # [i, s, b]
         shipped, revenue = np.zeros((R, S)), np.zeros(R)
-        for u, g in inst.groups:
-            pd = np.broadcast_to(pdu[..., u, None], pdu.shape[:3] + (g.stop - g.start,))
-            pm_calc[..., g] = ces_index(L.sig_mm[:, None, None], [(th_M[..., g], pd, 0)])
-            pa_calc[..., g] = ces_index(sdm[:, None, None], [(th_dir[..., g], pd, 0), (L.th_nest[..., g], PM[..., g], None)])
-            z_dir = QA[None, :, :, g] * np.power(PA[None, :, :, g] / pd, sdm[None, :, None, None])
-            z_imp = qm[None, :, :, g] * np.power(PM[None, :, :, g] / pd, L.sig_mm[None, :, None, None])
-            z = np.where(L.direct[..., g], z_dir, np.where(L.imp[..., g], z_imp, 0.0))
-            del z_dir, z_imp
-            dz = (L.d_0[..., g] * z).sum(axis=3)  # [r, i, s]
-            shipped += (inst.tau_u[..., u] * dz).sum(axis=2)
-            revenue += (inst.t_u[..., u] * inst.tau_u[..., u] * dz * p[:, :, None] * L.offdiag[:, None, :]).sum(axis=(0, 1))
+        off = L.offdiag[:, :, None]  # [r, s, 1]
+        for i in range(S):
+            pd = pdu[:, i][..., use]  # [r, s, b]
+            th_dir = np.where(L.direct[:, i], L.th_A[:, i], 0.0)  # Layout.th_dir and th_M, one commodity
+            th_M = _ratio(P.v_0[:, i], m0[i][None], L.imp[:, i])
+            pm_calc[i] = ces_index(L.sig_mm[i], [(th_M, pd, 0)])
+            pa_calc[i] = ces_index(sdm[i], [(th_dir, pd, 0), (L.th_nest[i], PM[i], None)])
+            z_dir = QA[i][None] * np.power(PA[i][None] / pd, sdm[i])
+            z_imp = qm[i][None] * np.power(PM[i][None] / pd, L.sig_mm[i])
+            z = np.where(L.direct[:, i], z_dir, np.where(L.imp[:, i], z_imp, 0.0))
+            dz = L.d_0[:, i] * z
+            tau = inst.tau_u[:, i][..., use]
+            shipped[:, i] = (tau * dz).sum(axis=(1, 2))
+            revenue += (inst.t_u[:, i][..., use] * tau * dz * p[:, i, None, None] * off).sum(axis=(0, 2))
         out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
         out["armington_price"] = to_sbi(PA - pa_calc)[comp]
     excess = Y - shipped / L.x_0
