@@ -114,6 +114,10 @@ def _same_commodity(x, y):
         return np.matmul(xt, yt.transpose(0, 2, 1))
 
 
+ROWS = 512
+"""Rows per slice when a dense block of the Jacobian is updated in place."""
+
+
 class FlowInstruments:
     """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``.
 
@@ -549,7 +553,9 @@ class System:
         every = N == RS  # every region produces every good: no selection of producers needed
         chunked = not (L.common or L.grouped)
         if chunked:  # sourcing by agent: the flow terms one commodity at a time (no flow-size arrays)
-            ft = self._agent_flow_terms(st, pb_pa, grows)
+            J[mk + np.arange(N), cy + np.arange(N)] = 1.0
+            jy = J[mk : mk + N, cy : cy + N].reshape(R, S, R, S) if every else None  # goods markets x output, filled in place
+            ft = self._agent_flow_terms(st, pb_pa, grows, jy)
             U = T = None
             jpb = ft.jpb.reshape(RB, RS)
         else:
@@ -565,7 +571,8 @@ class System:
         if not every:
             jpb = jpb[:, prod]
         sec_rows = (prod // S) * B + prod % S
-        jc_p = c_pint.ravel()[prod][:, None] * jpb[sec_rows]
+        jc_p = jpb[sec_rows]
+        jc_p *= c_pint.ravel()[prod][:, None]
         wk = st.w[L.use_k]
         pva_w = np.zeros((N, K))
         np.add.at(pva_w, (L.use_pos, L.use_k), L.use_theta * np.power(st.PVA[L.use_s, L.use_j] / wk, L.sig_va[L.use_s, L.use_j]))
@@ -574,15 +581,17 @@ class System:
         idx = np.arange(N)
         markup = st.inst.markup.ravel()[prod][:, None]
         J[zp + idx, cp + idx] = 1.0
-        J[zp : zp + N, cp : cp + N] -= markup * jc_p
+        for a in range(0, N, ROWS):  # in slices of rows: no temporary of the block's size
+            J[zp + a : zp + min(a + ROWS, N), cp : cp + N] -= markup[a : a + ROWS] * jc_p[a : a + ROWS]
         J[zp : zp + N, cw : cw + K] = -markup * jc_w
 
         # ---- goods markets
-        J[mk + idx, cy + idx] = 1.0
-        uy = ft.uy.reshape(RS, RS) if chunked else U[..., :S].reshape(RS, RS)
-        uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
-        J[mk : mk + N, cy : cy + N] -= uy
-        del uy
+        if not (chunked and every):
+            J[mk + idx, cy + idx] = 1.0
+            uy = ft.uy.reshape(RS, RS) if chunked else U[..., :S].reshape(RS, RS)
+            uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
+            J[mk : mk + N, cy : cy + N] -= uy
+            del uy
         sold_agents = ft.uf if chunked else U[..., S:].sum(axis=3)  # [r, i, s]
         J[mk : mk + N, ci : ci + R] = -(sold_agents / st.inc[None, None, :]).reshape(RS, R)[prod]
         if chunked:
@@ -612,7 +621,7 @@ class System:
         self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod, ub=ub)
         return J
 
-    def _agent_flow_terms(self, st, pb_pa, grows):
+    def _agent_flow_terms(self, st, pb_pa, grows, jy=None):
         """The Jacobian's flow-level terms with sourcing by agent, built one commodity at a time.
 
         The same terms as :meth:`flows`, :meth:`_price_derivatives`, :meth:`_goods_price_block` and
@@ -624,7 +633,9 @@ class System:
         (tariff revenue against producer prices) and ``ub`` (sales to the buyers ``grows`` whose
         price index or unit cost terms enter, ``[r, i, grows]``). No flow-size array is kept, so
         memory stays that of the Jacobian; the products run in one BLAS thread (bits independent
-        of the thread count, see :func:`_same_commodity`).
+        of the thread count, see :func:`_same_commodity`). ``jy``: when given (every region produces
+        every good), the goods-market x output block of the Jacobian ``[r, i, s, j]``, from which
+        the sales to sectors over their output are subtracted in place instead of returned as ``uy``.
         """
         from threadpoolctl import threadpool_limits
 
@@ -644,7 +655,7 @@ class System:
             inv_m = 1.0 / (da_nest * st.PM)  # dm = D / (da_nest PM) on import cells
         ar = np.arange(R)
         ft = SimpleNamespace(
-            jpb=np.empty((R, B, R, S)), uy=np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
+            jpb=np.empty((R, B, R, S)), uy=None if jy is not None else np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
             own=np.empty((R, S)), TB=np.zeros((R, B)), jp=np.empty((R, R, S)), ub=np.empty((R, S, len(grows))),
         )
         with threadpool_limits(1, user_api="blas"):
@@ -661,7 +672,10 @@ class System:
                 D = L.th_A[:, i] * inst.kappa_u[:, i][..., use]
                 D *= h
                 ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
-                ft.uy[:, i] = u[..., :S]
+                if jy is None:
+                    ft.uy[:, i] = u[..., :S]
+                else:
+                    jy[:, i] -= u[..., :S] / st.y[None]
                 ft.uf[:, i] = u[..., S:].sum(axis=2)
                 blk = (u * coef_pa[i][None]).reshape(R, -1) @ D.reshape(R, -1).T
                 ta = t.sum(axis=0)  # [s, b]
