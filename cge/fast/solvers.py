@@ -58,7 +58,7 @@ def single_precision(n: int, method: str = "auto") -> bool:
     return method == "auto" and n >= SINGLE_MIN
 
 
-BLOCK_MIN = 600
+BLOCK_MIN = 400
 """Size of the reduced system from which ``"auto"`` factorises by blocks (:func:`factorise_blocks`)
 when the Jacobian has the block-triangular pattern the system declares (a rule on size and on exact
 zeros, never on the clock)."""
@@ -186,8 +186,18 @@ def newton(evaluate, jacobian, x0, max_iter=50, linear="auto", timer=None, reuse
     Jacobian is recomputed at the current point and the step is damped by backtracking on
     ``|F|^2``, keeping every unknown above :data:`LOWER`.
     ``blocks``: the system's block pattern for :func:`factorise` (``None``: none).
+    BLAS and LAPACK run in one thread throughout: on a shared machine their threads only contend
+    (a dense LU of WIOD size took 2-6 times longer in two threads on two busy cores than in one),
+    and the bits of the solution then do not depend on the thread count.
     Returns ``(x, state, steps, converged, message)``.
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        return _newton(evaluate, jacobian, x0, max_iter, linear, timer, reuse, blocks)
+
+
+def _newton(evaluate, jacobian, x0, max_iter, linear, timer, reuse, blocks):
     timer = timer or Timer()
     x = np.array(x0, dtype=float)
     t = time.perf_counter()
