@@ -554,8 +554,7 @@ class System:
         chunked = not (L.common or L.grouped)
         if chunked:  # sourcing by agent: the flow terms one commodity at a time (no flow-size arrays)
             J[mk + np.arange(N), cy + np.arange(N)] = 1.0
-            jy = J[mk : mk + N, cy : cy + N].reshape(R, S, R, S) if every else None  # goods markets x output, filled in place
-            ft = self._agent_flow_terms(st, pb_pa, grows, jy)
+            ft = self._agent_flow_terms(st, pb_pa, grows, J)  # fills goods markets x output in place
             U = T = None
             jpb = ft.jpb.reshape(RB, RS)
         else:
@@ -586,7 +585,7 @@ class System:
         J[zp : zp + N, cw : cw + K] = -markup * jc_w
 
         # ---- goods markets
-        if not (chunked and every):
+        if not chunked:
             J[mk + idx, cy + idx] = 1.0
             uy = ft.uy.reshape(RS, RS) if chunked else U[..., :S].reshape(RS, RS)
             uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
@@ -621,7 +620,7 @@ class System:
         self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod, ub=ub)
         return J
 
-    def _agent_flow_terms(self, st, pb_pa, grows, jy=None):
+    def _agent_flow_terms(self, st, pb_pa, grows, J=None):
         """The Jacobian's flow-level terms with sourcing by agent, built one commodity at a time.
 
         The same terms as :meth:`flows`, :meth:`_price_derivatives`, :meth:`_goods_price_block` and
@@ -633,9 +632,9 @@ class System:
         (tariff revenue against producer prices) and ``ub`` (sales to the buyers ``grows`` whose
         price index or unit cost terms enter, ``[r, i, grows]``). No flow-size array is kept, so
         memory stays that of the Jacobian; the products run in one BLAS thread (bits independent
-        of the thread count, see :func:`_same_commodity`). ``jy``: when given (every region produces
-        every good), the goods-market x output block of the Jacobian ``[r, i, s, j]``, from which
-        the sales to sectors over their output are subtracted in place instead of returned as ``uy``.
+        of the thread count, see :func:`_same_commodity`). ``J``: when given, the Jacobian, from whose
+        goods-market x output block the sales to sectors over their output are subtracted in place
+        instead of returned as ``uy``.
         """
         from threadpoolctl import threadpool_limits
 
@@ -654,8 +653,12 @@ class System:
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
             inv_m = 1.0 / (da_nest * st.PM)  # dm = D / (da_nest PM) on import cells
         ar = np.arange(R)
+        pos = L.prod_pos.reshape(R, S)  # position of each producer, -1 for none
+        seller = (L.row_mk + pos).T  # [i, r]: goods-market row of each producer
+        buyers = np.flatnonzero(pos.ravel() >= 0)  # producers among the (s, j), in column order
+        inv_y = 1.0 / st.y.ravel()[buyers]
         ft = SimpleNamespace(
-            jpb=np.empty((R, B, R, S)), uy=None if jy is not None else np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
+            jpb=np.empty((R, B, R, S)), uy=None if J is not None else np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
             own=np.empty((R, S)), TB=np.zeros((R, B)), jp=np.empty((R, R, S)), ub=np.empty((R, S, len(grows))),
         )
         with threadpool_limits(1, user_api="blas"):
@@ -672,10 +675,11 @@ class System:
                 D = L.th_A[:, i] * inst.kappa_u[:, i][..., use]
                 D *= h
                 ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
-                if jy is None:
+                if J is None:
                     ft.uy[:, i] = u[..., :S]
                 else:
-                    jy[:, i] -= u[..., :S] / st.y[None]
+                    rows = np.flatnonzero(pos[:, i] >= 0)
+                    J[seller[i, rows], L.col_y : L.col_y + L.N] -= u[rows, :, :S].reshape(len(rows), R * S)[:, buyers] * inv_y
                 ft.uf[:, i] = u[..., S:].sum(axis=2)
                 blk = (u * coef_pa[i][None]).reshape(R, -1) @ D.reshape(R, -1).T
                 ta = t.sum(axis=0)  # [s, b]
