@@ -169,7 +169,7 @@ class FastBackend:
         w[L.use_s, L.use_j, L.use_f] = st.w[L.use_k]
         pfd = np.where(L.agent_exists, st.PFD, 1.0)
         utility = st.inc * np.exp(-(P.alpha * np.log(pfd)).sum(axis=1))
-        z = self.system.flows(st).Zb
+        z = self.system.deliveries(st)
         if L.common:  # the model's route flows and each buyer's import demand [s, b, i]
             demand = st.QA * st.dan
             if L.grouped:

@@ -313,6 +313,25 @@ class System:
         pva_u = st.PVA[L.use_s, L.use_j]
         st.FD = L.use_fp0 * st.VAQ[L.use_s, L.use_j] * np.power(pva_u / wk, L.sig_va[L.use_s, L.use_j])
 
+    def deliveries(self, st):
+        """The flows ``Zb`` of :meth:`flows` alone (with sourcing by agent, one flow-size array instead of four).
+
+        Subclasses that override :meth:`flows` get theirs."""
+        L = self.lay
+        if L.common or type(self).flows is not System.flows:
+            return self.flows(st).Zb
+        inst = st.inst
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a_dir = np.exp(sdm * st.lnPA)
+        a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
+        zb = np.empty(L.d_0.shape)  # h of flows(), then the flows in place
+        for u, g in inst.groups:
+            np.multiply(a_dir[None, :, :, g], st.g_dir[..., u, None], out=zb[..., g])
+            np.copyto(zb[..., g], a_imp[None, :, :, g] * st.g_imp[..., u, None], where=L.imp[..., g])
+        zb *= st.QA[None]
+        zb *= L.d_0
+        return zb
+
     def flows(self, st):
         """Per-buyer demand terms ``h``, flows ``Zb`` and their shares ``U`` (of output), ``T`` (of income) at ``st``.
 
