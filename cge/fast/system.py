@@ -390,8 +390,10 @@ class System:
         L = self.lay
         R, S, B = L.R, L.S, L.B
         n_u, K = fs[0].shape[-1], len(fs)
-        F = np.ascontiguousarray(np.stack(fs, axis=-1).transpose(1, 2, 0, 3, 4)).reshape(S, R, R, n_u * K)  # [i, s, r, (u, k)]
-        M = np.matmul(self._flows_by_composite(), F).reshape(S, R, B, n_u, K)
+        F = np.empty((S, R, R, n_u, K))  # [i, s, r, (u, k)]
+        for k, f in enumerate(fs):
+            F[..., k] = f.transpose(1, 2, 0, 3)
+        M = np.matmul(self._flows_by_composite(), F.reshape(S, R, R, n_u * K)).reshape(S, R, B, n_u, K)
         M = M[:, :, np.arange(B), inst.use]  # [i, s, b, k]: each buyer's own class
         return [np.ascontiguousarray(M[..., k]) for k in range(K)]
 
@@ -404,10 +406,12 @@ class System:
         L = self.lay
         R, S, B = L.R, L.S, L.B
         n_u, K = inst.t_u.shape[-1], len(vs)
-        onehot = (np.asarray(inst.use)[:, None] == np.arange(n_u)[None, :]).astype(float)  # [b, u]
-        V = (np.stack(vs, axis=-1)[:, :, :, None, :] * onehot[None, None, :, :, None]).reshape(S, R, B, n_u * K)
-        out = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V).reshape(S, R, R, n_u, K)  # [i, s, r, u, k]
-        return [np.ascontiguousarray(out[..., k].transpose(2, 0, 1, 3)) for k in range(K)]
+        V = np.zeros((S, R, B, n_u, K))  # each buyer's values in the column of its class
+        for u, g in inst.groups:
+            for k, v in enumerate(vs):
+                V[:, :, g, u, k] = v[:, :, g]
+        out = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V.reshape(S, R, B, n_u * K)).reshape(S, R, R, n_u, K)
+        return [out[..., k].transpose(2, 0, 1, 3) for k in range(K)]  # [r, i, s, u] views
 
     def _own_region(self, f, inst):
         """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
