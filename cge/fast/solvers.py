@@ -2,8 +2,12 @@
 
 Newton's method is the default: the reduced system is small (a few thousand unknowns for a full
 world table) and its Jacobian exact, so a handful of steps from a warm start reach machine
-precision. Each step factorises the Jacobian (dense LU through LAPACK, in single precision for
-large systems while that pays, or sparse LU through SuperLU when the Jacobian is large and sparse) and backtracks on the sum of squared residuals,
+precision. Each fresh Jacobian is factorised (by blocks: zero profit against producer prices and
+goods markets against output are two LUs of half the size, the few factor, income and labour
+unknowns a Schur complement (:func:`factorise_blocks`); or one dense LU through LAPACK; in single
+precision for large systems while that pays; or sparse LU through SuperLU when the Jacobian is
+large and sparse), its factors reused by chord steps while they pay, and steps backtrack on the
+sum of squared residuals,
 keeping every unknown positive. When Newton's method stalls, the same residuals and Jacobian are
 handed to Ipopt (``cyipopt.Problem``: zero objective, the residuals as equality constraints, a
 sparse Jacobian structure and a limited-memory Hessian), as the reference backend does.

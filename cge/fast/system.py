@@ -38,8 +38,14 @@ skipped when their coefficients vanish (Leontief ``sigma_top = sigma_int = 0`` a
 Evaluations with sourcing by agent never build a per-buyer flow array: a delivered price depends
 on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, and each sum over
 exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
-per-composite factors. The per-buyer arrays the Jacobian needs (:meth:`System.flows`) are built
-for it and let go.
+per-composite factors. The contractions are batched matrix products over a composite-first copy
+of ``d_0`` (``[i, s, b, r]``: buyers x exporters per composite), two passes over the flows per
+evaluation (sums over exporters, then over buyers, each for two arrays at once). The Jacobian
+builds the per-buyer terms one commodity at a time (:meth:`System._agent_flow_terms`: slices
+``[r, s, b]``, reduced to Jacobian blocks as they are made), so no flow-size array lives beside
+the dense Jacobian; :meth:`System.flows` builds them whole for common sourcing, the firm-size
+nest and the full-model check's callers. Newton steps factorise the Jacobian by blocks
+(:meth:`System.block_pattern`, :func:`cge.fast.solvers.factorise_blocks`).
 
 With the firm-size nest (:mod:`cge.fast.sizenest`, a subclass of :class:`System`) the composites are
 commodity groups and the Armington terms of the Jacobian (goods markets and tariff revenue against
@@ -112,6 +118,20 @@ def _same_commodity(x, y):
     yt = np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(S, R, -1)
     with threadpool_limits(1, user_api="blas"):
         return np.matmul(xt, yt.transpose(0, 2, 1))
+
+
+class _AgentRows:
+    """The rows of ``dPB[s, b] / dp`` (``[(s, b), producers]``) of final-demand agents, indexed as the whole array."""
+
+    def __init__(self, rows, B, S):
+        self.rows, self.B, self.S = rows, B, S
+
+    def __getitem__(self, idx):
+        idx = np.asarray(idx)
+        b = idx % self.B
+        if np.any(b < self.S):
+            raise IndexError("dPB/dp of sectors is not kept")
+        return self.rows[(idx // self.B) * (self.B - self.S) + b - self.S]
 
 
 ROWS = 512
@@ -575,11 +595,18 @@ class System:
             c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
         every = N == RS  # every region produces every good: no selection of producers needed
         chunked = not (L.common or L.grouped)
+        # zero profit x prices straight into J when unit costs are needed nowhere else (no output
+        # tax, sigma_top = 0, no buyer-level terms of sectors): dPB/dp then kept for agents only
+        into_j = (
+            chunked and every and not st.inst.to.ravel()[prod].any() and not L.sig_top.ravel()[prod].any()
+            and not (grows % B < S).any()
+        )
         if chunked:  # sourcing by agent: the flow terms one commodity at a time (no flow-size arrays)
             J[mk + np.arange(N), cy + np.arange(N)] = 1.0
-            ft = self._agent_flow_terms(st, pb_pa, grows, J)  # fills goods markets x output in place
+            zp_coef = st.inst.markup * c_pint if into_j else None
+            ft = self._agent_flow_terms(st, pb_pa, grows, J, zp_coef)  # fills goods markets x output in place
             U = T = None
-            jpb = ft.jpb.reshape(RB, RS)
+            jpb = _AgentRows(ft.jpb_agents.reshape(R * L.A, RS), B, S) if into_j else ft.jpb.reshape(RB, RS)
         else:
             fl = self.flows(st)
             U, T = fl.U, fl.T
@@ -590,11 +617,12 @@ class System:
                 D, dm = self._price_derivatives(st, fl.h)
             del fl
             jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
-        if not every:
-            jpb = jpb[:, prod]
-        sec_rows = (prod // S) * B + prod % S
-        jc_p = jpb[sec_rows]
-        jc_p *= c_pint.ravel()[prod][:, None]
+        jc_p = None
+        if not into_j:
+            if not every:
+                jpb = jpb[:, prod]
+            jc_p = jpb[(prod // S) * B + prod % S]
+            jc_p *= c_pint.ravel()[prod][:, None]
         wk = st.w[L.use_k]
         pva_w = np.zeros((N, K))
         np.add.at(pva_w, (L.use_pos, L.use_k), L.use_theta * np.power(st.PVA[L.use_s, L.use_j] / wk, L.sig_va[L.use_s, L.use_j]))
@@ -602,9 +630,12 @@ class System:
 
         idx = np.arange(N)
         markup = st.inst.markup.ravel()[prod][:, None]
-        J[zp + idx, cp + idx] = 1.0
-        for a in range(0, N, ROWS):  # in slices of rows: no temporary of the block's size
-            J[zp + a : zp + min(a + ROWS, N), cp : cp + N] -= markup[a : a + ROWS] * jc_p[a : a + ROWS]
+        if into_j:
+            J[zp + idx, cp + idx] += 1.0
+        else:
+            J[zp + idx, cp + idx] = 1.0
+            for a in range(0, N, ROWS):  # in slices of rows: no temporary of the block's size
+                J[zp + a : zp + min(a + ROWS, N), cp : cp + N] -= markup[a : a + ROWS] * jc_p[a : a + ROWS]
         J[zp : zp + N, cw : cw + K] = -markup * jc_w
 
         # ---- goods markets
@@ -643,7 +674,7 @@ class System:
         self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod, ub=ub)
         return J
 
-    def _agent_flow_terms(self, st, pb_pa, grows, J=None):
+    def _agent_flow_terms(self, st, pb_pa, grows, J=None, zp_coef=None):
         """The Jacobian's flow-level terms with sourcing by agent, built one commodity at a time.
 
         The same terms as :meth:`flows`, :meth:`_price_derivatives`, :meth:`_goods_price_block` and
@@ -657,7 +688,9 @@ class System:
         memory stays that of the Jacobian; the products run in one BLAS thread (bits independent
         of the thread count, see :func:`_same_commodity`). ``J``: when given, the Jacobian, from whose
         goods-market x output block the sales to sectors over their output are subtracted in place
-        instead of returned as ``uy``.
+        instead of returned as ``uy``. ``zp_coef[s, j]`` (with ``J``, every region producing every
+        good): zero profit x producer prices is ``-zp_coef dPINT/dp`` in ``J`` (the unit ``1`` on its
+        diagonal left to the caller), and ``jpb`` is kept for the agents only (``jpb_agents``).
         """
         from threadpoolctl import threadpool_limits
 
@@ -681,9 +714,13 @@ class System:
         buyers = np.flatnonzero(pos.ravel() >= 0)  # producers among the (s, j), in column order
         inv_y = 1.0 / st.y.ravel()[buyers]
         ft = SimpleNamespace(
-            jpb=np.empty((R, B, R, S)), uy=None if J is not None else np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
+            jpb=np.empty((R, B, R, S)) if zp_coef is None else None, uy=None if J is not None else np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
             own=np.empty((R, S)), TB=np.zeros((R, B)), jp=np.empty((R, R, S)), ub=np.empty((R, S, len(grows))),
         )
+        if zp_coef is not None:
+            ft.jpb_agents = np.empty((R, B - S, R, S))
+            jzp = J[L.row_zp : L.row_zp + L.N, L.col_p : L.col_p + L.N].reshape(R, S, R, S)  # [s, j, r, i]
+            zp_coef = zp_coef[:, :, None]
         with threadpool_limits(1, user_api="blas"):
             for i in range(S):
                 imp = L.imp[:, i]
@@ -697,7 +734,12 @@ class System:
                 del zb
                 D = L.th_A[:, i] * inst.kappa_u[:, i][..., use]
                 D *= h
-                ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
+                if zp_coef is None:
+                    ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
+                else:
+                    x = (D * pb_pa[i][None]).transpose(1, 2, 0)  # [s, b, r]
+                    jzp[..., i] -= zp_coef * x[:, :S]
+                    ft.jpb_agents[..., i] = x[:, S:]
                 if J is None:
                     ft.uy[:, i] = u[..., :S]
                 else:
