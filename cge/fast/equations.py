@@ -95,19 +95,34 @@ def equation_residuals(layout, inst, v: dict) -> dict:
         m0 = P.m_0.transpose(2, 0, 1)  # [i, s, b]
         shipped, revenue = np.zeros((R, S)), np.zeros(R)
         off = L.offdiag[:, :, None]  # [r, s, 1]
+        def power(x, e):  # x[r, s, class]^e, on the buyers [r, s, b]
+            return np.power(x, e)[..., use]
+
         for i in range(S):
-            pd = pdu[:, i][..., use]  # [r, s, b]
+            pdi = pdu[:, i]  # [r, s, class]
             th_dir = np.where(L.direct[:, i], L.th_A[:, i], 0.0)  # Layout.th_dir and th_M, one commodity
             th_M = _ratio(P.v_0[:, i], m0[i][None], L.imp[:, i])
-            pm_calc[i] = ces_index(L.sig_mm[i], [(th_M, pd, 0)])
-            pa_calc[i] = ces_index(sdm[i], [(th_dir, pd, 0), (L.th_nest[i], PM[i], None)])
-            z_dir = QA[i][None] * np.power(PA[i][None] / pd, sdm[i])
-            z_imp = qm[i][None] * np.power(PM[i][None] / pd, L.sig_mm[i])
+            smm, sdi = L.sig_mm[i], sdm[i]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                if smm == 1.0:
+                    pm_calc[i] = ces_index(smm, [(th_M, pdi[..., use], 0)])
+                else:  # CES terms raised per class
+                    pm_calc[i] = np.power((th_M * power(pdi, 1.0 - smm)).sum(axis=0), 1.0 / (1.0 - smm))
+                if sdi == 1.0:
+                    pa_calc[i] = ces_index(sdi, [(th_dir, pdi[..., use], 0), (L.th_nest[i], PM[i], None)])
+                else:
+                    acc = (th_dir * power(pdi, 1.0 - sdi)).sum(axis=0) + L.th_nest[i] * np.power(PM[i], 1.0 - sdi)
+                    pa_calc[i] = np.power(acc, 1.0 / (1.0 - sdi))
+                z_dir = (QA[i] * np.power(PA[i], sdi))[None] * power(pdi, -sdi)
+                z_imp = (qm[i] * np.power(PM[i], smm))[None] * power(pdi, -smm)
             z = np.where(L.direct[:, i], z_dir, np.where(L.imp[:, i], z_imp, 0.0))
             dz = L.d_0[:, i] * z
-            tau = inst.tau_u[:, i][..., use]
-            shipped[:, i] = (tau * dz).sum(axis=(1, 2))
-            revenue += (inst.t_u[:, i][..., use] * tau * dz * p[:, i, None, None] * off).sum(axis=(0, 2))
+            dzu = np.zeros(pdi.shape)  # deliveries by class [r, s, class]
+            for u, g in inst.groups:
+                dzu[..., u] += dz[..., g].sum(axis=2)
+            tau = inst.tau_u[:, i]
+            shipped[:, i] = (tau * dzu).sum(axis=(1, 2))
+            revenue += (inst.t_u[:, i] * tau * dzu * p[:, i, None, None] * off).sum(axis=(0, 2))
         out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
         out["armington_price"] = to_sbi(PA - pa_calc)[comp]
     excess = Y - shipped / L.x_0
