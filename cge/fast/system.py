@@ -594,7 +594,8 @@ class System:
             c_pint = np.where(L.has_int, L.th_int * np.power(st.c / st.PINT, L.sig_top), 0.0)
             c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
         every = N == RS  # every region produces every good: no selection of producers needed
-        chunked = not (L.common or L.grouped)
+        # sourcing by agent, flows as System builds them (a subclass with flows of its own keeps the whole-array path)
+        chunked = not (L.common or L.grouped) and type(self).flows is System.flows and type(self)._price_derivatives is System._price_derivatives
         # zero profit x prices straight into J when unit costs are needed nowhere else (no output
         # tax, sigma_top = 0, no buyer-level terms of sectors): dPB/dp then kept for agents only
         into_j = (
