@@ -96,20 +96,20 @@ def equation_residuals(layout, inst, v: dict) -> dict:
         shipped, revenue = np.zeros((R, S)), np.zeros(R)
         off = L.offdiag[:, :, None]  # [r, s, 1]
         def power(x, e):  # x[r, s, class]^e, on the buyers [r, s, b]
-            return np.power(x, e)[..., use]
+            return np.take(np.power(x, e), use, axis=-1)  # C-ordered, unlike x[..., use]
 
         for i in range(S):
-            pdi = pdu[:, i]  # [r, s, class]
+            pdi = np.ascontiguousarray(pdu[:, i])  # [r, s, class]
             th_dir = np.where(L.direct[:, i], L.th_A[:, i], 0.0)  # Layout.th_dir and th_M, one commodity
             th_M = _ratio(P.v_0[:, i], m0[i][None], L.imp[:, i])
             smm, sdi = L.sig_mm[i], sdm[i]
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 if smm == 1.0:
-                    pm_calc[i] = ces_index(smm, [(th_M, pdi[..., use], 0)])
+                    pm_calc[i] = ces_index(smm, [(th_M, np.take(pdi, use, axis=-1), 0)])
                 else:  # CES terms raised per class
                     pm_calc[i] = np.power((th_M * power(pdi, 1.0 - smm)).sum(axis=0), 1.0 / (1.0 - smm))
                 if sdi == 1.0:
-                    pa_calc[i] = ces_index(sdi, [(th_dir, pdi[..., use], 0), (L.th_nest[i], PM[i], None)])
+                    pa_calc[i] = ces_index(sdi, [(th_dir, np.take(pdi, use, axis=-1), 0), (L.th_nest[i], PM[i], None)])
                 else:
                     acc = (th_dir * power(pdi, 1.0 - sdi)).sum(axis=0) + L.th_nest[i] * np.power(PM[i], 1.0 - sdi)
                     pa_calc[i] = np.power(acc, 1.0 / (1.0 - sdi))
