@@ -143,7 +143,8 @@ class FastBackend:
         ok = False
         if self.options["method"] == "newton":
             x, st, it, ok, msg = newton(
-                self.evaluate, self.system.jacobian, x0, self.options["newton_max_iter"], self.options["newton_linear_solver"], timer
+                self.evaluate, self.system.jacobian, x0, self.options["newton_max_iter"], self.options["newton_linear_solver"], timer,
+                blocks=self.system.block_pattern(),
             )
             stats["iterations"], stats["termination"], stats["newton_iterations"] = it, msg, it
         if not ok:
@@ -168,7 +169,7 @@ class FastBackend:
         w[L.use_s, L.use_j, L.use_f] = st.w[L.use_k]
         pfd = np.where(L.agent_exists, st.PFD, 1.0)
         utility = st.inc * np.exp(-(P.alpha * np.log(pfd)).sum(axis=1))
-        z = self.system.flows(st).Zb
+        z = self.system.deliveries(st)
         if L.common:  # the model's route flows and each buyer's import demand [s, b, i]
             demand = st.QA * st.dan
             if L.grouped:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layout import to_sbi
+from .layout import _ratio, to_sbi
 from .system import ces_index
 
 def variables_of(st, layout) -> dict:
@@ -86,23 +86,43 @@ def equation_residuals(layout, inst, v: dict) -> dict:
         shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
         revenue = (inst.t_b * p[:, :, None, None] * inst.tau_b * L.d_0 * z * L.offdiag[:, None, :, None]).sum(axis=(0, 1, 3))
     else:
-        # a buyer's delivered price depends on its price class only (its use, or its duty exemption): one run of buyers at a time
+        # a buyer's delivered price depends on its price class only (its use, or its duty exemption):
+        # flows one commodity at a time ([r, s, b] slices), each buyer at the prices of its class
         pdu = p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        use = inst.use
         pm_calc, pa_calc = np.empty(QA.shape), np.empty(QA.shape)
         qm = QA * np.power(PA / PM, sdm[:, None, None])
-        th_dir, th_M = L.th_dir, L.th_M
+        m0 = P.m_0.transpose(2, 0, 1)  # [i, s, b]
         shipped, revenue = np.zeros((R, S)), np.zeros(R)
-        for u, g in inst.groups:
-            pd = np.broadcast_to(pdu[..., u, None], pdu.shape[:3] + (g.stop - g.start,))
-            pm_calc[..., g] = ces_index(L.sig_mm[:, None, None], [(th_M[..., g], pd, 0)])
-            pa_calc[..., g] = ces_index(sdm[:, None, None], [(th_dir[..., g], pd, 0), (L.th_nest[..., g], PM[..., g], None)])
-            z_dir = QA[None, :, :, g] * np.power(PA[None, :, :, g] / pd, sdm[None, :, None, None])
-            z_imp = qm[None, :, :, g] * np.power(PM[None, :, :, g] / pd, L.sig_mm[None, :, None, None])
-            z = np.where(L.direct[..., g], z_dir, np.where(L.imp[..., g], z_imp, 0.0))
-            del z_dir, z_imp
-            dz = (L.d_0[..., g] * z).sum(axis=3)  # [r, i, s]
-            shipped += (inst.tau_u[..., u] * dz).sum(axis=2)
-            revenue += (inst.t_u[..., u] * inst.tau_u[..., u] * dz * p[:, :, None] * L.offdiag[:, None, :]).sum(axis=(0, 1))
+        off = L.offdiag[:, :, None]  # [r, s, 1]
+        def power(x, e):  # x[r, s, class]^e, on the buyers [r, s, b]
+            return np.take(np.power(x, e), use, axis=-1)  # C-ordered, unlike x[..., use]
+
+        for i in range(S):
+            pdi = np.ascontiguousarray(pdu[:, i])  # [r, s, class]
+            th_dir = np.where(L.direct[:, i], L.th_A[:, i], 0.0)  # Layout.th_dir and th_M, one commodity
+            th_M = _ratio(P.v_0[:, i], m0[i][None], L.imp[:, i])
+            smm, sdi = L.sig_mm[i], sdm[i]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                if smm == 1.0:
+                    pm_calc[i] = ces_index(smm, [(th_M, np.take(pdi, use, axis=-1), 0)])
+                else:  # CES terms raised per class
+                    pm_calc[i] = np.power((th_M * power(pdi, 1.0 - smm)).sum(axis=0), 1.0 / (1.0 - smm))
+                if sdi == 1.0:
+                    pa_calc[i] = ces_index(sdi, [(th_dir, np.take(pdi, use, axis=-1), 0), (L.th_nest[i], PM[i], None)])
+                else:
+                    acc = (th_dir * power(pdi, 1.0 - sdi)).sum(axis=0) + L.th_nest[i] * np.power(PM[i], 1.0 - sdi)
+                    pa_calc[i] = np.power(acc, 1.0 / (1.0 - sdi))
+                z_dir = (QA[i] * np.power(PA[i], sdi))[None] * power(pdi, -sdi)
+                z_imp = (qm[i] * np.power(PM[i], smm))[None] * power(pdi, -smm)
+            z = np.where(L.direct[:, i], z_dir, np.where(L.imp[:, i], z_imp, 0.0))
+            dz = L.d_0[:, i] * z
+            dzu = np.zeros(pdi.shape)  # deliveries by class [r, s, class]
+            for u, g in inst.groups:
+                dzu[..., u] += dz[..., g].sum(axis=2)
+            tau = inst.tau_u[:, i]
+            shipped[:, i] = (tau * dzu).sum(axis=(1, 2))
+            revenue += (inst.t_u[:, i] * tau * dzu * p[:, i, None, None] * off).sum(axis=(0, 2))
         out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
         out["armington_price"] = to_sbi(PA - pa_calc)[comp]
     excess = Y - shipped / L.x_0

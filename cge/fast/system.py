@@ -38,8 +38,14 @@ skipped when their coefficients vanish (Leontief ``sigma_top = sigma_int = 0`` a
 Evaluations with sourcing by agent never build a per-buyer flow array: a delivered price depends
 on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, and each sum over
 exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
-per-composite factors. The per-buyer arrays the Jacobian needs (:meth:`System.flows`) are built
-for it and let go.
+per-composite factors. The contractions are batched matrix products over a composite-first copy
+of ``d_0`` (``[i, s, b, r]``: buyers x exporters per composite), two passes over the flows per
+evaluation (sums over exporters, then over buyers, each for two arrays at once). The Jacobian
+builds the per-buyer terms one commodity at a time (:meth:`System._agent_flow_terms`: slices
+``[r, s, b]``, reduced to Jacobian blocks as they are made), so no flow-size array lives beside
+the dense Jacobian; :meth:`System.flows` builds them whole for common sourcing, the firm-size
+nest and the full-model check's callers. Newton steps factorise the Jacobian by blocks
+(:meth:`System.block_pattern`, :func:`cge.fast.solvers.factorise_blocks`).
 
 With the firm-size nest (:mod:`cge.fast.sizenest`, a subclass of :class:`System`) the composites are
 commodity groups and the Armington terms of the Jacobian (goods markets and tariff revenue against
@@ -112,6 +118,31 @@ def _same_commodity(x, y):
     yt = np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(S, R, -1)
     with threadpool_limits(1, user_api="blas"):
         return np.matmul(xt, yt.transpose(0, 2, 1))
+
+
+def _by_buyer(a, use):
+    """``a[..., use]`` (a class array on the buyers) as a C-ordered array: fancy indexing of the last
+    axis returns it with that axis outermost, and arithmetic with flow slices then runs several
+    times slower."""
+    return np.take(np.ascontiguousarray(a), use, axis=-1)
+
+
+class _AgentRows:
+    """The rows of ``dPB[s, b] / dp`` (``[(s, b), producers]``) of final-demand agents, indexed as the whole array."""
+
+    def __init__(self, rows, B, S):
+        self.rows, self.B, self.S = rows, B, S
+
+    def __getitem__(self, idx):
+        idx = np.asarray(idx)
+        b = idx % self.B
+        if np.any(b < self.S):
+            raise IndexError("dPB/dp of sectors is not kept")
+        return self.rows[(idx // self.B) * (self.B - self.S) + b - self.S]
+
+
+ROWS = 512
+"""Rows per slice when a dense block of the Jacobian is updated in place."""
 
 
 class FlowInstruments:
@@ -215,6 +246,23 @@ class System:
     def benchmark_point(self):
         return np.ones(self.lay.n)
 
+    def block_pattern(self):
+        """Rows and columns of the Jacobian's block-triangular pattern (:func:`cge.fast.solvers.factorise_blocks`).
+
+        Zero profit against producer prices, goods markets against output (less the market of the
+        numeraire, whose row is the numeraire's), and the border: factor markets, income balance,
+        labour supply and that market. Unit costs do not depend on output, so zero profit against
+        output is the zero block.
+        """
+        L = self.lay
+        N, n = L.N, L.n
+        rest = np.arange(2 * N, n)
+        keep = np.delete(np.arange(N), L.walras_pos)
+        first = (np.arange(L.row_zp, L.row_zp + N), np.arange(L.col_p, L.col_p + N))
+        second = (L.row_mk + keep, L.col_y + keep)
+        border = (np.concatenate([rest, [L.row_mk + L.walras_pos]]), np.concatenate([rest, [L.col_y + L.walras_pos]]))
+        return first, second, border
+
     # ------------------------------------------------------------------ prices
     def prices(self, p, w, inst, st=None):
         """Every price index as a closed form of producer and factor prices."""
@@ -292,6 +340,25 @@ class System:
         pva_u = st.PVA[L.use_s, L.use_j]
         st.FD = L.use_fp0 * st.VAQ[L.use_s, L.use_j] * np.power(pva_u / wk, L.sig_va[L.use_s, L.use_j])
 
+    def deliveries(self, st):
+        """The flows ``Zb`` of :meth:`flows` alone (with sourcing by agent, one flow-size array instead of four).
+
+        Subclasses that override :meth:`flows` get theirs."""
+        L = self.lay
+        if L.common or type(self).flows is not System.flows:
+            return self.flows(st).Zb
+        inst = st.inst
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a_dir = np.exp(sdm * st.lnPA)
+        a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
+        zb = np.empty(L.d_0.shape)  # h of flows(), then the flows in place
+        for u, g in inst.groups:
+            np.multiply(a_dir[None, :, :, g], st.g_dir[..., u, None], out=zb[..., g])
+            np.copyto(zb[..., g], a_imp[None, :, :, g] * st.g_imp[..., u, None], where=L.imp[..., g])
+        zb *= st.QA[None]
+        zb *= L.d_0
+        return zb
+
     def flows(self, st):
         """Per-buyer demand terms ``h``, flows ``Zb`` and their shares ``U`` (of output), ``T`` (of income) at ``st``.
 
@@ -337,13 +404,41 @@ class System:
             return np.power(acc, 1.0 / (1.0 - sigma))
         return np.where(cd, np.exp(acc), np.power(acc, 1.0 / np.where(cd, 1.0, 1.0 - sigma)))
 
+    def _flows_by_composite(self):
+        """The benchmark flows as ``[i, s, b, r]`` (a contiguous copy, made once): each composite's
+        flows a small matrix buyers x exporters, so that the contractions of an evaluation are
+        batched matrix products (:meth:`_over_exporters_all`, :meth:`_over_buyers_all`)."""
+        if getattr(self, "_d0_isbr", None) is None:
+            self._d0_isbr = np.ascontiguousarray(self.lay.d_0.transpose(1, 2, 3, 0))
+        return self._d0_isbr
+
+    def _over_exporters_all(self, fs, inst):
+        """``out_k[i, s, b] = sum_r d_0[r, i, s, b] f_k[r, i, s, use(b)]`` for per-class arrays ``f_k``, in one pass over the flows."""
+        L = self.lay
+        R, S, B = L.R, L.S, L.B
+        n_u, K = fs[0].shape[-1], len(fs)
+        F = np.empty((S, R, R, n_u, K))  # [i, s, r, (u, k)]
+        for k, f in enumerate(fs):
+            F[..., k] = f.transpose(1, 2, 0, 3)
+        M = np.matmul(self._flows_by_composite(), F.reshape(S, R, R, n_u * K)).reshape(S, R, B, n_u, K)
+        M = M[:, :, np.arange(B), inst.use]  # [i, s, b, k]: each buyer's own class
+        return [np.ascontiguousarray(M[..., k]) for k in range(K)]
+
     def _over_exporters(self, f, inst):
         """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-class array ``f``."""
+        return self._over_exporters_all([f], inst)[0]
+
+    def _over_buyers_all(self, vs, inst):
+        """``out_k[r, i, s, u] = sum_{b of class u} d_0[r, i, s, b] v_k[i, s, b]`` for composite arrays ``v_k``, in one pass over the flows."""
         L = self.lay
-        out = np.empty(L.comp.shape)
+        R, S, B = L.R, L.S, L.B
+        n_u, K = inst.t_u.shape[-1], len(vs)
+        V = np.zeros((S, R, B, n_u, K))  # each buyer's values in the column of its class
         for u, g in inst.groups:
-            out[:, :, g] = np.einsum("risb,ris->isb", L.d_0[..., g], f[..., u])
-        return out
+            for k, v in enumerate(vs):
+                V[:, :, g, u, k] = v[:, :, g]
+        out = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V.reshape(S, R, B, n_u * K)).reshape(S, R, R, n_u, K)
+        return [out[..., k].transpose(2, 0, 1, 3) for k in range(K)]  # [r, i, s, u] views
 
     def _own_region(self, f, inst):
         """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
@@ -354,11 +449,7 @@ class System:
 
     def _over_buyers(self, v, inst):
         """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v`` (per price class)."""
-        L = self.lay
-        out = np.zeros(inst.t_u.shape)
-        for u, g in inst.groups:  # a class may span several runs of buyers
-            out[..., u] += np.einsum("risb,isb->ris", L.d_0[..., g], v[..., g])
-        return out
+        return self._over_buyers_all([v], inst)[0]
 
     def _agent_prices(self, st, inst):
         """Import and Armington price indices as contractions of per-use delivered prices with benchmark flows.
@@ -380,11 +471,11 @@ class System:
         st.g_imp, st.g_dir = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             fm = pdu * st.g_imp if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
-            acc = self._over_exporters(fm * (inst.w_0 * L.offdiag[:, None, :, None]), inst) * self.inv_m0
-            st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], acc), 1.0)
             fd = pdu * st.g_dir if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
             fd *= inst.w_0
-            own = np.where(L.nest, self._own_region(fd, inst), self._over_exporters(fd, inst))
+            xm, xd = self._over_exporters_all([fm * (inst.w_0 * L.offdiag[:, None, :, None]), fd], inst)
+            st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], xm * self.inv_m0), 1.0)
+            own = np.where(L.nest, self._own_region(fd, inst), xd)
             acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
             st.PA = np.where(L.comp, self._index(L.sig_dm[:, None, None], acc), 1.0)
         self._buyer_prices(st, st.w)
@@ -400,8 +491,7 @@ class System:
         a = st.QA * np.exp(sdm * st.lnPA)
         a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
         a_dir = np.where(L.nest, 0.0, a)
-        c_imp = self._over_buyers(a_imp, inst)
-        c_dir = self._over_buyers(a_dir, inst)
+        c_imp, c_dir = self._over_buyers_all([a_imp, a_dir], inst)
         ar = np.arange(L.R)
         c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
         c_dir[ar, :, ar, :] = 0.0
@@ -504,27 +594,43 @@ class System:
         zp, mk, ib = L.row_zp, L.row_mk, L.row_ib
         p_prod = st.p.ravel()[prod]
         y_prod = st.y.ravel()[prod]
-        fl = self.flows(st)
-        U, T = fl.U, fl.T
-        if L.grouped:  # the firm-size nest (cge.fast.sizenest): its own Armington and size terms
-            dsold, jrev, D = self.price_terms(st, U, T)
-        else:
-            D, dm = self._price_derivatives(st, fl.h)
-        del fl
-
+        grows = self._buyer_terms(st)[2]
         # ---- price block: Shephard's lemma
         with np.errstate(divide="ignore", invalid="ignore"):
             pb_pa = np.where(L.comp, L.th_B * np.power(st.PB[None] / st.PA, L.sig_c[None]), 0.0)  # dPB/dPA [i, s, b]
             c_pint = np.where(L.has_int, L.th_int * np.power(st.c / st.PINT, L.sig_top), 0.0)
             c_pva = np.where(L.has_va, L.th_va * np.power(st.c / st.PVA, L.sig_top), 0.0)
         every = N == RS  # every region produces every good: no selection of producers needed
-        if L.grouped:
-            pb_pa = pb_pa[L.gidx]  # dPB / dPA of each commodity's group
-        jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
-        if not every:
-            jpb = jpb[:, prod]
-        sec_rows = (prod // S) * B + prod % S
-        jc_p = c_pint.ravel()[prod][:, None] * jpb[sec_rows]
+        # sourcing by agent, flows as System builds them (a subclass with flows of its own keeps the whole-array path)
+        chunked = not (L.common or L.grouped) and type(self).flows is System.flows and type(self)._price_derivatives is System._price_derivatives
+        # zero profit x prices straight into J when unit costs are needed nowhere else (no output
+        # tax, sigma_top = 0, no buyer-level terms of sectors): dPB/dp then kept for agents only
+        into_j = (
+            chunked and every and not st.inst.to.ravel()[prod].any() and not L.sig_top.ravel()[prod].any()
+            and not (grows % B < S).any()
+        )
+        if chunked:  # sourcing by agent: the flow terms one commodity at a time (no flow-size arrays)
+            J[mk + np.arange(N), cy + np.arange(N)] = 1.0
+            zp_coef = st.inst.markup * c_pint if into_j else None
+            ft = self._agent_flow_terms(st, pb_pa, grows, J, zp_coef)  # fills goods markets x output in place
+            U = T = None
+            jpb = _AgentRows(ft.jpb_agents.reshape(R * L.A, RS), B, S) if into_j else ft.jpb.reshape(RB, RS)
+        else:
+            fl = self.flows(st)
+            U, T = fl.U, fl.T
+            if L.grouped:  # the firm-size nest (cge.fast.sizenest): its own Armington and size terms
+                dsold, jrev, D = self.price_terms(st, U, T)
+                pb_pa = pb_pa[L.gidx]  # dPB / dPA of each commodity's group
+            else:
+                D, dm = self._price_derivatives(st, fl.h)
+            del fl
+            jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
+        jc_p = None
+        if not into_j:
+            if not every:
+                jpb = jpb[:, prod]
+            jc_p = jpb[(prod // S) * B + prod % S]
+            jc_p *= c_pint.ravel()[prod][:, None]
         wk = st.w[L.use_k]
         pva_w = np.zeros((N, K))
         np.add.at(pva_w, (L.use_pos, L.use_k), L.use_theta * np.power(st.PVA[L.use_s, L.use_j] / wk, L.sig_va[L.use_s, L.use_j]))
@@ -532,46 +638,155 @@ class System:
 
         idx = np.arange(N)
         markup = st.inst.markup.ravel()[prod][:, None]
-        J[zp + idx, cp + idx] = 1.0
-        J[zp : zp + N, cp : cp + N] -= markup * jc_p
+        if into_j:
+            J[zp + idx, cp + idx] += 1.0
+        else:
+            J[zp + idx, cp + idx] = 1.0
+            for a in range(0, N, ROWS):  # in slices of rows: no temporary of the block's size
+                J[zp + a : zp + min(a + ROWS, N), cp : cp + N] -= markup[a : a + ROWS] * jc_p[a : a + ROWS]
         J[zp : zp + N, cw : cw + K] = -markup * jc_w
 
         # ---- goods markets
-        J[mk + idx, cy + idx] = 1.0
-        uy = U[..., :S].reshape(RS, RS)
-        uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
-        J[mk : mk + N, cy : cy + N] -= uy
-        del uy
-        J[mk : mk + N, ci : ci + R] = -(U[..., S:].sum(axis=3) / st.inc[None, None, :]).reshape(RS, R)[prod]
-        if L.grouped:
+        if not chunked:
+            J[mk + idx, cy + idx] = 1.0
+            uy = ft.uy.reshape(RS, RS) if chunked else U[..., :S].reshape(RS, RS)
+            uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
+            J[mk : mk + N, cy : cy + N] -= uy
+            del uy
+        sold_agents = ft.uf if chunked else U[..., S:].sum(axis=3)  # [r, i, s]
+        J[mk : mk + N, ci : ci + R] = -(sold_agents / st.inc[None, None, :]).reshape(RS, R)[prod]
+        if chunked:
+            self._scatter_goods_prices(J, ft.blocks, ft.own, p_prod)
+        elif L.grouped:
             J[mk : mk + N, cp : cp + N] -= dsold[np.ix_(prod, prod)]
             del dsold
         else:
             self._goods_price_block(J, st, U, D, dm, p_prod)
 
         # ---- income balance
-        TB = T.sum(axis=(0, 1))  # [s, b]
+        TB = ft.TB if chunked else T.sum(axis=(0, 1))  # [s, b]
         ridx = np.arange(R)
         J[ib + ridx, ci + ridx] = 1.0 - TB[:, S:].sum(axis=1) / st.inc
         if L.closure.transfer == "world_income_share":  # transfer_s = B_s sum_r I_r / sum_r I0_r
             J[ib : ib + R, ci : ci + R] -= np.outer(st.inst.transfer / P.income_0, P.income_0 / P.income_0.sum())
         reg = prod // S
         J[ib + reg, cy + idx] = -TB[reg, prod % S] / y_prod
-        if L.grouped:
+        if chunked:
+            jp = ft.jp
+        elif L.grouped:
             jp = jrev
         else:
             jp = self._income_price_block(st, T, D, dm)
         J[ib : ib + R, cp : cp + N] = -jp.reshape(R, RS)[:, prod]
-        self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod)
+        ub = ft.ub.reshape(RS, -1)[prod] if chunked else None
+        self._jacobian_rest(J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod, ub=ub)
         return J
+
+    def _agent_flow_terms(self, st, pb_pa, grows, J=None, zp_coef=None):
+        """The Jacobian's flow-level terms with sourcing by agent, built one commodity at a time.
+
+        The same terms as :meth:`flows`, :meth:`_price_derivatives`, :meth:`_goods_price_block` and
+        :meth:`_income_price_block` make from whole flow arrays, reduced per commodity ``i``
+        (slices ``[r, s, b]`` of the flows) as soon as they are made: ``jpb`` (dPB[s, b] / dp[r, i],
+        as ``[s, b, r, i]``), ``uy`` (sales to sectors ``[r, i, s, j]``), ``uf`` (sales to agents
+        ``[r, i, s]``), the same-commodity price blocks ``blocks[i, r, q]`` and own-price terms
+        ``own[r, i]`` of goods markets, ``TB[s, b]`` (tariff revenue by buyer), ``jp[s, q, i]``
+        (tariff revenue against producer prices) and ``ub`` (sales to the buyers ``grows`` whose
+        price index or unit cost terms enter, ``[r, i, grows]``). No flow-size array is kept, so
+        memory stays that of the Jacobian; the products run in one BLAS thread (bits independent
+        of the thread count, see :func:`_same_commodity`). ``J``: when given, the Jacobian, from whose
+        goods-market x output block the sales to sectors over their output are subtracted in place
+        instead of returned as ``uy``. ``zp_coef[s, j]`` (with ``J``, every region producing every
+        good): zero profit x producer prices is ``-zp_coef dPINT/dp`` in ``J`` (the unit ``1`` on its
+        diagonal left to the caller), and ``jpb`` is kept for the agents only (``jpb_agents``).
+        """
+        from threadpoolctl import threadpool_limits
+
+        L, P, inst = self.lay, self.lay.params, st.inst
+        R, S, B = L.R, L.S, L.B
+        use = inst.use
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a_dir = np.exp(sdm * st.lnPA)  # h = a pd^-sigma: see flows()
+        a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
+        to_u = inst.tau_u / L.x_0[:, :, None, None]
+        to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        coef_pa = L.coef_pa / st.PA
+        cpm = L.coef_pm_c
+        sig_flow = L.sig_dm[:, None, None] + cpm
+        with np.errstate(divide="ignore", invalid="ignore"):
+            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            inv_m = 1.0 / (da_nest * st.PM)  # dm = D / (da_nest PM) on import cells
+        ar = np.arange(R)
+        pos = L.prod_pos.reshape(R, S)  # position of each producer, -1 for none
+        seller = (L.row_mk + pos).T  # [i, r]: goods-market row of each producer
+        buyers = np.flatnonzero(pos.ravel() >= 0)  # producers among the (s, j), in column order
+        inv_y = 1.0 / st.y.ravel()[buyers]
+        ft = SimpleNamespace(
+            jpb=np.empty((R, B, R, S)) if zp_coef is None else None, uy=None if J is not None else np.empty((R, S, R, S)), uf=np.empty((R, S, R)), blocks=np.empty((S, R, R)),
+            own=np.empty((R, S)), TB=np.zeros((R, B)), jp=np.empty((R, R, S)), ub=np.empty((R, S, len(grows))),
+        )
+        if zp_coef is not None:
+            ft.jpb_agents = np.empty((R, B - S, R, S))
+            jzp = J[L.row_zp : L.row_zp + L.N, L.col_p : L.col_p + L.N].reshape(R, S, R, S)  # [s, j, r, i]
+            zp_coef = zp_coef[:, :, None]
+        with threadpool_limits(1, user_api="blas"):
+            for i in range(S):
+                imp = L.imp[:, i]
+                h = _by_buyer(st.g_dir[:, i], use) * a_dir[i][None]
+                if imp.any():
+                    h = np.where(imp, _by_buyer(st.g_imp[:, i], use) * a_imp[i][None], h)
+                zb = h * st.QA[i][None]
+                zb *= L.d_0[:, i]
+                u = zb * _by_buyer(to_u[:, i], use)
+                t = zb * _by_buyer(to_t[:, i], use)
+                del zb
+                D = L.th_A[:, i] * _by_buyer(inst.kappa_u[:, i], use)
+                D *= h
+                if zp_coef is None:
+                    ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
+                else:
+                    x = (D * pb_pa[i][None]).transpose(1, 2, 0)  # [s, b, r]
+                    jzp[..., i] -= zp_coef * x[:, :S]
+                    ft.jpb_agents[..., i] = x[:, S:]
+                if J is None:
+                    ft.uy[:, i] = u[..., :S]
+                else:
+                    rows = np.flatnonzero(pos[:, i] >= 0)
+                    J[seller[i, rows], L.col_y : L.col_y + L.N] -= u[rows, :, :S].reshape(len(rows), R * S)[:, buyers] * inv_y
+                ft.uf[:, i] = u[..., S:].sum(axis=2)
+                blk = (u * coef_pa[i][None]).reshape(R, -1) @ D.reshape(R, -1).T
+                ta = t.sum(axis=0)  # [s, b]
+                jp = np.einsum("sb,qsb->sq", ta * coef_pa[i], D)
+                if cpm[i].any():
+                    dm = np.where(imp, D * inv_m[i][None], 0.0)
+                    x = u * cpm[i][None]
+                    x[ar, ar, :] = 0.0
+                    blk += x.reshape(R, -1) @ dm.reshape(R, -1).T
+                    jp += np.einsum("sb,qsb->sq", ta * cpm[i], dm)
+                ft.blocks[i] = blk
+                ft.own[:, i] = np.einsum("rsb,sb->r", u, sig_flow[i]) - (u[ar, ar, :] * cpm[i]).sum(axis=1)
+                ft.TB += ta
+                t_sig = np.einsum("rsb,sb->rs", t, sig_flow[i])
+                t_sig[ar, ar] -= (t[ar, ar, :] * cpm[i]).sum(axis=1)
+                jp += ((t.sum(axis=2) - t_sig) / st.p[:, i, None]).T
+                ft.jp[:, :, i] = jp
+                if len(grows):
+                    ft.ub[:, i] = u.reshape(R, -1)[:, grows]
+        return ft
+
+    def _buyer_terms(self, st):
+        """Coefficients of ``d ln PB`` and ``d ln c`` in the flows of each buyer ``[s, b]``, and the buyers where one is not zero."""
+        L = self.lay
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef_pb = np.where(L.buyer, L.a_pb / st.PB, 0.0)
+            coef_c = np.zeros((L.R, L.B))
+            coef_c[:, : L.S] = np.where(L.has_int, L.a_c[:, : L.S] / st.c, 0.0)
+        return coef_pb, coef_c, np.flatnonzero((coef_pb != 0) | (coef_c != 0))
 
     def _goods_price_block(self, J, st, U, D, dm, p_prod):
         """Goods markets x producer prices through the Armington nests (no firm-size nest)."""
         L = self.lay
-        R, S, N = L.R, L.S, L.N
-        prod = L.prod_idx
-        mk, cp = L.row_mk, L.col_p
-        idx = np.arange(N)
+        R = L.R
         coef_pa = L.coef_pa / st.PA  # d ln PA = D / PA dp
         blocks = _same_commodity(U * coef_pa[None], D)
         cpm = L.coef_pm_c  # [i, s, b]; on import cells only (r != s)
@@ -581,16 +796,22 @@ class System:
             x[ar, :, ar, :] = 0.0
             blocks += _same_commodity(x, dm)
             del x
-        # the same-commodity blocks (r, i) x (q, i), scattered into the (empty) price columns
+        sig_flow = L.sig_dm[:, None, None] + cpm  # [i, s, b], sigma_dm on domestic cells
+        own = np.einsum("risb,isb->ri", U, sig_flow)
+        own[ar] -= (U[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
+        self._scatter_goods_prices(J, blocks, own, p_prod)
+
+    def _scatter_goods_prices(self, J, blocks, own, p_prod):
+        """Goods markets x producer prices: the same-commodity blocks ``blocks[i, r, q]`` into the (empty) price columns, and the own-price terms ``own[r, i]``."""
+        L = self.lay
+        R, S, N = L.R, L.S, L.N
+        mk, cp = L.row_mk, L.col_p
+        idx = np.arange(N)
         pos = L.prod_pos.reshape(R, S).T  # [i, r]: position of each producer, -1 for none
         rows, cols = np.broadcast_arrays(pos[:, :, None], pos[:, None, :])
         ok = (rows >= 0) & (cols >= 0)
         J[mk + rows[ok], cp + cols[ok]] = -blocks[ok]
-        sig_flow = L.sig_dm[:, None, None] + cpm  # [i, s, b], sigma_dm on domestic cells
-        own = np.einsum("risb,isb->ri", U, sig_flow)
-        own[ar] -= (U[ar, :, ar, :] * cpm.transpose(1, 0, 2)).sum(axis=2)
-        own = own.ravel()[prod] / p_prod
-        J[mk + idx, cp + idx] += own
+        J[mk + idx, cp + idx] += own.ravel()[L.prod_idx] / p_prod
 
     def _income_price_block(self, st, T, D, dm):
         """Tariff revenue x producer prices ``[s, q, i]`` through the Armington nests (no firm-size nest)."""
@@ -609,8 +830,11 @@ class System:
         jp += ((T.sum(axis=3) - t_sig) / st.p[:, :, None]).transpose(2, 0, 1)
         return jp
 
-    def _jacobian_rest(self, J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod):
-        """Factor income, output taxes, buyer-level terms, factor markets, numeraire and labour supply."""
+    def _jacobian_rest(self, J, st, U, T, TB, jpb, jc_p, jc_w, c_pint, c_pva, pva_w, p_prod, y_prod, ub=None):
+        """Factor income, output taxes, buyer-level terms, factor markets, numeraire and labour supply.
+
+        ``ub``: sales of each producer to the buyers with buyer-level terms (``U`` at those buyers,
+        producers x buyers of :meth:`_buyer_terms`), when ``U`` is not given."""
         L, P = self.lay, self.lay.params
         R, S, B, N, K = L.R, L.S, L.B, L.N, L.K
         RS, RB = R * S, R * B
@@ -633,18 +857,15 @@ class System:
             J[ib : ib + R, cw : cw + K] -= G @ jc_w
 
         # ---- buyer-level terms (price index and unit cost of each buyer)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            coef_pb = np.where(L.buyer, L.a_pb / st.PB, 0.0)
-            coef_c = np.zeros((R, B))
-            coef_c[:, :S] = np.where(L.has_int, L.a_c[:, :S] / st.c, 0.0)
-        grows = np.flatnonzero((coef_pb != 0) | (coef_c != 0))
+        coef_pb, coef_c, grows = self._buyer_terms(st)
         if len(grows):
             g_p = (coef_pb.ravel()[grows] + coef_c.ravel()[grows] * np.pad(c_pint, ((0, 0), (0, B - S))).ravel()[grows])[:, None] * jpb[grows]
             g_w = np.zeros((len(grows), K))
             sec = grows % B < S
             pos = L.prod_pos[(grows[sec] // B) * S + grows[sec] % B]
             g_w[sec] = (coef_c.ravel()[grows[sec]] * c_pva.ravel()[(grows[sec] // B) * S + grows[sec] % B])[:, None] * pva_w[pos]
-            ub = U.reshape(RS, RB)[np.ix_(prod, grows)]
+            if ub is None:
+                ub = U.reshape(RS, RB)[np.ix_(prod, grows)]
             J[mk : mk + N, cp : cp + N] -= ub @ g_p
             J[mk : mk + N, cw : cw + K] -= ub @ g_w
             tb = np.zeros((R, len(grows)))
