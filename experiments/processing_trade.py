@@ -31,6 +31,12 @@ FIGURES = HERE.parent / "results" / "processing_trade"
 TERMS = ["ev", "ev_pct", "terms_of_trade", "tariff_efficiency", "employment", "residual"]
 
 
+def _shown(frame, decimals):
+    """``frame`` rounded to the decimals each column is shown with, and no negative zeros: a term that
+    is zero up to rounding prints the same on every machine."""
+    return frame.round(dict(zip(frame.columns, decimals))) + 0.0
+
+
 def tables(spec_path: Path = SPEC):
     """The benchmark split, welfare by scenario and region, China's exports by sector and activity."""
     spec = load_spec(spec_path)
@@ -67,7 +73,7 @@ def main(out: Path = OUT, figures: Path | None = None) -> Path:
             f"(benchmark {rev['revenue']:,.0f}). Welfare by region (EV in US$ million and % of income) and its "
             "decomposition (Huff and Hertel 2000; the tariff term counts the tariff each buyer pays):",
             "",
-            w[TERMS].to_markdown(floatfmt=(".0f", ",.0f", ".3f", ",.0f", ",.0f", ",.0f", ",.1f")),
+            _shown(w[TERMS], (0, 3, 0, 0, 0, 1)).to_markdown(floatfmt=(".0f", ",.0f", ".3f", ",.0f", ",.0f", ",.0f", ",.1f")),
             "",
             "China's exports by sector and activity (basic prices, US$ million):",
             "",
