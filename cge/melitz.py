@@ -84,7 +84,12 @@ class MelitzParameters:
     tariff_0: np.ndarray  # (R, S, R) benchmark tariff (final use)
     v_0: np.ndarray  # (R, S, R) buyer value
     wage_bill_0: np.ndarray  # (R,) factor payments
-    labour_share: np.ndarray  # (R, S) share of the mobile factor (labour) in each sector's costs; the rest is sector-specific
+    labour_share: np.ndarray  # (R, S) share of the mobile factor (labour) in each sector's costs
+    specific_share: np.ndarray  # (R, S) share of the sector's specific factor in its costs
+    input_share: np.ndarray  # (R, S, S) [s, i, j] share of sector i's composite (at the price index of s) in the costs of (s, j)
+    final_weight: np.ndarray  # (R, S) [s, i] final demand's share of the spending in market (s, i)
+    inter_weight: np.ndarray  # (R, S, S) [s, i, j] sector j's intermediate use: share of the spending in market (s, i)
+    intermediate_use: np.ndarray  # (R, S, R) intermediate use's share of each route's benchmark sales
     labour_bill_0: np.ndarray  # (R,) payments to the mobile factor
     income_0: np.ndarray  # (R,)
     transfer_0: np.ndarray  # (R,) net transfer from abroad
@@ -124,14 +129,10 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
     if not isinstance(bench, Benchmark):
         raise TypeError(f"calibrate_melitz(bench=...) needs a cge.Benchmark, got {type(bench).__name__}")
     R, S = bench.n_regions, bench.n_sectors
-    if np.any(bench.z_0 != 0):
-        r, i, s, j = np.argwhere(bench.z_0 != 0)[0]
-        raise MelitzError(
-            f"the Melitz-Pareto economy has no intermediate inputs, but the benchmark has "
-            f"z_0 ({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}, {bench.sectors[j]}) = {bench.z_0[r, i, s, j]!r}"
-        )
     if bench.duty_exemption_0.any():
-        raise MelitzError("duty exemptions apply to intermediate inputs, which the Melitz-Pareto economy does not have")
+        r, i = np.argwhere(bench.duty_exemption_0 != 0)[0]
+        raise MelitzError(f"duty_exemption_0 ({bench.regions[r]}, {bench.sectors[i]}) = {bench.duty_exemption_0[r, i]!r}: the Melitz-Pareto "
+                          "economy pools all buyers of a market (one price index), so a tariff waived for some buyers only is not built")
     th = _per_sector(theta, S, "theta", bench.sectors)
     sg = _per_sector(sigma, S, "sigma", bench.sectors)
     if heterogeneous is None:
@@ -152,11 +153,22 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         raise MelitzError(f"exporter_share = {exporter_share!r}; must be a number, one per region ({R}) or an (R, S) array") from None
     if ((share <= 0) | (share >= 1) | ~np.isfinite(share)).any():
         raise MelitzError(f"exporter_share must lie in (0, 1), got {share}")
-    x_0 = bench.f_0.sum(axis=3)
-    t0 = np.array(bench.tariff_0[..., 1])
+    z_route = bench.z_0.sum(axis=3)  # [r, i, s] intermediate sales at basic prices
+    f_route = bench.f_0.sum(axis=3)  # [r, i, s] final sales
+    x_0 = z_route + f_route
+    t_int, t_fin = bench.tariff_0[..., 0], bench.tariff_0[..., 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_int = np.where(x_0 > 0, z_route / np.where(x_0 > 0, x_0, 1.0), 0.0)  # intermediate share of each route's sales
+    t0 = w_int * t_int + (1.0 - w_int) * t_fin  # the route's tariff: revenue over the value at the border
     v_0 = x_0 * (1.0 + t0)
     wage = bench.fp_0.sum(axis=(1, 2))
     va = bench.fp_0.sum(axis=2)
+    out = x_0.sum(axis=2)  # [r, i] gross output = costs (benchmark balance)
+    safe_out = np.where(out > 0, out, 1.0)
+    # Cobb-Douglas input bundle: shares of value added and of each sector's composite in the costs of (s, j)
+    inter = np.einsum("risj,ris->isj", bench.z_0, 1.0 + t_int)  # [i, s, j] spending of (s, j) on sector i's composite
+    input_share = np.where(out[None] > 0, inter / safe_out[None], 0.0).transpose(1, 0, 2)  # [s, i, j]
+    va_share = np.where(out > 0, va / safe_out, 1.0)
     if len(bench.factors) == 1:
         lshare = np.ones((R, S))
     elif "labour" in bench.factors:
@@ -169,8 +181,12 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         raise MelitzError(f"({bench.regions[r]}, {bench.sectors[i]}) pays no labour; the mobile factor must have a positive share in every producing sector")
     labour_bill = (va * lshare).sum(axis=1)
     income = bench.income
-    fd = v_0.sum(axis=0).T  # [s, i]
+    fd = np.einsum("risa,ris->si", bench.f_0, 1.0 + t_fin)  # [s, i] final spending at buyer prices
     alpha = fd / fd.sum(axis=1, keepdims=True)
+    spend = v_0.sum(axis=0).T  # [s, i] all buyers' spending in each market
+    safe = np.where(spend > 0, spend, 1.0)
+    final_weight = np.where(spend > 0, fd / safe, 1.0)  # final demand's share of the market
+    inter_weight = np.where(spend[:, :, None] > 0, inter.transpose(1, 0, 2) / safe[:, :, None], 0.0)  # [s, i, j] using sector j's share
     # firm counts by route per active firm: proportional to X / f, foreign fixed costs F times the domestic one
     idx = np.arange(R)
     home = x_0[idx, :, idx]  # [r, i]
@@ -189,11 +205,15 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         "exporter_share": share.tolist(),
         "fixed_costs_paid_in": "exporter's input bundle (labour and the sector's specific factor)",
         "factors": "labour mobile across sectors; other factors specific to their sector" if len(bench.factors) > 1 else "one mobile factor",
+        "intermediate_inputs": bool((bench.z_0 != 0).any()),
+        "input_bundle": "Cobb-Douglas in value added (labour, specific factor) and sectoral composites at the buyer's price index, benchmark cost shares",
+        "route_tariff": "one ad valorem rate per route: benchmark revenue over the value at the border (intermediate and final use pooled)",
         "foreign_fixed_cost_rule": "one multiple of the domestic fixed cost per (exporter, sector), hitting exporter_share on the largest export market",
     }
     return MelitzParameters(
         regions=list(bench.regions), sectors=list(bench.sectors), theta=th, sigma=sg, x_0=x_0, tariff_0=t0, v_0=v_0,
-        wage_bill_0=wage, labour_share=lshare, labour_bill_0=labour_bill, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
+        wage_bill_0=wage, labour_share=lshare * va_share, specific_share=(1.0 - lshare) * va_share, input_share=input_share,
+        final_weight=final_weight, inter_weight=inter_weight, intermediate_use=w_int, labour_bill_0=labour_bill, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
         export_fixed_cost=F, heterogeneous=het, options=options,
     )
 
@@ -262,8 +282,11 @@ class MelitzModel:
     def from_instruments(self, inst) -> MelitzInstruments:
         """The economy's instruments from typed instruments (:class:`cge.Instruments`) or a :class:`cge.Scenario` of its benchmark.
 
-        Tariffs and iceberg costs are read on the final-use cells (the economy has no intermediate
-        use), ``fixed_cost``, ``transfer`` and the numeraire as they are.
+        All buyers of a market share one price index, so a route has one tariff and one iceberg
+        cost: the rates of the two uses weighted by their benchmark sales on the route (tariffs
+        arithmetically, which keeps the revenue of a uniform change exact; iceberg costs
+        geometrically); on a benchmark without intermediate use these are the final-use cells.
+        ``fixed_cost``, ``transfer`` and the numeraire are read as they are.
         """
         from .instruments import Instruments
         from .scenario import Scenario
@@ -272,7 +295,10 @@ class MelitzModel:
             inst = inst.instruments(self.bench)
         if not isinstance(inst, Instruments):
             raise TypeError(f"from_instruments needs a cge.Instruments or cge.Scenario, got {type(inst).__name__}")
-        out = self.instruments(tariff=inst.tariff[..., 1], iceberg=inst.iceberg[..., 1], fixed_cost=inst.fixed_cost, transfer=inst.transfer)
+        wz = self.params.intermediate_use
+        tariff = wz * inst.tariff[..., 0] + (1.0 - wz) * inst.tariff[..., 1]
+        iceberg = np.exp(wz * np.log(inst.iceberg[..., 0]) + (1.0 - wz) * np.log(inst.iceberg[..., 1]))
+        out = self.instruments(tariff=tariff, iceberg=iceberg, fixed_cost=inst.fixed_cost, transfer=inst.transfer)
         return MelitzInstruments(**{**out.__dict__, "numeraire_value": inst.numeraire_value})
 
     def solve(self, inst: MelitzInstruments | None = None, tol: float = 1e-10, max_iter: int = 50, max_halvings: int = 8) -> "MelitzResults":

@@ -1,4 +1,4 @@
-"""Melitz-Pareto sectors (issue 15): checks from theory on benchmarks without intermediate inputs.
+"""Melitz-Pareto sectors (issue 15): checks from theory, without and with intermediate inputs.
 
 1. benchmark replication: every residual is zero at the benchmark, and the solve stays there;
 2. the analytic Jacobian equals central finite differences (several sectors, tariffs, fixed costs);
@@ -7,7 +7,10 @@
 4. the limit theta -> sigma - 1: the model converges, at rate O(theta - sigma + 1), to the package's
    Armington model with elasticity sigma (fast backend; a tariff and iceberg shock);
 5. fixed costs of exporting: lowering them raises the number of exporters and pushes the least
-   productive firms out; the welfare decomposition adds up; bad input is named.
+   productive firms out; the welfare decomposition adds up; bad input is named;
+7. input-output linkages: replication of the input-output eastasia-2011, the Jacobian with
+   intermediates, the one-sector closed form with roundabout production (to 1e-8), and benchmarks
+   without intermediates solved by the same equations as before (no spending unknowns).
 """
 
 import numpy as np
@@ -180,8 +183,12 @@ def test_bad_input_is_named():
         calibrate_melitz(b, exporter_share=1.2)
     from cge.synthetic import random_benchmark
 
-    with pytest.raises(MelitzError, match="no intermediate inputs"):
-        calibrate_melitz(random_benchmark(2, 2, seed=1))
+    rb = random_benchmark(2, 2, seed=1)
+    waived = 0.5 * np.einsum("risj,ris->sj", rb.z_0, rb.tariff_0[..., 0])  # half the duty on inputs, paid to labour instead
+    fac = {f: rb.fp_0[..., k] + (waived if f == "labour" else 0.0) for k, f in enumerate(rb.factors)}
+    exempt = Benchmark.from_arrays(rb.regions, rb.sectors, rb.z_0, rb.f_0, fac, tariffs=rb.tariff_0, agents=rb.agents, duty_exemption=np.full((2, 2), 0.5))
+    with pytest.raises(MelitzError, match=r"duty_exemption_0 \(R1, S1\)"):
+        calibrate_melitz(exempt)
     m = MelitzModel(b)
     with pytest.raises(MelitzError, match=r"fixed_cost \(R1, S1, R2\)"):
         m.instruments(fixed_cost=np.where(np.arange(3)[None, None, :] == 1, -1.0, 1.0) * np.ones(m.params.x_0.shape))
@@ -274,3 +281,104 @@ def test_homogeneity_and_sme_transitions():
     assert (up["stop_exporting"] > 0).all() and (up["start_exporting"] == 0).all()
     assert (down["exporter_share"] > down["exporter_share_0"]).all()
     assert (up["exporter_share"] < up["exporter_share_0"]).all()
+
+
+# ---------------------------------------------------------------- 7. input-output linkages
+def _io_bench(mu=(0.3, 0.5, 0.6), seed=7):
+    """One sector, labour only, balanced trade, no tariffs; region s spends the share ``mu[s]`` of its
+    purchases on intermediates, so its value-added share in costs is ``1 - mu[s]``."""
+    rng = np.random.default_rng(seed)
+    R = len(mu)
+    T = rng.uniform(1.0, 5.0, (R, R))
+    T = T + T.T
+    T[np.arange(R), np.arange(R)] += rng.uniform(20.0, 60.0, R)
+    mu = np.asarray(mu)
+    z = (T * mu[None, :])[:, None, :, None]
+    f = (T * (1.0 - mu)[None, :])[:, None, :, None]
+    va = (T.sum(axis=1) * (1.0 - mu))[:, None]
+    return Benchmark.from_arrays([f"R{k + 1}" for k in range(R)], ["S1"], z, f, {"labour": va}, agents=["household"]), 1.0 - mu
+
+
+@pytest.mark.parametrize("theta,sigma", [(4.58, 3.8), (6.0, 3.0)])
+def test_closed_form_with_roundabout_production(theta, sigma):
+    r"""One Melitz-Pareto sector whose input bundle is Cobb-Douglas in labour (share beta) and the
+    sector's own composite, fixed and entry costs paid in the bundle, balanced trade, no tariffs.
+    Zero cut-off profit, free entry (N = w / c) and c = w^beta P^(1 - beta) in the domestic share
+    give ln lambda_hat = -(theta / a) (sigma beta - 1) ln(w_hat / P_hat), so
+    U_hat = lambda_hat ** (-(sigma - 1) / (theta (sigma beta - 1))) (ACR's -1/theta at beta = 1; the
+    input-output multiplier with the scale effect of entry, cf. Costinot and Rodriguez-Clare 2014,
+    section 4; the equilibrium needs sigma beta > 1, the no-black-hole condition of Krugman and Venables)."""
+    b, beta = _io_bench()
+    m = MelitzModel(b, theta=theta, sigma=sigma)
+    assert m.system.io
+    R = 3
+    ice = np.ones(m.params.x_0.shape)
+    ice[0, 0, 1], ice[2, 0, 0], ice[1, 0, 2] = 0.7, 0.85, 1.2
+    fc = np.ones_like(ice)
+    fc[0, 0, 2] = 0.5
+    res = m.solve(m.instruments(iceberg=ice, fixed_cost=fc))
+    lam0 = _domestic_share(m.params, np.ones_like(ice))[:, 0]
+    lam_hat = res.domestic_share[:, 0] / lam0
+    assert np.abs(res.utility - 1.0).max() > 1e-3
+    expo = -(sigma - 1.0) / (theta * (sigma * beta - 1.0))
+    np.testing.assert_allclose(res.utility, lam_hat ** expo, rtol=1e-8, atol=0)
+    assert not np.allclose(res.utility, lam_hat ** (-1.0 / theta), rtol=1e-3)  # the intermediates matter
+
+
+@pytest.mark.parametrize("heterogeneous", [None, ["S2"]])
+def test_jacobian_with_intermediates(heterogeneous):
+    from cge.synthetic import random_benchmark
+
+    b = random_benchmark(3, 3, seed=1)
+    m = MelitzModel(b, theta=[4.0, 6.0, 5.0], sigma=[3.0, 4.5, 3.5], heterogeneous=heterogeneous)
+    assert m.system.io and m.system.nE == m.system.nP
+    st0 = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st0.residual).max() < 1e-12 and abs(st0.walras_excess) < 1e-12
+    rng = np.random.default_rng(0)
+    shape = m.params.x_0.shape
+    inst = m.instruments(iceberg=rng.uniform(0.8, 1.1, shape), fixed_cost=rng.uniform(0.6, 1.3, shape),
+                         tariff=m.params.tariff_0 * rng.uniform(0.0, 2.0, shape))
+    x = rng.uniform(0.8, 1.2, m.system.n)
+    J = m.system.jacobian(m.system.evaluate(x, inst))
+    h = 1e-6
+    num = np.empty_like(J)
+    for k in range(len(x)):
+        e = np.zeros(len(x))
+        e[k] = h
+        num[:, k] = (m.system.evaluate(x + e, inst).residual - m.system.evaluate(x - e, inst).residual) / (2 * h)
+    assert np.abs(J - num).max() < 1e-7 * max(1.0, np.abs(J).max())
+    res = m.solve(inst)
+    assert res.stats["max_residual"] < 1e-10
+
+
+def test_without_intermediates_the_system_is_unchanged():
+    """A benchmark without intermediate use has no spending unknowns (spending is income), the input
+    bundle is value added alone, and the route tariff is the final-use rate."""
+    b = _bench(S=2, tariffs=True, capital=True)
+    m = MelitzModel(b)
+    assert not m.system.io and m.system.nE == 0
+    assert m.system.n == b.n_regions * (2 + 2 * b.n_sectors) + b.n_regions * b.n_sectors  # w, I, N, P, k
+    np.testing.assert_allclose(m.params.labour_share + m.params.specific_share, 1.0, rtol=1e-14)
+    np.testing.assert_array_equal(m.params.tariff_0, b.tariff_0[..., 1])
+    assert not m.params.input_share.any()
+
+
+def test_eastasia_input_output_benchmark_replicates():
+    """The done item of issue 15: eastasia-2011 itself (bilateral intermediate and final flows by
+    sector, its tariffs), manufacturing sectors heterogeneous, is an equilibrium to 1e-9."""
+    from cge.datasets import load
+
+    bench = load("eastasia-2011")
+    m = MelitzModel(bench, heterogeneous=MANUFACTURING)
+    assert m.system.io and m.params.options["intermediate_inputs"]
+    P = m.params
+    # the calibration reads the benchmark: sales, tariff revenue, income and input-output cost shares
+    np.testing.assert_allclose(P.x_0.sum(axis=2), bench.output, rtol=1e-12)
+    np.testing.assert_allclose((P.tariff_0 * P.x_0).sum(axis=(0, 1)), bench.tariff_revenue, rtol=1e-12)
+    np.testing.assert_allclose(P.input_share.sum(axis=1) + P.labour_share + P.specific_share, 1.0, atol=1e-12)
+    st = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st.residual).max() < 1e-9 and abs(st.walras_excess) < 1e-9
+    res = m.solve()
+    assert res.stats["steps"] == 0
+    np.testing.assert_allclose(res.utility, 1.0, atol=1e-9)
+    np.testing.assert_allclose(res.firms()["exporter_share_0"], 0.18, rtol=1e-12)
