@@ -11,19 +11,35 @@ cut-off :math:`\phi_{ris}` selects the firms of each route; buyers in ``s`` take
 aggregate across origins. The equations and the analytic Jacobian are in
 :mod:`cge.fast.melitz`; this module calibrates, solves and reports.
 
-Scope (what is and is not built): the economy has **no intermediate inputs** and one regional
-household (all final agents' spending taken together, Cobb-Douglas across sectors); each sector's
-input bundle is Cobb-Douglas in labour, mobile across sectors, and the sector's other factors, which
-are specific to it (Jones 1971; with one factor, labour alone). Fixed costs of entry and of serving
-routes are paid in that bundle. The specific factor matters: with free entry and one mobile factor
-only, a multi-sector economy with the scale effects of firm entry specialises (a 20% cut in ASEAN's
-fixed export costs drives whole sectors' firm mass to zero on ``eastasia-2011``); with it, sector
-supply curves slope up. With one sector it is the Melitz-Pareto model of Arkolakis, Costinot and
-Rodriguez-Clare (2012, "ACR"). Sectors not named ``heterogeneous`` are Armington sectors
-(elasticity ``sigma`` across origins). On an input-output benchmark such as ``eastasia-2011`` the
-economy is solved in its trade-in-value-added form (:func:`value_added_benchmark`); the
-heterogeneous-firm option of :class:`cge.Model` on the input-output model itself is not built. Only
-the fast (array) formulation exists; there is no Pyomo one.
+Scope (what is and is not built): one regional household (all final agents' spending taken
+together, Cobb-Douglas across sectors). Each sector's **input bundle** is Cobb-Douglas in labour,
+mobile across sectors, the sector's other factors, which are specific to it (Jones 1971; with one
+factor, labour alone), and **intermediate inputs**: the composite of each sector bought at the
+price index of the using region, the same CES aggregate of varieties final buyers take (Caliendo
+and Parro 2015; Costinot and Rodriguez-Clare 2014, "Trade Theory with Numbers", Handbook of
+International Economics vol. 4, section 4), with the benchmark's cost shares. All buyers of a market
+(final demand and every using sector) share its price index, so the bilateral flows of a route are
+pooled across uses and each route has one ad valorem tariff: the benchmark revenue over the value at
+the border (the use-specific rates weighted by the route's sales to each use). Variable, fixed
+(serving routes) and entry costs are all paid in the bundle (Balistreri, Hillberry and Rutherford
+2011). The specific factor matters: with free entry and one mobile factor only, a multi-sector
+economy with the scale effects of firm entry specialises (a 20% cut in ASEAN's fixed export costs
+drives whole sectors' firm mass to zero on ``eastasia-2011``); with it, sector supply curves slope
+up. Intermediate inputs paid for in the bundle add the input-output loop of Krugman and Venables
+(1995): with one sector and value-added share :math:`\beta`, welfare is
+:math:`\hat\lambda^{-(\sigma-1)/(\theta(\sigma\beta - 1))}` (tested), which needs
+:math:`\sigma\beta > 1`; on the input-output ``eastasia-2011`` with the default
+:data:`SIGMA` the equilibrium branch of RCEP's tariff elimination turns back (a fold, no equilibrium
+beyond 62% of the cut: agglomeration in Vietnam's electrical and optical sector) and
+``experiments/melitz_facilitation.py`` uses :math:`\sigma = 5`. With one sector and no
+intermediates it is the Melitz-Pareto model of Arkolakis, Costinot and Rodriguez-Clare (2012,
+"ACR"). Sectors not named ``heterogeneous`` are Armington sectors (elasticity ``sigma`` across
+origins). An input-output benchmark is calibrated directly (bilateral intermediate and final flows by
+sector, tariffs by use); its trade-in-value-added form (:func:`value_added_benchmark`, no
+intermediates) is the economy without the input-output loop. Duty exemptions (tariffs waived for
+some buyers) are refused. The heterogeneous-firm option of :class:`cge.Model` is not built (this is
+a model of its own: Cobb-Douglas final demand and input bundles, pooled sourcing). Only the fast
+(array) formulation exists; there is no Pyomo one.
 
 Defaults (each recorded in :attr:`MelitzParameters.options` and switchable):
 
@@ -119,7 +135,7 @@ def _per_sector(value, S: int, name: str, sectors) -> np.ndarray:
 
 
 def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE, heterogeneous=None) -> MelitzParameters:
-    """Calibrate the Melitz-Pareto economy of a benchmark without intermediate inputs (module docstring).
+    """Calibrate the Melitz-Pareto economy of a benchmark, with or without intermediate inputs (module docstring).
 
     ``theta`` and ``sigma``: a number or one per sector; ``exporter_share``: a number, one per
     region, or an ``(R, S)`` array, in (0, 1); ``heterogeneous``: the sectors with heterogeneous
@@ -244,7 +260,7 @@ class MelitzInstruments:
 
 
 class MelitzModel:
-    """The Melitz-Pareto economy of a benchmark without intermediate inputs, solved by Newton's method.
+    """The Melitz-Pareto economy of a benchmark (input-output or not), solved by Newton's method.
 
     ``MelitzModel(bench, theta=..., sigma=..., exporter_share=...)`` calibrates
     (:func:`calibrate_melitz`); :meth:`solve` takes the instruments of a counterfactual.

@@ -382,3 +382,28 @@ def test_eastasia_input_output_benchmark_replicates():
     assert res.stats["steps"] == 0
     np.testing.assert_allclose(res.utility, 1.0, atol=1e-9)
     np.testing.assert_allclose(res.firms()["exporter_share_0"], 0.18, rtol=1e-12)
+
+
+def test_tariff_elasticity_is_theta_sigma_over_sigma_minus_one():
+    r"""Tariffs are ad valorem on the value at the border and firms' sales net of the tariff decide the
+    cut-off, so at given spending, price indices, entry and costs the partial elasticity of a route's
+    sales at basic prices is -theta with respect to iceberg costs and -theta sigma / (sigma - 1) with
+    respect to 1 + t (Felbermayr, Jung and Larch 2015, J. Int. Econ. 97(2); Costinot and
+    Rodriguez-Clare 2014, section 4); an Armington sector's is -sigma with respect to both."""
+    from cge.synthetic import random_benchmark
+
+    b = random_benchmark(3, 2, seed=3)
+    theta, sigma = 5.0, 3.5
+    m = MelitzModel(b, theta=theta, sigma=sigma, heterogeneous=["S1"])
+    base = m.instruments()
+    x = np.random.default_rng(1).uniform(0.9, 1.1, m.system.n)
+    X0 = m.system.evaluate(x, base).X
+    h = 1e-4
+    tar = np.array(base.tariff)
+    tar[0, :, 1] = (1.0 + tar[0, :, 1]) * np.exp(h) - 1.0
+    ice = np.ones_like(tar)
+    ice[0, :, 1] = np.exp(h)
+    d_tar = np.log(m.system.evaluate(x, m.instruments(tariff=tar)).X[0, :, 1] / X0[0, :, 1]) / h
+    d_ice = np.log(m.system.evaluate(x, m.instruments(iceberg=ice)).X[0, :, 1] / X0[0, :, 1]) / h
+    np.testing.assert_allclose(d_ice, [-theta, -(sigma - 1.0)], rtol=1e-9)
+    np.testing.assert_allclose(d_tar, [-theta * sigma / (sigma - 1.0), -sigma], rtol=1e-9)

@@ -1,8 +1,10 @@
 r"""Heterogeneous-firm (Melitz-Pareto) sectors in the fast backend: residuals and their exact Jacobian.
 
 The economy of :class:`cge.melitz.MelitzParameters`: regions ``r, s``, sectors ``i`` whose
-producers are a mass of firms with Pareto-distributed productivity (Melitz 2003; Chaney 2008), one
-primary input (labour, price ``w``), no intermediate inputs, and a regional household with
+producers are a mass of firms with Pareto-distributed productivity (Melitz 2003; Chaney 2008), an
+input bundle Cobb-Douglas in labour (price ``w``), the sector's specific factor (``k``) and the
+composites of all sectors at the region's price indices (unit cost :math:`\hat c_{ri} = \hat w_r^{b^L_{ri}}
+\hat k_{ri}^{b^K_{ri}} \prod_j \hat P_{rj}^{\gamma_{rji}}`), and a regional household with
 Cobb-Douglas shares :math:`\alpha_{si}` across sectors and a CES (elasticity :math:`\sigma_i`)
 across varieties. All unknowns are relative to the benchmark (each 1 there):
 
@@ -13,6 +15,9 @@ across varieties. All unknowns are relative to the benchmark (each 1 there):
                                            (eliminated: see :class:`MelitzSystem`)
 ``P``          (region, sector)            the price index of the variety aggregate
 ``I``          regions                     income balance of the regional household
+``k``          (region, sector)            the sector's specific factor (fixed endowment)
+``E``          markets (sector, region)    spending of all buyers in the market (input-output
+                                           benchmarks only; otherwise :math:`\hat E_{si} = \hat I_s`)
 =============  ==========================  ========================================================
 
 With :math:`a = \sigma - 1` and :math:`\kappa_{ris} = \tau_{ris} (1 + t_{ris}) / (1 + t^0_{ris})`
@@ -22,8 +27,12 @@ the change in the delivered price per unit of productivity, and :math:`g_{ris} =
 times the revenue of the average one, whose productivity is proportional to the cut-off):
 
 .. math::
-    \hat V_{ris} = \hat E_{si} \hat P_{si}^{a} \hat N_{ri} \hat\phi_{ris}^{a - \theta} (\hat\kappa_{ris} \hat w_r)^{-a},
-    \qquad \hat E_{si} = \hat I_s
+    \hat V_{ris} = \hat E_{si} \hat P_{si}^{a} \hat N_{ri} \hat\phi_{ris}^{a - \theta} (\hat\kappa_{ris} \hat c_r)^{-a},
+    \qquad E^0_{si} \hat E_{si} = F^0_{si} \hat I_s + \textstyle\sum_j \gamma_{sij} Y^0_{sj} \hat Y_{sj}
+
+(final spending :math:`F^0` and the input demand of the region's sectors, a constant share
+:math:`\gamma` of their sales :math:`Y`; in the equations below read :math:`\hat w_r` in unit costs
+and fixed costs as :math:`\hat c_{ri}`)
 
 and the equations are (benchmark shares: :math:`\lambda^0_{ris}` of origin ``r`` in the spending of
 ``s``, :math:`\omega^0_{ris}` of destination ``s`` in the sales of ``r`` at basic prices)
@@ -41,11 +50,15 @@ and the equations are (benchmark shares: :math:`\lambda^0_{ris}` of origin ``r``
 The zero cut-off profit condition says the revenue of the marginal firm at basic prices,
 :math:`E P^{a} (\kappa w / \phi)^{-a} / g`, is :math:`\sigma` times its fixed cost of serving the
 route, :math:`w_r f_{ris}`: **fixed costs of serving a route are paid in the exporter's input**
-(its labour), as in Melitz (2003) and Balistreri, Hillberry and Rutherford (2011). Free entry and
+(its input bundle), as in Melitz (2003) and Balistreri, Hillberry and Rutherford (2011). Free entry and
 zero cut-off profits make the sector's revenue split into constant shares of variable costs
 (:math:`(\sigma - 1)/\sigma`), fixed costs of serving routes (:math:`(\theta - \sigma + 1) /
-(\theta\sigma)`) and entry costs (:math:`(\sigma - 1)/(\theta\sigma)`), all paid in labour, so labour
-demand is revenue over the wage.
+(\theta\sigma)`) and entry costs (:math:`(\sigma - 1)/(\theta\sigma)`), all paid in the bundle, so
+each input's demand is a constant share of revenue (labour: :math:`\beta^0`; specific factor:
+:math:`\hat k = \hat Y`; composites: the spending equation). Tariffs are ad valorem on the value at
+the border and the cut-off is set by sales net of the tariff, so the elasticity of a route's sales
+with respect to :math:`1 + t` is :math:`\theta\sigma/(\sigma - 1)`, against :math:`\theta` for
+iceberg costs (Felbermayr, Jung and Larch 2015; tested).
 
 Derived results: the trade elasticity is :math:`\theta` (ZCP eliminated, :math:`\partial \ln V /
 \partial \ln \tau = -\theta`), and with one sector, balanced trade and no tariffs, welfare
@@ -55,8 +68,9 @@ Rodriguez-Clare 2012). As :math:`\theta \to \sigma - 1` the cut-offs drop out of
 and with one sector (the firm mass is then fixed) Armington's with elasticity :math:`\sigma`.
 
 The cut-offs are eliminated analytically (zero cut-off profit is linear in logarithms), so the
-unknowns solved for are ``w``, ``N``, ``P`` and ``I``; the Jacobian is built in logarithms (every
-residual is a function of :math:`\ln \hat V`, which is linear in the log unknowns, four per route)
+unknowns solved for are ``w``, ``N``, ``P``, ``I``, ``k`` and (input-output benchmarks) ``E``; the Jacobian is built in logarithms (every
+residual is a function of :math:`\ln \hat V`, which is linear in the log unknowns: the route's
+``E``, ``P``, ``N`` and the unit cost's ``w``, ``k`` and the producer region's ``P``)
 and scaled by the levels. Sectors without heterogeneous firms are Armington sectors
 (:math:`\hat N = \hat\phi = 1`: one CES level across origins of elasticity :math:`\sigma`).
 """
