@@ -431,3 +431,45 @@ def test_eastasia_rcep_with_lower_fixed_costs():
     assert (gain[rcep] > 0).all()
     # and the variety/selection term of the welfare decomposition rises in every member
     assert (b.welfare_decomposition()["variety_selection"][member] > a.welfare_decomposition()["variety_selection"][member]).all()
+
+
+def test_multi_sector_formula_with_input_output():
+    r"""Several sectors with input-output links, labour only, no tariffs (Costinot and Rodriguez-Clare
+    2014, section 4: the gains from domestic shares, sector sizes and the input-output matrix). The
+    domestic route of a Melitz sector (zero cut-off profit and free entry, :math:`\hat N = \hat Y/\hat c`)
+    gives :math:`\ln\hat P_k = \ln\hat\lambda_k/\theta_k - (1/a_k - 1/\theta_k)\ln\hat E_k - \ln\hat Y_k/\theta_k
+    + (\sigma_k/a_k)\ln\hat c_k` and an Armington sector's :math:`\ln\hat P_k = \ln\hat\lambda_k/a_k + \ln\hat c_k`,
+    with :math:`\ln\hat c_k = \beta_k\ln\hat w + \sum_j\gamma_{jk}\ln\hat P_j`: a linear system for the price
+    indices, hence welfare :math:`\hat I/\prod_k\hat P_k^{\alpha_k}`, from observables (domestic shares,
+    spending and sales by sector, the wage) alone; it equals the solved welfare to 1e-8."""
+    from cge.synthetic import random_benchmark
+
+    rb = random_benchmark(3, 3, seed=2, tariffs=False)
+    b = Benchmark.from_arrays(rb.regions, rb.sectors, rb.z_0, rb.f_0, {"labour": rb.fp_0.sum(axis=2)}, agents=rb.agents)
+    theta, sigma = np.array([4.0, 6.0, 5.0]), np.array([3.0, 4.5, 3.5])
+    m = MelitzModel(b, theta=theta, sigma=sigma, heterogeneous=["S1", "S3"])
+    P = m.params
+    R, S = P.n_regions, P.n_sectors
+    rng = np.random.default_rng(3)
+    off = ~np.eye(R, dtype=bool)[:, None, :]
+    # moderate shocks: with labour as the only factor larger ones drive whole sectors out (specialisation)
+    res = m.solve(m.instruments(iceberg=np.where(off, rng.uniform(0.9, 1.05, P.x_0.shape), 1.0),
+                                fixed_cost=np.where(off, rng.uniform(0.8, 1.2, P.x_0.shape), 1.0)))
+    st = res.state
+    assert np.abs(res.utility - 1.0).max() > 1e-3
+    assert 0.3 < st.N.min() and st.N.max() < 3.0  # no sector driven out
+    a = sigma - 1.0
+    het = m.system.het
+    lam_hat = res.domestic_share / _domestic_share(P, np.ones_like(P.x_0))  # [s, k]
+    Y_hat = (m.system.omega * st.X).sum(axis=2)  # [s, k] sales
+    E_hat = st.E.T  # [s, k]
+    for s in range(R):
+        # ln P = d + D (beta ln w + Gamma' ln P): solve (I - D Gamma') ln P = d + D beta ln w
+        D = np.where(het, sigma / a, 1.0)
+        d = np.where(het, np.log(lam_hat[s]) / theta - (1.0 / a - 1.0 / theta) * np.log(E_hat[s]) - np.log(Y_hat[s]) / theta,
+                     np.log(lam_hat[s]) / a)
+        gam = P.input_share[s]  # [j, k]
+        lnP = np.linalg.solve(np.eye(S) - D[:, None] * gam.T, d + D * P.labour_share[s] * np.log(st.w[s]))
+        u = st.inc[s] * np.exp(-(P.alpha[s] * lnP).sum())
+        np.testing.assert_allclose(lnP, np.log(st.P[:, s]), rtol=0, atol=1e-10)
+        assert u == pytest.approx(res.utility[s], rel=1e-8)
