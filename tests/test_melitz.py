@@ -473,3 +473,34 @@ def test_multi_sector_formula_with_input_output():
         u = st.inc[s] * np.exp(-(P.alpha[s] * lnP).sum())
         np.testing.assert_allclose(lnP, np.log(st.P[:, s]), rtol=0, atol=1e-10)
         assert u == pytest.approx(res.utility[s], rel=1e-8)
+
+
+def test_tariff_limit_with_input_output_is_krugman():
+    r"""With intermediates and tariffs, as theta falls to sigma - 1 the tariff response converges at
+    rate O(theta - sigma + 1) to the Krugman economy's (free entry, no selection: the same equations at
+    theta = sigma - 1, where the cut-offs and the fixed costs of serving routes drop out and the tariff
+    elasticity is sigma); with one sector and value added alone it is Armington's (the limit test above)."""
+    import dataclasses
+
+    from cge.fast.melitz import MelitzSystem
+    from cge.synthetic import random_benchmark
+
+    b = random_benchmark(3, 2, seed=4)
+    sigma = np.array([3.0, 4.0])
+    m0 = MelitzModel(b, sigma=sigma, theta=sigma - 1.0 + 1e-2)
+    tar = np.array(m0.params.tariff_0)
+    tar[0, :, 1], tar[2, :, 0] = 0.0, tar[2, :, 0] + 0.1
+    fc = np.ones_like(tar)
+    fc[1, :, 2] = 0.5  # a fixed-cost shock: irrelevant in the limit
+    krugman = MelitzModel(b, sigma=sigma, theta=sigma - 1.0 + 1e-2)
+    krugman.params = dataclasses.replace(krugman.params, theta=sigma - 1.0)
+    krugman.system = MelitzSystem(krugman.params)
+    u_k = krugman.solve(krugman.instruments(tariff=tar, fixed_cost=fc)).utility
+    assert np.array_equal(u_k, krugman.solve(krugman.instruments(tariff=tar)).utility)  # fixed costs drop out
+    gaps = []
+    for eps in (1e-2, 1e-3, 1e-4):
+        m = m0 if eps == 1e-2 else MelitzModel(b, sigma=sigma, theta=sigma - 1.0 + eps)
+        gaps.append(np.abs(m.solve(m.instruments(tariff=tar, fixed_cost=fc)).utility - u_k).max())
+    assert np.abs(u_k - 1.0).max() > 1e-3 and gaps[0] > 1e-6
+    np.testing.assert_allclose(gaps[1] / gaps[0], 0.1, rtol=0.05)
+    np.testing.assert_allclose(gaps[2] / gaps[1], 0.1, rtol=0.05)
