@@ -9,8 +9,10 @@
 5. fixed costs of exporting: lowering them raises the number of exporters and pushes the least
    productive firms out; the welfare decomposition adds up; bad input is named;
 7. input-output linkages: replication of the input-output eastasia-2011, the Jacobian with
-   intermediates, the one-sector closed form with roundabout production (to 1e-8), and benchmarks
-   without intermediates solved by the same equations as before (no spending unknowns).
+   intermediates, the one-sector closed form with roundabout production and the multi-sector
+   formula from domestic shares (to 1e-8), benchmarks without intermediates solved by the same
+   equations as before (no spending unknowns); tariffs: the elasticity theta sigma / (sigma - 1),
+   the Krugman limit with intermediates, RCEP with lower fixed costs on eastasia-2011.
 """
 
 import numpy as np
