@@ -219,7 +219,7 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         "theta": th.tolist(),
         "sigma": sg.tolist(),
         "exporter_share": share.tolist(),
-        "fixed_costs_paid_in": "exporter's input bundle (labour and the sector's specific factor)",
+        "fixed_costs_paid_in": "exporter's input bundle (labour, the sector's specific factor and, with intermediates, the sectoral composites); entry costs too",
         "factors": "labour mobile across sectors; other factors specific to their sector" if len(bench.factors) > 1 else "one mobile factor",
         "intermediate_inputs": bool((bench.z_0 != 0).any()),
         "input_bundle": "Cobb-Douglas in value added (labour, specific factor) and sectoral composites at the buyer's price index, benchmark cost shares",
@@ -569,9 +569,9 @@ def value_added_benchmark(bench: Benchmark) -> Benchmark:
     value added of ``(r, j)``; a region's income is the value added its final demand absorbs and its
     transfer the gap to its own value added (its deficit in value added). Value added is split
     between labour and capital in the sector's benchmark shares (capital is the sector's specific
-    factor in :func:`calibrate_melitz`); tariffs are dropped (the reduced form has no border at which to levy them). This is how
-    the Melitz-Pareto economy, which has no intermediate inputs, is put on ``eastasia-2011``: a
-    reduced form of the input-output model, not the model itself.
+    factor in :func:`calibrate_melitz`); tariffs are dropped (the reduced form has no border at which to levy them). The Melitz-Pareto
+    economy on it has no input-output loop (entry does not cheapen inputs): a reduced form of the
+    input-output model, not the model itself, which :func:`calibrate_melitz` takes directly.
     """
     R, S = bench.n_regions, bench.n_sectors
     x = bench.output
