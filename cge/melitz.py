@@ -11,19 +11,35 @@ cut-off :math:`\phi_{ris}` selects the firms of each route; buyers in ``s`` take
 aggregate across origins. The equations and the analytic Jacobian are in
 :mod:`cge.fast.melitz`; this module calibrates, solves and reports.
 
-Scope (what is and is not built): the economy has **no intermediate inputs** and one regional
-household (all final agents' spending taken together, Cobb-Douglas across sectors); each sector's
-input bundle is Cobb-Douglas in labour, mobile across sectors, and the sector's other factors, which
-are specific to it (Jones 1971; with one factor, labour alone). Fixed costs of entry and of serving
-routes are paid in that bundle. The specific factor matters: with free entry and one mobile factor
-only, a multi-sector economy with the scale effects of firm entry specialises (a 20% cut in ASEAN's
-fixed export costs drives whole sectors' firm mass to zero on ``eastasia-2011``); with it, sector
-supply curves slope up. With one sector it is the Melitz-Pareto model of Arkolakis, Costinot and
-Rodriguez-Clare (2012, "ACR"). Sectors not named ``heterogeneous`` are Armington sectors
-(elasticity ``sigma`` across origins). On an input-output benchmark such as ``eastasia-2011`` the
-economy is solved in its trade-in-value-added form (:func:`value_added_benchmark`); the
-heterogeneous-firm option of :class:`cge.Model` on the input-output model itself is not built. Only
-the fast (array) formulation exists; there is no Pyomo one.
+Scope (what is and is not built): one regional household (all final agents' spending taken
+together, Cobb-Douglas across sectors). Each sector's **input bundle** is Cobb-Douglas in labour,
+mobile across sectors, the sector's other factors, which are specific to it (Jones 1971; with one
+factor, labour alone), and **intermediate inputs**: the composite of each sector bought at the
+price index of the using region, the same CES aggregate of varieties final buyers take (Caliendo
+and Parro 2015; Costinot and Rodriguez-Clare 2014, "Trade Theory with Numbers", Handbook of
+International Economics vol. 4, section 4), with the benchmark's cost shares. All buyers of a market
+(final demand and every using sector) share its price index, so the bilateral flows of a route are
+pooled across uses and each route has one ad valorem tariff: the benchmark revenue over the value at
+the border (the use-specific rates weighted by the route's sales to each use). Variable, fixed
+(serving routes) and entry costs are all paid in the bundle (Balistreri, Hillberry and Rutherford
+2011). The specific factor matters: with free entry and one mobile factor only, a multi-sector
+economy with the scale effects of firm entry specialises (a 20% cut in ASEAN's fixed export costs
+drives whole sectors' firm mass to zero on ``eastasia-2011``); with it, sector supply curves slope
+up. Intermediate inputs paid for in the bundle add the input-output loop of Krugman and Venables
+(1995): with one sector and value-added share :math:`\beta`, welfare is
+:math:`\hat\lambda^{-(\sigma-1)/(\theta(\sigma\beta - 1))}` (tested), which needs
+:math:`\sigma\beta > 1`; on the input-output ``eastasia-2011`` with the default
+:data:`SIGMA` the equilibrium branch of RCEP's tariff elimination turns back (a fold, no equilibrium
+beyond 62% of the cut: agglomeration in Vietnam's electrical and optical sector) and
+``experiments/melitz_facilitation.py`` uses :math:`\sigma = 5`. With one sector and no
+intermediates it is the Melitz-Pareto model of Arkolakis, Costinot and Rodriguez-Clare (2012,
+"ACR"). Sectors not named ``heterogeneous`` are Armington sectors (elasticity ``sigma`` across
+origins). An input-output benchmark is calibrated directly (bilateral intermediate and final flows by
+sector, tariffs by use); its trade-in-value-added form (:func:`value_added_benchmark`, no
+intermediates) is the economy without the input-output loop. Duty exemptions (tariffs waived for
+some buyers) are refused. The heterogeneous-firm option of :class:`cge.Model` is not built (this is
+a model of its own: Cobb-Douglas final demand and input bundles, pooled sourcing). Only the fast
+(array) formulation exists; there is no Pyomo one.
 
 Defaults (each recorded in :attr:`MelitzParameters.options` and switchable):
 
@@ -84,7 +100,12 @@ class MelitzParameters:
     tariff_0: np.ndarray  # (R, S, R) benchmark tariff (final use)
     v_0: np.ndarray  # (R, S, R) buyer value
     wage_bill_0: np.ndarray  # (R,) factor payments
-    labour_share: np.ndarray  # (R, S) share of the mobile factor (labour) in each sector's costs; the rest is sector-specific
+    labour_share: np.ndarray  # (R, S) share of the mobile factor (labour) in each sector's costs
+    specific_share: np.ndarray  # (R, S) share of the sector's specific factor in its costs
+    input_share: np.ndarray  # (R, S, S) [s, i, j] share of sector i's composite (at the price index of s) in the costs of (s, j)
+    final_weight: np.ndarray  # (R, S) [s, i] final demand's share of the spending in market (s, i)
+    inter_weight: np.ndarray  # (R, S, S) [s, i, j] sector j's intermediate use: share of the spending in market (s, i)
+    intermediate_use: np.ndarray  # (R, S, R) intermediate use's share of each route's benchmark sales
     labour_bill_0: np.ndarray  # (R,) payments to the mobile factor
     income_0: np.ndarray  # (R,)
     transfer_0: np.ndarray  # (R,) net transfer from abroad
@@ -114,7 +135,7 @@ def _per_sector(value, S: int, name: str, sectors) -> np.ndarray:
 
 
 def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=EXPORTER_SHARE, heterogeneous=None) -> MelitzParameters:
-    """Calibrate the Melitz-Pareto economy of a benchmark without intermediate inputs (module docstring).
+    """Calibrate the Melitz-Pareto economy of a benchmark, with or without intermediate inputs (module docstring).
 
     ``theta`` and ``sigma``: a number or one per sector; ``exporter_share``: a number, one per
     region, or an ``(R, S)`` array, in (0, 1); ``heterogeneous``: the sectors with heterogeneous
@@ -124,14 +145,10 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
     if not isinstance(bench, Benchmark):
         raise TypeError(f"calibrate_melitz(bench=...) needs a cge.Benchmark, got {type(bench).__name__}")
     R, S = bench.n_regions, bench.n_sectors
-    if np.any(bench.z_0 != 0):
-        r, i, s, j = np.argwhere(bench.z_0 != 0)[0]
-        raise MelitzError(
-            f"the Melitz-Pareto economy has no intermediate inputs, but the benchmark has "
-            f"z_0 ({bench.regions[r]}, {bench.sectors[i]}, {bench.regions[s]}, {bench.sectors[j]}) = {bench.z_0[r, i, s, j]!r}"
-        )
     if bench.duty_exemption_0.any():
-        raise MelitzError("duty exemptions apply to intermediate inputs, which the Melitz-Pareto economy does not have")
+        r, i = np.argwhere(bench.duty_exemption_0 != 0)[0]
+        raise MelitzError(f"duty_exemption_0 ({bench.regions[r]}, {bench.sectors[i]}) = {bench.duty_exemption_0[r, i]!r}: the Melitz-Pareto "
+                          "economy pools all buyers of a market (one price index), so a tariff waived for some buyers only is not built")
     th = _per_sector(theta, S, "theta", bench.sectors)
     sg = _per_sector(sigma, S, "sigma", bench.sectors)
     if heterogeneous is None:
@@ -152,11 +169,22 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         raise MelitzError(f"exporter_share = {exporter_share!r}; must be a number, one per region ({R}) or an (R, S) array") from None
     if ((share <= 0) | (share >= 1) | ~np.isfinite(share)).any():
         raise MelitzError(f"exporter_share must lie in (0, 1), got {share}")
-    x_0 = bench.f_0.sum(axis=3)
-    t0 = np.array(bench.tariff_0[..., 1])
+    z_route = bench.z_0.sum(axis=3)  # [r, i, s] intermediate sales at basic prices
+    f_route = bench.f_0.sum(axis=3)  # [r, i, s] final sales
+    x_0 = z_route + f_route
+    t_int, t_fin = bench.tariff_0[..., 0], bench.tariff_0[..., 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_int = np.where(x_0 > 0, z_route / np.where(x_0 > 0, x_0, 1.0), 0.0)  # intermediate share of each route's sales
+    t0 = w_int * t_int + (1.0 - w_int) * t_fin  # the route's tariff: revenue over the value at the border
     v_0 = x_0 * (1.0 + t0)
     wage = bench.fp_0.sum(axis=(1, 2))
     va = bench.fp_0.sum(axis=2)
+    out = x_0.sum(axis=2)  # [r, i] gross output = costs (benchmark balance)
+    safe_out = np.where(out > 0, out, 1.0)
+    # Cobb-Douglas input bundle: shares of value added and of each sector's composite in the costs of (s, j)
+    inter = np.einsum("risj,ris->isj", bench.z_0, 1.0 + t_int)  # [i, s, j] spending of (s, j) on sector i's composite
+    input_share = np.where(out[None] > 0, inter / safe_out[None], 0.0).transpose(1, 0, 2)  # [s, i, j]
+    va_share = np.where(out > 0, va / safe_out, 1.0)
     if len(bench.factors) == 1:
         lshare = np.ones((R, S))
     elif "labour" in bench.factors:
@@ -169,8 +197,12 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         raise MelitzError(f"({bench.regions[r]}, {bench.sectors[i]}) pays no labour; the mobile factor must have a positive share in every producing sector")
     labour_bill = (va * lshare).sum(axis=1)
     income = bench.income
-    fd = v_0.sum(axis=0).T  # [s, i]
+    fd = np.einsum("risa,ris->si", bench.f_0, 1.0 + t_fin)  # [s, i] final spending at buyer prices
     alpha = fd / fd.sum(axis=1, keepdims=True)
+    spend = v_0.sum(axis=0).T  # [s, i] all buyers' spending in each market
+    safe = np.where(spend > 0, spend, 1.0)
+    final_weight = np.where(spend > 0, fd / safe, 1.0)  # final demand's share of the market
+    inter_weight = np.where(spend[:, :, None] > 0, inter.transpose(1, 0, 2) / safe[:, :, None], 0.0)  # [s, i, j] using sector j's share
     # firm counts by route per active firm: proportional to X / f, foreign fixed costs F times the domestic one
     idx = np.arange(R)
     home = x_0[idx, :, idx]  # [r, i]
@@ -187,13 +219,17 @@ def calibrate_melitz(bench: Benchmark, theta=THETA, sigma=SIGMA, exporter_share=
         "theta": th.tolist(),
         "sigma": sg.tolist(),
         "exporter_share": share.tolist(),
-        "fixed_costs_paid_in": "exporter's input bundle (labour and the sector's specific factor)",
+        "fixed_costs_paid_in": "exporter's input bundle (labour, the sector's specific factor and, with intermediates, the sectoral composites); entry costs too",
         "factors": "labour mobile across sectors; other factors specific to their sector" if len(bench.factors) > 1 else "one mobile factor",
+        "intermediate_inputs": bool((bench.z_0 != 0).any()),
+        "input_bundle": "Cobb-Douglas in value added (labour, specific factor) and sectoral composites at the buyer's price index, benchmark cost shares",
+        "route_tariff": "one ad valorem rate per route: benchmark revenue over the value at the border (intermediate and final use pooled)",
         "foreign_fixed_cost_rule": "one multiple of the domestic fixed cost per (exporter, sector), hitting exporter_share on the largest export market",
     }
     return MelitzParameters(
         regions=list(bench.regions), sectors=list(bench.sectors), theta=th, sigma=sg, x_0=x_0, tariff_0=t0, v_0=v_0,
-        wage_bill_0=wage, labour_share=lshare, labour_bill_0=labour_bill, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
+        wage_bill_0=wage, labour_share=lshare * va_share, specific_share=(1.0 - lshare) * va_share, input_share=input_share,
+        final_weight=final_weight, inter_weight=inter_weight, intermediate_use=w_int, labour_bill_0=labour_bill, income_0=income, transfer_0=bench.net_transfer, alpha=alpha, served_0=served,
         export_fixed_cost=F, heterogeneous=het, options=options,
     )
 
@@ -224,7 +260,7 @@ class MelitzInstruments:
 
 
 class MelitzModel:
-    """The Melitz-Pareto economy of a benchmark without intermediate inputs, solved by Newton's method.
+    """The Melitz-Pareto economy of a benchmark (input-output or not), solved by Newton's method.
 
     ``MelitzModel(bench, theta=..., sigma=..., exporter_share=...)`` calibrates
     (:func:`calibrate_melitz`); :meth:`solve` takes the instruments of a counterfactual.
@@ -262,8 +298,11 @@ class MelitzModel:
     def from_instruments(self, inst) -> MelitzInstruments:
         """The economy's instruments from typed instruments (:class:`cge.Instruments`) or a :class:`cge.Scenario` of its benchmark.
 
-        Tariffs and iceberg costs are read on the final-use cells (the economy has no intermediate
-        use), ``fixed_cost``, ``transfer`` and the numeraire as they are.
+        All buyers of a market share one price index, so a route has one tariff and one iceberg
+        cost: the rates of the two uses weighted by their benchmark sales on the route (tariffs
+        arithmetically, which keeps the revenue of a uniform change exact; iceberg costs
+        geometrically); on a benchmark without intermediate use these are the final-use cells.
+        ``fixed_cost``, ``transfer`` and the numeraire are read as they are.
         """
         from .instruments import Instruments
         from .scenario import Scenario
@@ -272,7 +311,10 @@ class MelitzModel:
             inst = inst.instruments(self.bench)
         if not isinstance(inst, Instruments):
             raise TypeError(f"from_instruments needs a cge.Instruments or cge.Scenario, got {type(inst).__name__}")
-        out = self.instruments(tariff=inst.tariff[..., 1], iceberg=inst.iceberg[..., 1], fixed_cost=inst.fixed_cost, transfer=inst.transfer)
+        wz = self.params.intermediate_use
+        tariff = wz * inst.tariff[..., 0] + (1.0 - wz) * inst.tariff[..., 1]
+        iceberg = np.exp(wz * np.log(inst.iceberg[..., 0]) + (1.0 - wz) * np.log(inst.iceberg[..., 1]))
+        out = self.instruments(tariff=tariff, iceberg=iceberg, fixed_cost=inst.fixed_cost, transfer=inst.transfer)
         return MelitzInstruments(**{**out.__dict__, "numeraire_value": inst.numeraire_value})
 
     def solve(self, inst: MelitzInstruments | None = None, tol: float = 1e-10, max_iter: int = 50, max_halvings: int = 8) -> "MelitzResults":
@@ -527,9 +569,9 @@ def value_added_benchmark(bench: Benchmark) -> Benchmark:
     value added of ``(r, j)``; a region's income is the value added its final demand absorbs and its
     transfer the gap to its own value added (its deficit in value added). Value added is split
     between labour and capital in the sector's benchmark shares (capital is the sector's specific
-    factor in :func:`calibrate_melitz`); tariffs are dropped (the reduced form has no border at which to levy them). This is how
-    the Melitz-Pareto economy, which has no intermediate inputs, is put on ``eastasia-2011``: a
-    reduced form of the input-output model, not the model itself.
+    factor in :func:`calibrate_melitz`); tariffs are dropped (the reduced form has no border at which to levy them). The Melitz-Pareto
+    economy on it has no input-output loop (entry does not cheapen inputs): a reduced form of the
+    input-output model, not the model itself, which :func:`calibrate_melitz` takes directly.
     """
     R, S = bench.n_regions, bench.n_sectors
     x = bench.output

@@ -3,8 +3,10 @@ that lowers fixed rather than variable costs of exporting.
 
     .venv/bin/python experiments/melitz_facilitation.py [--cut 0.2] [--sme-data PATH] [--out experiments/melitz_facilitation.md]
 
-The Melitz-Pareto economy (:mod:`cge.melitz`) has no intermediate inputs, so it is put on
-``eastasia-2011`` in its trade-in-value-added form (:func:`cge.melitz.value_added_benchmark`): the
+The Melitz-Pareto economy (:mod:`cge.melitz`) is put on ``eastasia-2011`` in its
+trade-in-value-added form (:func:`cge.melitz.value_added_benchmark`: no intermediate inputs, so no
+input-output loop of firm entry and the package's default elasticity; ``melitz_rcep.py`` solves the
+input-output benchmark itself): the
 eight manufacturing sectors have heterogeneous firms (defaults: Pareto shape 4.58, elasticity 3.8,
 18% of active firms export), the other six are Armington sectors (elasticity 3.8). Writes a markdown
 file (``--out``; printed too) with

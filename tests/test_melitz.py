@@ -1,4 +1,4 @@
-"""Melitz-Pareto sectors (issue 15): checks from theory on benchmarks without intermediate inputs.
+"""Melitz-Pareto sectors (issue 15): checks from theory, without and with intermediate inputs.
 
 1. benchmark replication: every residual is zero at the benchmark, and the solve stays there;
 2. the analytic Jacobian equals central finite differences (several sectors, tariffs, fixed costs);
@@ -7,7 +7,12 @@
 4. the limit theta -> sigma - 1: the model converges, at rate O(theta - sigma + 1), to the package's
    Armington model with elasticity sigma (fast backend; a tariff and iceberg shock);
 5. fixed costs of exporting: lowering them raises the number of exporters and pushes the least
-   productive firms out; the welfare decomposition adds up; bad input is named.
+   productive firms out; the welfare decomposition adds up; bad input is named;
+7. input-output linkages: replication of the input-output eastasia-2011, the Jacobian with
+   intermediates, the one-sector closed form with roundabout production and the multi-sector
+   formula from domestic shares (to 1e-8), benchmarks without intermediates solved by the same
+   equations as before (no spending unknowns); tariffs: the elasticity theta sigma / (sigma - 1),
+   the Krugman limit with intermediates, RCEP with lower fixed costs on eastasia-2011.
 """
 
 import numpy as np
@@ -180,8 +185,12 @@ def test_bad_input_is_named():
         calibrate_melitz(b, exporter_share=1.2)
     from cge.synthetic import random_benchmark
 
-    with pytest.raises(MelitzError, match="no intermediate inputs"):
-        calibrate_melitz(random_benchmark(2, 2, seed=1))
+    rb = random_benchmark(2, 2, seed=1)
+    waived = 0.5 * np.einsum("risj,ris->sj", rb.z_0, rb.tariff_0[..., 0])  # half the duty on inputs, paid to labour instead
+    fac = {f: rb.fp_0[..., k] + (waived if f == "labour" else 0.0) for k, f in enumerate(rb.factors)}
+    exempt = Benchmark.from_arrays(rb.regions, rb.sectors, rb.z_0, rb.f_0, fac, tariffs=rb.tariff_0, agents=rb.agents, duty_exemption=np.full((2, 2), 0.5))
+    with pytest.raises(MelitzError, match=r"duty_exemption_0 \(R1, S1\)"):
+        calibrate_melitz(exempt)
     m = MelitzModel(b)
     with pytest.raises(MelitzError, match=r"fixed_cost \(R1, S1, R2\)"):
         m.instruments(fixed_cost=np.where(np.arange(3)[None, None, :] == 1, -1.0, 1.0) * np.ones(m.params.x_0.shape))
@@ -274,3 +283,226 @@ def test_homogeneity_and_sme_transitions():
     assert (up["stop_exporting"] > 0).all() and (up["start_exporting"] == 0).all()
     assert (down["exporter_share"] > down["exporter_share_0"]).all()
     assert (up["exporter_share"] < up["exporter_share_0"]).all()
+
+
+# ---------------------------------------------------------------- 7. input-output linkages
+def _io_bench(mu=(0.3, 0.5, 0.6), seed=7):
+    """One sector, labour only, balanced trade, no tariffs; region s spends the share ``mu[s]`` of its
+    purchases on intermediates, so its value-added share in costs is ``1 - mu[s]``."""
+    rng = np.random.default_rng(seed)
+    R = len(mu)
+    T = rng.uniform(1.0, 5.0, (R, R))
+    T = T + T.T
+    T[np.arange(R), np.arange(R)] += rng.uniform(20.0, 60.0, R)
+    mu = np.asarray(mu)
+    z = (T * mu[None, :])[:, None, :, None]
+    f = (T * (1.0 - mu)[None, :])[:, None, :, None]
+    va = (T.sum(axis=1) * (1.0 - mu))[:, None]
+    return Benchmark.from_arrays([f"R{k + 1}" for k in range(R)], ["S1"], z, f, {"labour": va}, agents=["household"]), 1.0 - mu
+
+
+@pytest.mark.parametrize("theta,sigma", [(4.58, 3.8), (6.0, 3.0)])
+def test_closed_form_with_roundabout_production(theta, sigma):
+    r"""One Melitz-Pareto sector whose input bundle is Cobb-Douglas in labour (share beta) and the
+    sector's own composite, fixed and entry costs paid in the bundle, balanced trade, no tariffs.
+    Zero cut-off profit, free entry (N = w / c) and c = w^beta P^(1 - beta) in the domestic share
+    give ln lambda_hat = -(theta / a) (sigma beta - 1) ln(w_hat / P_hat), so
+    U_hat = lambda_hat ** (-(sigma - 1) / (theta (sigma beta - 1))) (ACR's -1/theta at beta = 1; the
+    input-output multiplier with the scale effect of entry, cf. Costinot and Rodriguez-Clare 2014,
+    section 4; the equilibrium needs sigma beta > 1, the no-black-hole condition of Krugman and Venables)."""
+    b, beta = _io_bench()
+    m = MelitzModel(b, theta=theta, sigma=sigma)
+    assert m.system.io
+    R = 3
+    ice = np.ones(m.params.x_0.shape)
+    ice[0, 0, 1], ice[2, 0, 0], ice[1, 0, 2] = 0.7, 0.85, 1.2
+    fc = np.ones_like(ice)
+    fc[0, 0, 2] = 0.5
+    res = m.solve(m.instruments(iceberg=ice, fixed_cost=fc))
+    lam0 = _domestic_share(m.params, np.ones_like(ice))[:, 0]
+    lam_hat = res.domestic_share[:, 0] / lam0
+    assert np.abs(res.utility - 1.0).max() > 1e-3
+    expo = -(sigma - 1.0) / (theta * (sigma * beta - 1.0))
+    np.testing.assert_allclose(res.utility, lam_hat ** expo, rtol=1e-8, atol=0)
+    assert not np.allclose(res.utility, lam_hat ** (-1.0 / theta), rtol=1e-3)  # the intermediates matter
+
+
+@pytest.mark.parametrize("heterogeneous", [None, ["S2"]])
+def test_jacobian_with_intermediates(heterogeneous):
+    from cge.synthetic import random_benchmark
+
+    b = random_benchmark(3, 3, seed=1)
+    m = MelitzModel(b, theta=[4.0, 6.0, 5.0], sigma=[3.0, 4.5, 3.5], heterogeneous=heterogeneous)
+    assert m.system.io and m.system.nE == m.system.nP
+    st0 = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st0.residual).max() < 1e-12 and abs(st0.walras_excess) < 1e-12
+    rng = np.random.default_rng(0)
+    shape = m.params.x_0.shape
+    inst = m.instruments(iceberg=rng.uniform(0.8, 1.1, shape), fixed_cost=rng.uniform(0.6, 1.3, shape),
+                         tariff=m.params.tariff_0 * rng.uniform(0.0, 2.0, shape))
+    x = rng.uniform(0.8, 1.2, m.system.n)
+    J = m.system.jacobian(m.system.evaluate(x, inst))
+    h = 1e-6
+    num = np.empty_like(J)
+    for k in range(len(x)):
+        e = np.zeros(len(x))
+        e[k] = h
+        num[:, k] = (m.system.evaluate(x + e, inst).residual - m.system.evaluate(x - e, inst).residual) / (2 * h)
+    assert np.abs(J - num).max() < 1e-7 * max(1.0, np.abs(J).max())
+    res = m.solve(inst)
+    assert res.stats["max_residual"] < 1e-10
+
+
+def test_without_intermediates_the_system_is_unchanged():
+    """A benchmark without intermediate use has no spending unknowns (spending is income), the input
+    bundle is value added alone, and the route tariff is the final-use rate."""
+    b = _bench(S=2, tariffs=True, capital=True)
+    m = MelitzModel(b)
+    assert not m.system.io and m.system.nE == 0
+    assert m.system.n == b.n_regions * (2 + 2 * b.n_sectors) + b.n_regions * b.n_sectors  # w, I, N, P, k
+    np.testing.assert_allclose(m.params.labour_share + m.params.specific_share, 1.0, rtol=1e-14)
+    np.testing.assert_array_equal(m.params.tariff_0, b.tariff_0[..., 1])
+    assert not m.params.input_share.any()
+
+
+def test_eastasia_input_output_benchmark_replicates():
+    """The done item of issue 15: eastasia-2011 itself (bilateral intermediate and final flows by
+    sector, its tariffs), manufacturing sectors heterogeneous, is an equilibrium to 1e-9."""
+    from cge.datasets import load
+
+    bench = load("eastasia-2011")
+    m = MelitzModel(bench, heterogeneous=MANUFACTURING)
+    assert m.system.io and m.params.options["intermediate_inputs"]
+    P = m.params
+    # the calibration reads the benchmark: sales, tariff revenue, income and input-output cost shares
+    np.testing.assert_allclose(P.x_0.sum(axis=2), bench.output, rtol=1e-12)
+    np.testing.assert_allclose((P.tariff_0 * P.x_0).sum(axis=(0, 1)), bench.tariff_revenue, rtol=1e-12)
+    np.testing.assert_allclose(P.input_share.sum(axis=1) + P.labour_share + P.specific_share, 1.0, atol=1e-12)
+    st = m.system.evaluate(m.system.benchmark_point(), m.instruments())
+    assert np.abs(st.residual).max() < 1e-9 and abs(st.walras_excess) < 1e-9
+    res = m.solve()
+    assert res.stats["steps"] == 0
+    np.testing.assert_allclose(res.utility, 1.0, atol=1e-9)
+    np.testing.assert_allclose(res.firms()["exporter_share_0"], 0.18, rtol=1e-12)
+
+
+def test_tariff_elasticity_is_theta_sigma_over_sigma_minus_one():
+    r"""Tariffs are ad valorem on the value at the border and firms' sales net of the tariff decide the
+    cut-off, so at given spending, price indices, entry and costs the partial elasticity of a route's
+    sales at basic prices is -theta with respect to iceberg costs and -theta sigma / (sigma - 1) with
+    respect to 1 + t (Felbermayr, Jung and Larch 2015, J. Int. Econ. 97(2); Costinot and
+    Rodriguez-Clare 2014, section 4); an Armington sector's is -sigma with respect to both."""
+    from cge.synthetic import random_benchmark
+
+    b = random_benchmark(3, 2, seed=3)
+    theta, sigma = 5.0, 3.5
+    m = MelitzModel(b, theta=theta, sigma=sigma, heterogeneous=["S1"])
+    base = m.instruments()
+    x = np.random.default_rng(1).uniform(0.9, 1.1, m.system.n)
+    X0 = m.system.evaluate(x, base).X
+    h = 1e-4
+    tar = np.array(base.tariff)
+    tar[0, :, 1] = (1.0 + tar[0, :, 1]) * np.exp(h) - 1.0
+    ice = np.ones_like(tar)
+    ice[0, :, 1] = np.exp(h)
+    d_tar = np.log(m.system.evaluate(x, m.instruments(tariff=tar)).X[0, :, 1] / X0[0, :, 1]) / h
+    d_ice = np.log(m.system.evaluate(x, m.instruments(iceberg=ice)).X[0, :, 1] / X0[0, :, 1]) / h
+    np.testing.assert_allclose(d_ice, [-theta, -(sigma - 1.0)], rtol=1e-9)
+    np.testing.assert_allclose(d_tar, [-theta * sigma / (sigma - 1.0), -sigma], rtol=1e-9)
+
+
+def test_eastasia_rcep_with_lower_fixed_costs():
+    """RCEP on the input-output eastasia-2011 (sigma 5, as experiments/melitz_rcep.py): tariffs among
+    members are read from the typed instrument (revenue on members' routes vanishes), and cutting
+    members' fixed costs of serving each other on top brings in more exporters in every member."""
+    from cge.datasets import load
+
+    bench = load("eastasia-2011")
+    rcep = ["IDN", "MYS", "PHL", "SGP", "THA", "VNM", "XSE", "CHN", "JPN", "KOR", "ANZ"]
+    m = MelitzModel(bench, heterogeneous=MANUFACTURING, sigma=5.0)
+    tariffs = [{"instrument": "tariff", "exporters": rcep, "importers": rcep, "value": 0.0}]
+    fixed = [{"instrument": "fixed_cost", "exporters": rcep, "importers": rcep, "sectors": MANUFACTURING, "op": "scale", "value": 0.8}]
+    a = m.solve(cge.Scenario.from_shocks(bench, tariffs, name="rcep"))
+    b = m.solve(cge.Scenario.from_shocks(bench, tariffs + fixed, name="rcep_fixed"))
+    member = np.isin(bench.regions, rcep)
+    on = member[:, None, None] & member[None, None, :]
+    assert not (a.instruments.tariff * on).any() and (m.params.tariff_0 * on).any()
+    assert a.stats["max_residual"] < 1e-10 and b.stats["max_residual"] < 1e-10
+    fa, fb = a.firms(), b.firms()
+    gain = (fb["new_exporters"] - fa["new_exporters"]).groupby(level="region").sum()
+    assert (gain[rcep] > 0).all()
+    # and the variety/selection term of the welfare decomposition rises in every member
+    assert (b.welfare_decomposition()["variety_selection"][member] > a.welfare_decomposition()["variety_selection"][member]).all()
+
+
+def test_multi_sector_formula_with_input_output():
+    r"""Several sectors with input-output links, labour only, no tariffs (Costinot and Rodriguez-Clare
+    2014, section 4: the gains from domestic shares, sector sizes and the input-output matrix). The
+    domestic route of a Melitz sector (zero cut-off profit and free entry, :math:`\hat N = \hat Y/\hat c`)
+    gives :math:`\ln\hat P_k = \ln\hat\lambda_k/\theta_k - (1/a_k - 1/\theta_k)\ln\hat E_k - \ln\hat Y_k/\theta_k
+    + (\sigma_k/a_k)\ln\hat c_k` and an Armington sector's :math:`\ln\hat P_k = \ln\hat\lambda_k/a_k + \ln\hat c_k`,
+    with :math:`\ln\hat c_k = \beta_k\ln\hat w + \sum_j\gamma_{jk}\ln\hat P_j`: a linear system for the price
+    indices, hence welfare :math:`\hat I/\prod_k\hat P_k^{\alpha_k}`, from observables (domestic shares,
+    spending and sales by sector, the wage) alone; it equals the solved welfare to 1e-8."""
+    from cge.synthetic import random_benchmark
+
+    rb = random_benchmark(3, 3, seed=2, tariffs=False)
+    b = Benchmark.from_arrays(rb.regions, rb.sectors, rb.z_0, rb.f_0, {"labour": rb.fp_0.sum(axis=2)}, agents=rb.agents)
+    theta, sigma = np.array([4.0, 6.0, 5.0]), np.array([3.0, 4.5, 3.5])
+    m = MelitzModel(b, theta=theta, sigma=sigma, heterogeneous=["S1", "S3"])
+    P = m.params
+    R, S = P.n_regions, P.n_sectors
+    rng = np.random.default_rng(3)
+    off = ~np.eye(R, dtype=bool)[:, None, :]
+    # moderate shocks: with labour as the only factor larger ones drive whole sectors out (specialisation)
+    res = m.solve(m.instruments(iceberg=np.where(off, rng.uniform(0.9, 1.05, P.x_0.shape), 1.0),
+                                fixed_cost=np.where(off, rng.uniform(0.8, 1.2, P.x_0.shape), 1.0)))
+    st = res.state
+    assert np.abs(res.utility - 1.0).max() > 1e-3
+    assert 0.3 < st.N.min() and st.N.max() < 3.0  # no sector driven out
+    a = sigma - 1.0
+    het = m.system.het
+    lam_hat = res.domestic_share / _domestic_share(P, np.ones_like(P.x_0))  # [s, k]
+    Y_hat = (m.system.omega * st.X).sum(axis=2)  # [s, k] sales
+    E_hat = st.E.T  # [s, k]
+    for s in range(R):
+        # ln P = d + D (beta ln w + Gamma' ln P): solve (I - D Gamma') ln P = d + D beta ln w
+        D = np.where(het, sigma / a, 1.0)
+        d = np.where(het, np.log(lam_hat[s]) / theta - (1.0 / a - 1.0 / theta) * np.log(E_hat[s]) - np.log(Y_hat[s]) / theta,
+                     np.log(lam_hat[s]) / a)
+        gam = P.input_share[s]  # [j, k]
+        lnP = np.linalg.solve(np.eye(S) - D[:, None] * gam.T, d + D * P.labour_share[s] * np.log(st.w[s]))
+        u = st.inc[s] * np.exp(-(P.alpha[s] * lnP).sum())
+        np.testing.assert_allclose(lnP, np.log(st.P[:, s]), rtol=0, atol=1e-10)
+        assert u == pytest.approx(res.utility[s], rel=1e-8)
+
+
+def test_tariff_limit_with_input_output_is_krugman():
+    r"""With intermediates and tariffs, as theta falls to sigma - 1 the tariff response converges at
+    rate O(theta - sigma + 1) to the Krugman economy's (free entry, no selection: the same equations at
+    theta = sigma - 1, where the cut-offs and the fixed costs of serving routes drop out and the tariff
+    elasticity is sigma); with one sector and value added alone it is Armington's (the limit test above)."""
+    import dataclasses
+
+    from cge.fast.melitz import MelitzSystem
+    from cge.synthetic import random_benchmark
+
+    b = random_benchmark(3, 2, seed=4)
+    sigma = np.array([3.0, 4.0])
+    m0 = MelitzModel(b, sigma=sigma, theta=sigma - 1.0 + 1e-2)
+    tar = np.array(m0.params.tariff_0)
+    tar[0, :, 1], tar[2, :, 0] = 0.0, tar[2, :, 0] + 0.1
+    fc = np.ones_like(tar)
+    fc[1, :, 2] = 0.5  # a fixed-cost shock: irrelevant in the limit
+    krugman = MelitzModel(b, sigma=sigma, theta=sigma - 1.0 + 1e-2)
+    krugman.params = dataclasses.replace(krugman.params, theta=sigma - 1.0)
+    krugman.system = MelitzSystem(krugman.params)
+    u_k = krugman.solve(krugman.instruments(tariff=tar, fixed_cost=fc)).utility
+    assert np.array_equal(u_k, krugman.solve(krugman.instruments(tariff=tar)).utility)  # fixed costs drop out
+    gaps = []
+    for eps in (1e-2, 1e-3, 1e-4):
+        m = m0 if eps == 1e-2 else MelitzModel(b, sigma=sigma, theta=sigma - 1.0 + eps)
+        gaps.append(np.abs(m.solve(m.instruments(tariff=tar, fixed_cost=fc)).utility - u_k).max())
+    assert np.abs(u_k - 1.0).max() > 1e-3 and gaps[0] > 1e-6
+    np.testing.assert_allclose(gaps[1] / gaps[0], 0.1, rtol=0.05)
+    np.testing.assert_allclose(gaps[2] / gaps[1], 0.1, rtol=0.05)

@@ -1,8 +1,10 @@
 r"""Heterogeneous-firm (Melitz-Pareto) sectors in the fast backend: residuals and their exact Jacobian.
 
 The economy of :class:`cge.melitz.MelitzParameters`: regions ``r, s``, sectors ``i`` whose
-producers are a mass of firms with Pareto-distributed productivity (Melitz 2003; Chaney 2008), one
-primary input (labour, price ``w``), no intermediate inputs, and a regional household with
+producers are a mass of firms with Pareto-distributed productivity (Melitz 2003; Chaney 2008), an
+input bundle Cobb-Douglas in labour (price ``w``), the sector's specific factor (``k``) and the
+composites of all sectors at the region's price indices (unit cost :math:`\hat c_{ri} = \hat w_r^{b^L_{ri}}
+\hat k_{ri}^{b^K_{ri}} \prod_j \hat P_{rj}^{\gamma_{rji}}`), and a regional household with
 Cobb-Douglas shares :math:`\alpha_{si}` across sectors and a CES (elasticity :math:`\sigma_i`)
 across varieties. All unknowns are relative to the benchmark (each 1 there):
 
@@ -13,6 +15,9 @@ across varieties. All unknowns are relative to the benchmark (each 1 there):
                                            (eliminated: see :class:`MelitzSystem`)
 ``P``          (region, sector)            the price index of the variety aggregate
 ``I``          regions                     income balance of the regional household
+``k``          (region, sector)            the sector's specific factor (fixed endowment)
+``E``          markets (sector, region)    spending of all buyers in the market (input-output
+                                           benchmarks only; otherwise :math:`\hat E_{si} = \hat I_s`)
 =============  ==========================  ========================================================
 
 With :math:`a = \sigma - 1` and :math:`\kappa_{ris} = \tau_{ris} (1 + t_{ris}) / (1 + t^0_{ris})`
@@ -22,8 +27,12 @@ the change in the delivered price per unit of productivity, and :math:`g_{ris} =
 times the revenue of the average one, whose productivity is proportional to the cut-off):
 
 .. math::
-    \hat V_{ris} = \hat E_{si} \hat P_{si}^{a} \hat N_{ri} \hat\phi_{ris}^{a - \theta} (\hat\kappa_{ris} \hat w_r)^{-a},
-    \qquad \hat E_{si} = \hat I_s
+    \hat V_{ris} = \hat E_{si} \hat P_{si}^{a} \hat N_{ri} \hat\phi_{ris}^{a - \theta} (\hat\kappa_{ris} \hat c_r)^{-a},
+    \qquad E^0_{si} \hat E_{si} = F^0_{si} \hat I_s + \textstyle\sum_j \gamma_{sij} Y^0_{sj} \hat Y_{sj}
+
+(final spending :math:`F^0` and the input demand of the region's sectors, a constant share
+:math:`\gamma` of their sales :math:`Y`; in the equations below read :math:`\hat w_r` in unit costs
+and fixed costs as :math:`\hat c_{ri}`)
 
 and the equations are (benchmark shares: :math:`\lambda^0_{ris}` of origin ``r`` in the spending of
 ``s``, :math:`\omega^0_{ris}` of destination ``s`` in the sales of ``r`` at basic prices)
@@ -41,11 +50,15 @@ and the equations are (benchmark shares: :math:`\lambda^0_{ris}` of origin ``r``
 The zero cut-off profit condition says the revenue of the marginal firm at basic prices,
 :math:`E P^{a} (\kappa w / \phi)^{-a} / g`, is :math:`\sigma` times its fixed cost of serving the
 route, :math:`w_r f_{ris}`: **fixed costs of serving a route are paid in the exporter's input**
-(its labour), as in Melitz (2003) and Balistreri, Hillberry and Rutherford (2011). Free entry and
+(its input bundle), as in Melitz (2003) and Balistreri, Hillberry and Rutherford (2011). Free entry and
 zero cut-off profits make the sector's revenue split into constant shares of variable costs
 (:math:`(\sigma - 1)/\sigma`), fixed costs of serving routes (:math:`(\theta - \sigma + 1) /
-(\theta\sigma)`) and entry costs (:math:`(\sigma - 1)/(\theta\sigma)`), all paid in labour, so labour
-demand is revenue over the wage.
+(\theta\sigma)`) and entry costs (:math:`(\sigma - 1)/(\theta\sigma)`), all paid in the bundle, so
+each input's demand is a constant share of revenue (labour: :math:`\beta^0`; specific factor:
+:math:`\hat k = \hat Y`; composites: the spending equation). Tariffs are ad valorem on the value at
+the border and the cut-off is set by sales net of the tariff, so the elasticity of a route's sales
+with respect to :math:`1 + t` is :math:`\theta\sigma/(\sigma - 1)`, against :math:`\theta` for
+iceberg costs (Felbermayr, Jung and Larch 2015; tested).
 
 Derived results: the trade elasticity is :math:`\theta` (ZCP eliminated, :math:`\partial \ln V /
 \partial \ln \tau = -\theta`), and with one sector, balanced trade and no tariffs, welfare
@@ -55,8 +68,9 @@ Rodriguez-Clare 2012). As :math:`\theta \to \sigma - 1` the cut-offs drop out of
 and with one sector (the firm mass is then fixed) Armington's with elasticity :math:`\sigma`.
 
 The cut-offs are eliminated analytically (zero cut-off profit is linear in logarithms), so the
-unknowns solved for are ``w``, ``N``, ``P`` and ``I``; the Jacobian is built in logarithms (every
-residual is a function of :math:`\ln \hat V`, which is linear in the log unknowns, four per route)
+unknowns solved for are ``w``, ``N``, ``P``, ``I``, ``k`` and (input-output benchmarks) ``E``; the Jacobian is built in logarithms (every
+residual is a function of :math:`\ln \hat V`, which is linear in the log unknowns: the route's
+``E``, ``P``, ``N`` and the unit cost's ``w``, ``k`` and the producer region's ``P``)
 and scaled by the levels. Sectors without heterogeneous firms are Armington sectors
 (:math:`\hat N = \hat\phi = 1`: one CES level across origins of elasticity :math:`\sigma`).
 """
@@ -104,16 +118,21 @@ class MelitzSystem:
         self.c_I = self.c_P + self.nP
         self.c_k = self.c_I + R
         self.bL = P.labour_share  # (R, S) share of the mobile input (labour) in each sector's costs
-        self.spec = self.active & (self.bL < 1.0)  # sectors with a specific factor
+        self.bK = P.specific_share  # (R, S) share of the sector's specific factor
+        self.gam = np.where(self.active[:, None, :], P.input_share, 0.0)  # [r, j, i] share of composite j in the costs of (r, i)
+        self.io = bool((self.gam > 0).any())  # intermediate inputs: market spending E is an unknown
+        self.spec = self.active & (self.bK > 0.0)  # sectors with a specific factor
         self.spec_idx = np.flatnonzero(self.spec.ravel())
         self.nk = len(self.spec_idx)
-        self.n = self.c_k + self.nk
+        self.c_E = self.c_k + self.nk
+        self.nE = self.nP if self.io else 0
+        self.n = self.c_E + self.nE
         v0 = P.v_0
         self.lam = np.divide(v0, v0.sum(axis=0)[None], out=np.zeros_like(v0), where=self.route)
         xr = P.x_0.sum(axis=2)
         self.omega = np.divide(P.x_0, xr[:, :, None], out=np.zeros_like(P.x_0), where=self.route)
         self.beta = xr * P.labour_share / P.labour_bill_0[:, None]  # sector's share of the region's labour
-        self.K0 = xr * (1.0 - P.labour_share)  # payments to each sector's specific factor
+        self.K0 = xr * P.specific_share  # payments to each sector's specific factor
         self.walras = int(np.argmax(P.labour_bill_0))  # the labour market left out (Walras' law)
         self.num_weights = P.labour_bill_0 / P.labour_bill_0.sum()
         self.het = np.asarray(P.heterogeneous, dtype=bool)  # (S,) Melitz sectors; the others Armington
@@ -137,11 +156,29 @@ class MelitzSystem:
         self.k_P = col_P[ii * R + si]
         self.k_w = self.c_w + ri
         self.k_I = self.c_I + si
+        if self.io:
+            col_E = np.full(S * R, -1)
+            col_E[self.market_idx] = self.c_E + np.arange(self.nE)
+            self.col_E = col_E
+            self.k_E = col_E[ii * R + si]  # the market's spending
+            # intermediate inputs of each route's producer: (sector j, column of P_rj, share), padded
+            jj = np.arange(S)
+            g = self.gam[ri, :, ii]  # [route, j]
+            colP_r = col_P[jj[None, :] * R + ri[:, None]]  # [route, j]
+            if ((g > 0) & (colP_r < 0)).any():
+                raise ValueError("an input share on a market without spending")
+            self.g_route, self.colP_route = g, colP_r
+            # the spending equation: E_si = fw_si I_s + sum_j iw_sij sales_sj
+            self.fw = np.array(P.final_weight).T  # [i, s]
+            self.iw = np.array(P.inter_weight).transpose(1, 0, 2)  # [i, s, j]
+        else:
+            self.k_E = self.k_I
         col_k = np.full(R * S, -1)
         col_k[self.spec_idx] = self.c_k + np.arange(self.nk)
         self.col_k = col_k
         self.k_k = col_k[ri * S + ii]
         self.bL_route = self.bL[ri, ii]
+        self.bK_route = self.bK[ri, ii]
 
     # ------------------------------------------------------------------ unknowns
     def unpack(self, x):
@@ -167,6 +204,8 @@ class MelitzSystem:
         out += [f"P ({reg[k % self.R]}, {sec[k // self.R]})" for k in self.market_idx]
         out += [f"I ({r})" for r in reg]
         out += [f"k ({reg[k // self.S]}, {sec[k % self.S]})" for k in self.spec_idx]
+        if self.io:
+            out += [f"E ({reg[k % self.R]}, {sec[k // self.R]})" for k in self.market_idx]
         return out
 
     # ------------------------------------------------------------------ evaluation
@@ -176,12 +215,19 @@ class MelitzSystem:
         R, S = self.R, self.S
         w, N, Pi, inc, k = self.unpack(x)
         st = SimpleNamespace(x=np.array(x, dtype=float), w=w, N=N, P=Pi, inc=inc, k=k, inst=inst)
-        E = np.broadcast_to(inc[None, :], (S, R))  # [i, s] relative spending = relative income (Cobb-Douglas)
+        if self.io:
+            E = np.ones(S * R)
+            E[self.market_idx] = x[self.c_E : self.c_E + self.nE]
+            E = E.reshape(S, R)
+        else:
+            E = np.broadcast_to(inc[None, :], (S, R))  # [i, s] relative spending = relative income (Cobb-Douglas)
         st.E = E
         sec = lambda c: c[None, :, None]  # noqa: E731
         with np.errstate(divide="ignore", invalid="ignore"):
             lnE, lnP = np.log(E), np.log(Pi)
-            lnw = self.bL * np.log(w)[:, None] + (1.0 - self.bL) * np.log(k)  # [r, i] log unit cost of the input bundle
+            lnw = self.bL * np.log(w)[:, None] + self.bK * np.log(k)  # [r, i] log unit cost of the input bundle
+            if self.io:
+                lnw = lnw + np.einsum("rji,jr->ri", self.gam, lnP)
             st.c = np.exp(lnw)
             lnfg = np.log(inst.fixed_cost) + np.log(inst.g)
             lnk = np.log(inst.kappa)
@@ -209,6 +255,10 @@ class MelitzSystem:
         st.tariff_revenue = (inst.tariff * P.x_0 * X).sum(axis=(0, 1))
         income = w * P.labour_bill_0 + (self.K0 * k).sum(axis=1) + st.tariff_revenue + inst.transfer
         res[self.c_I : self.c_I + R] = inc - income / P.income_0
+        if self.io:  # spending in each market: final demand and the input demand of the region's sectors
+            spend = self.fw * inc[None, :] + np.einsum("isj,sj->is", self.iw, sales)
+            res[self.c_E : self.c_E + self.nE] = (E - spend).ravel()[self.market_idx]
+        st.sales = sales
         st.residual = res
         return st
 
@@ -218,13 +268,18 @@ class MelitzSystem:
         ii = self.ii
         ok = rows >= 0
         rows, weight, ii = rows[ok], weight[ok], ii[ok]
-        np.add.at(J, (rows, self.k_I[ok]), weight * self.e_E[ii])
+        np.add.at(J, (rows, self.k_E[ok]), weight * self.e_E[ii])
         np.add.at(J, (rows, self.k_P[ok]), weight * self.e_P[ii])
         np.add.at(J, (rows, self.k_N[ok]), weight)
         np.add.at(J, (rows, self.k_w[ok]), weight * self.e_w[ii] * self.bL_route[ok])
         kk = self.k_k[ok]
         has = kk >= 0
-        np.add.at(J, (rows[has], kk[has]), (weight * self.e_w[ii] * (1.0 - self.bL_route[ok]))[has])
+        np.add.at(J, (rows[has], kk[has]), (weight * self.e_w[ii] * self.bK_route[ok])[has])
+        if self.io:  # the input bundle's intermediate composites
+            g, cols = self.g_route[ok], self.colP_route[ok]
+            on = g > 0
+            r2 = np.broadcast_to(rows[:, None], g.shape)[on]
+            np.add.at(J, (r2, cols[on]), (weight[:, None] * self.e_w[ii][:, None] * g)[on])
 
     def jacobian(self, st):
         """Exact dense Jacobian of :meth:`evaluate`'s residuals with respect to the (level) unknowns."""
@@ -251,7 +306,13 @@ class MelitzSystem:
         J[diag[hN], self.c_w + rN[hN]] -= (Nw * self.bL[rN, iN])[hN]
         kN = self.col_k[self.active_idx]
         sel = hN & (kN >= 0)
-        J[diag[sel], kN[sel]] -= (Nw * (1.0 - self.bL[rN, iN]))[sel]
+        J[diag[sel], kN[sel]] -= (Nw * self.bK[rN, iN])[sel]
+        if self.io:
+            for j in range(S):
+                gj = self.gam[rN, j, iN]
+                cj = self.col_P[j * R + rN]
+                on = hN & (gj > 0)
+                J[diag[on], cj[on]] -= (Nw * gj)[on]
         # specific factors
         self._add_route_terms(J, self.col_k[ri * S + ii], self.omega[ri, ii, si] * X)
         rk, ik = np.unravel_index(self.spec_idx, (R, S))
@@ -259,11 +320,20 @@ class MelitzSystem:
         # price index: sum_r lam V / E - 1
         lV = self.lam[ri, ii, si] * V / st.E[ii, si]
         self._add_route_terms(J, self.k_P, lV)
-        np.add.at(J, (self.k_P, self.k_I), -lV)
+        np.add.at(J, (self.k_P, self.k_E), -lV)
         # income balance: I - (w W0 + sum t x0 X + B) / I0
         J[self.c_I + np.arange(R), self.c_I + np.arange(R)] += st.inc
         J[self.c_I + np.arange(R), self.c_w + np.arange(R)] -= st.w * P.labour_bill_0 / P.income_0
         J[self.c_I + rk, self.c_k + np.arange(self.nk)] -= self.K0[rk, ik] * st.k[rk, ik] / P.income_0[rk]
         tX = st.inst.tariff[ri, ii, si] * P.x_0[ri, ii, si] * X / P.income_0[si]
         self._add_route_terms(J, self.c_I + si, -tX)
+        if self.io:  # spending: E - fw I - sum_j iw sales_sj
+            iE, sE = np.unravel_index(self.market_idx, (S, R))
+            rowsE = self.c_E + np.arange(self.nE)
+            J[rowsE, rowsE] += st.E[iE, sE]
+            J[rowsE, self.c_I + sE] -= self.fw[iE, sE] * st.inc[sE]
+            wX = self.omega[ri, ii, si] * X
+            for i in range(S):  # input demand for sector i's composite in the producer's region ri
+                rows_i = self.col_E[i * R + ri]
+                self._add_route_terms(J, rows_i, -self.iw[i, ri, ii] * wX)
         return J / st.x[None, :]
