@@ -174,6 +174,10 @@ class FlowInstruments:
         self.kappa_u = self.tau_u * (1.0 + self.t_u) / self.w_0
         if layout.common:
             self.kappa_c = self.kappa[..., 0]  # the same for every buyer under common sourcing
+        if not layout.common:  # commodity-first copies ``[i, s, r, class]`` for the evaluations' batched products
+            self.kappa_c1, self.tau_c1, self.t_c1, self.w0_c1 = (
+                np.ascontiguousarray(a.transpose(1, 2, 0, 3)) for a in (self.kappa_u, self.tau_u, self.t_u, self.w_0)
+            )
         self.to = np.where(layout.prod, inst.output_tax, 0.0)  # output tax (R, S)
         self.transfer = inst.transfer  # (R,) in units of the closure's transfer index
         self.markup = 1.0 + self.to
@@ -413,23 +417,22 @@ class System:
         return self._d0_isbr
 
     def _over_exporters_all(self, fs, inst):
-        """``out_k[i, s, b] = sum_r d_0[r, i, s, b] f_k[r, i, s, use(b)]`` for per-class arrays ``f_k``, in one pass over the flows."""
+        """``out_k[i, s, b] = sum_r d_0[r, i, s, b] f_k[i, s, r, use(b)]`` for commodity-first per-class arrays ``f_k``, in one pass over the flows."""
         L = self.lay
         R, S, B = L.R, L.S, L.B
         n_u, K = fs[0].shape[-1], len(fs)
         F = np.empty((S, R, R, n_u, K))  # [i, s, r, (u, k)]
         for k, f in enumerate(fs):
-            F[..., k] = f.transpose(1, 2, 0, 3)
+            F[..., k] = f
         M = np.matmul(self._flows_by_composite(), F.reshape(S, R, R, n_u * K)).reshape(S, R, B, n_u, K)
-        M = M[:, :, np.arange(B), inst.use]  # [i, s, b, k]: each buyer's own class
-        return [np.ascontiguousarray(M[..., k]) for k in range(K)]
-
-    def _over_exporters(self, f, inst):
-        """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-class array ``f``."""
-        return self._over_exporters_all([f], inst)[0]
+        out = [np.empty((S, R, B)) for _ in range(K)]  # [i, s, b]: each buyer's own class
+        for u, g in inst.groups:
+            for k in range(K):
+                out[k][:, :, g] = M[:, :, g, u, k]
+        return out
 
     def _over_buyers_all(self, vs, inst):
-        """``out_k[r, i, s, u] = sum_{b of class u} d_0[r, i, s, b] v_k[i, s, b]`` for composite arrays ``v_k``, in one pass over the flows."""
+        """``out_k[i, s, r, u] = sum_{b of class u} d_0[r, i, s, b] v_k[i, s, b]`` for composite arrays ``v_k``, in one pass over the flows (commodity-first views)."""
         L = self.lay
         R, S, B = L.R, L.S, L.B
         n_u, K = inst.t_u.shape[-1], len(vs)
@@ -438,18 +441,12 @@ class System:
             for k, v in enumerate(vs):
                 V[:, :, g, u, k] = v[:, :, g]
         out = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V.reshape(S, R, B, n_u * K)).reshape(S, R, R, n_u, K)
-        return [out[..., k].transpose(2, 0, 1, 3) for k in range(K)]  # [r, i, s, u] views
+        return [out[..., k] for k in range(K)]  # [i, s, r, u] views
 
     def _own_region(self, f, inst):
-        """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
-        L = self.lay
-        ar = np.arange(L.R)
-        fd = f[ar, :, ar, :].transpose(1, 0, 2)  # [i, s, use]
-        return self.d_own * fd[:, :, inst.use]
-
-    def _over_buyers(self, v, inst):
-        """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v`` (per price class)."""
-        return self._over_buyers_all([v], inst)[0]
+        """``out[i, s, b] = d_0[s, i, s, b] f[i, s, s, use(b)]``: the domestic term of :meth:`_over_exporters_all`."""
+        ar = np.arange(self.lay.R)
+        return self.d_own * f[:, ar, ar, :][:, :, inst.use]
 
     def _agent_prices(self, st, inst):
         """Import and Armington price indices as contractions of per-use delivered prices with benchmark flows.
@@ -465,15 +462,19 @@ class System:
             self.d_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
             self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
             self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
-        sig_m, sig_d = L.sig_mm[None, :, None, None], L.sig_dm[None, :, None, None]
-        st.pdu = pdu = st.p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        sig_m, sig_d = L.sig_mm[:, None, None, None], L.sig_dm[:, None, None, None]
+        # commodity-first [i, s, r, use], the order of the batched products (no transposes)
+        pdu = st.p.T[:, None, :, None] * inst.kappa_c1
         # pd^-sigma, which the flows read too; the CES terms pd^(1 - sigma) are pd times them
-        st.g_imp, st.g_dir = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
+        st.g_imp_c, st.g_dir_c = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
+        st.g_imp, st.g_dir = st.g_imp_c.transpose(2, 0, 1, 3), st.g_dir_c.transpose(2, 0, 1, 3)  # [r, i, s, use] views
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            fm = pdu * st.g_imp if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
-            fd = pdu * st.g_dir if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
-            fd *= inst.w_0
-            xm, xd = self._over_exporters_all([fm * (inst.w_0 * L.offdiag[:, None, :, None]), fd], inst)
+            fm = pdu * st.g_imp_c if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
+            fd = pdu * st.g_dir_c if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
+            fd *= inst.w0_c1
+            fm *= inst.w0_c1
+            fm *= L.offdiag[None, :, :, None]
+            xm, xd = self._over_exporters_all([fm, fd], inst)
             st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], xm * self.inv_m0), 1.0)
             own = np.where(L.nest, self._own_region(fd, inst), xd)
             acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
@@ -491,17 +492,20 @@ class System:
         a = st.QA * np.exp(sdm * st.lnPA)
         a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
         a_dir = np.where(L.nest, 0.0, a)
-        c_imp, c_dir = self._over_buyers_all([a_imp, a_dir], inst)
+        c_imp, c_dir = self._over_buyers_all([a_imp, a_dir], inst)  # [i, s, r, use]
         ar = np.arange(L.R)
-        c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
-        c_dir[ar, :, ar, :] = 0.0
+        c_imp[:, ar, ar, :] = 0.0  # domestic flows are direct for every buyer
+        c_dir[:, ar, ar, :] = 0.0
         for u, g in inst.groups:
-            c_dir[ar, :, ar, u] += (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2).T
-        z = st.g_imp * c_imp
-        z += st.g_dir * c_dir
-        z *= inst.tau_u
-        sold = z.sum(axis=(2, 3)) / L.x_0
-        revenue = ((z * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
+            c_dir[:, ar, ar, u] += (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2)
+        z = st.g_imp_c * c_imp
+        z += st.g_dir_c * c_dir
+        z *= inst.tau_c1
+        S, R = L.S, L.R
+        sold = z.sum(axis=1).sum(axis=2).T / L.x_0  # sums of contiguous rows, then over classes
+        z *= inst.t_c1
+        z *= st.p.T[:, None, :, None]
+        revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
         return sold, revenue
 
     def _common_quantities(self, st, inst):
