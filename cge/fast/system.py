@@ -144,6 +144,10 @@ class _AgentRows:
 ROWS = 512
 """Rows per slice when a dense block of the Jacobian is updated in place."""
 
+COMMODITY_CHUNK = 8
+"""Commodities whose price derivatives are written into the Jacobian together (its columns ``[r, i]``
+have the commodity innermost: eight adjacent columns fill a cache line)."""
+
 
 class FlowInstruments:
     """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``.
@@ -733,6 +737,17 @@ class System:
             ft.jpb_agents = np.empty((R, B - S, R, S))
             jzp = J[L.row_zp : L.row_zp + L.N, L.col_p : L.col_p + L.N].reshape(R, S, R, S)  # [s, j, r, i]
             zp_coef = zp_coef[:, :, None]
+        xbuf = np.empty((min(S, COMMODITY_CHUNK), R, B, R))  # dPB / dp of a few commodities, written to J together
+
+        def flush(a, b):
+            x = xbuf[: b - a].transpose(1, 2, 3, 0)  # [s, b, r, i]
+            if zp_coef is None:
+                ft.jpb[..., a:b] = x
+            else:
+                jzp[..., a:b] -= zp_coef[..., None] * x[:, :S]
+                ft.jpb_agents[..., a:b] = x[:, S:]
+
+        i0 = 0
         with threadpool_limits(1, user_api="blas"):
             for i in range(S):
                 imp = L.imp[:, i]
@@ -746,12 +761,10 @@ class System:
                 del zb
                 D = L.th_A[:, i] * _by_buyer(inst.kappa_u[:, i], use)
                 D *= h
-                if zp_coef is None:
-                    ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
-                else:
-                    x = (D * pb_pa[i][None]).transpose(1, 2, 0)  # [s, b, r]
-                    jzp[..., i] -= zp_coef * x[:, :S]
-                    ft.jpb_agents[..., i] = x[:, S:]
+                np.multiply(D, pb_pa[i][None], out=xbuf[i - i0].transpose(2, 0, 1))  # dPB[s, b] / dp[r, i] as [s, b, r]
+                if i + 1 - i0 == len(xbuf) or i + 1 == S:  # commodities i0..i into the Jacobian's [..., r, i] blocks
+                    flush(i0, i + 1)
+                    i0 = i + 1
                 if J is None:
                     ft.uy[:, i] = u[..., :S]
                 else:
