@@ -236,6 +236,8 @@ class System:
 
     def __init__(self, layout):
         self.lay = layout
+        if not layout.common and type(self)._agent_prices is System._agent_prices and not layout.grouped:
+            self._flows_by_composite()  # with the model's other constant arrays, not in its first solve
 
     # ------------------------------------------------------------------ unknowns
     def unpack(self, x):
