@@ -40,7 +40,9 @@ on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, a
 exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
 per-composite factors. The contractions are batched matrix products over a composite-first copy
 of ``d_0`` (``[i, s, b, r]``: buyers x exporters per composite), two passes over the flows per
-evaluation (sums over exporters, then over buyers, each for two arrays at once). The Jacobian
+evaluation (sums over exporters, then over buyers, each for two arrays at once), made with the
+model; the per-class prices and instruments of an evaluation are kept commodity-first
+(``[i, s, r, class]``, the order of those products), so no array is transposed. The Jacobian
 builds the per-buyer terms one commodity at a time (:meth:`System._agent_flow_terms`: slices
 ``[r, s, b]``, reduced to Jacobian blocks as they are made), so no flow-size array lives beside
 the dense Jacobian; :meth:`System.flows` builds them whole for common sourcing, the firm-size
@@ -157,7 +159,9 @@ class FlowInstruments:
     imported inputs and forms a class of its own. ``groups`` lists ``(class, buyers)`` (a slice of
     adjacent buyers; one class may span several slices) and ``use`` the class of each buyer. Without
     exemptions the classes are the uses and nothing differs from a model without the instrument.
-    The per-buyer arrays that the Jacobian and the full-model check read are built when first asked for.
+    The per-buyer arrays that the Jacobian and the full-model check read are built when first asked for;
+    with sourcing by agent the per-class arrays also have commodity-first copies (``kappa_c1``,
+    ``tau_c1``, ``t_c1``, ``w0_c1``: ``[i, s, r, class]``) for the evaluations.
     """
 
     def __init__(self, layout, inst):
