@@ -57,13 +57,13 @@ def group_sum(a, L, axis):
     of summation (several times faster than ``np.add.reduceat`` on these shapes).
     """
     def take(idx):
-        return np.take(a, idx, axis=axis) if axis != 1 else a[:, idx]
+        return np.take(a, idx, axis=axis)  # C-ordered (``a[:, idx]`` comes out with axis 1 outermost)
 
     out = take(L.mem[:, 0])
     for k in range(1, L.mem.shape[1]):
         has = np.flatnonzero(L.mem[:, k] < L.S)
         if axis == 1:
-            out[:, has] += a[:, L.mem[has, k]]
+            out[:, has] += np.take(a, L.mem[has, k], axis=1)
         else:
             index = [slice(None)] * a.ndim
             index[axis] = has
@@ -213,9 +213,8 @@ class SizeNestSystem(System):
         pdu = p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
         st.gs_u = np.power(pdu, -L.sig_size_i[None, :, None, None])
         fu = pdu * st.gs_u
-        terms = np.empty(L.th_size.shape)
-        for u, g in inst.groups:
-            np.multiply(L.th_size[..., g], fu[..., u, None], out=terms[..., g])
+        terms = np.take(fu, inst.use, axis=-1)  # each buyer's class, C-ordered
+        terms *= L.th_size
         lnpr = group_sum(terms, L, 1)  # the sum of CES terms, then its log over 1 - sigma_size (in place)
         del terms
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -272,10 +271,9 @@ class SizeNestSystem(System):
             hg += tmp
             np.multiply(hg, st.PRs, out=tmp)
             tmp *= st.QA[None]
-            st.Zb = tmp[:, gidx]
+            st.Zb = np.take(tmp, gidx, axis=1)
             st.Zb *= L.d_0
-            for u, g in inst.groups:
-                st.Zb[..., g] *= st.gs_u[..., u, None]
+            st.Zb *= np.take(st.gs_u, inst.use, axis=-1)
             st.hg = hg
             return
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -80,7 +80,7 @@ def factorise(J, method: str = "auto", single: bool = False, blocks=None):
     n = J.shape[0]
     if method == "auto":
         method = "dense"
-        if n > 4000 and np.count_nonzero(J) < 0.05 * n * n:
+        if n > 4000 and not _has_nonzeros(J, 0.05 * n * n):
             method = "sparse"
             single = False
         elif blocks is not None and n >= BLOCK_MIN:
@@ -101,6 +101,17 @@ def factorise(J, method: str = "auto", single: bool = False, blocks=None):
     if single:
         return lambda b: scipy.linalg.lu_solve(lu, b.astype(np.float32), check_finite=False).astype(float)
     return lambda b: scipy.linalg.lu_solve(lu, b, check_finite=False)
+
+
+def _has_nonzeros(J, limit) -> bool:
+    """Whether ``J`` has at least ``limit`` non-zeros: counted by slices of rows, stopping once reached
+    (the same answer as counting them all; a dense Jacobian is read only in part)."""
+    count = 0
+    for a in range(0, J.shape[0], 256):
+        count += int(np.count_nonzero(J[a : a + 256]))
+        if count >= limit:
+            return True
+    return False
 
 
 def _lu(a, what):
@@ -151,7 +162,7 @@ def factorise_blocks(J, blocks, single: bool = False):
     precision (the Schur complement :math:`\Sigma` stays in double).
     """
     (r1, c1), (r2, c2), (r3, c3) = blocks
-    if _take(J, r1, c2, bool).any():
+    if any(J[ri, ci].any() for _, ri in _runs(r1) for _, ci in _runs(c2)):
         raise ValueError("the declared zero block of the Jacobian is not zero")
     dt = np.float32 if single else float
     solve_a = _lu(_take(J, r1, c1, dt), "zero-profit block")

@@ -40,7 +40,9 @@ on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, a
 exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
 per-composite factors. The contractions are batched matrix products over a composite-first copy
 of ``d_0`` (``[i, s, b, r]``: buyers x exporters per composite), two passes over the flows per
-evaluation (sums over exporters, then over buyers, each for two arrays at once). The Jacobian
+evaluation (sums over exporters, then over buyers, each for two arrays at once), made with the
+model; the per-class prices and instruments of an evaluation are kept commodity-first
+(``[i, s, r, class]``, the order of those products), so no array is transposed. The Jacobian
 builds the per-buyer terms one commodity at a time (:meth:`System._agent_flow_terms`: slices
 ``[r, s, b]``, reduced to Jacobian blocks as they are made), so no flow-size array lives beside
 the dense Jacobian; :meth:`System.flows` builds them whole for common sourcing, the firm-size
@@ -144,6 +146,10 @@ class _AgentRows:
 ROWS = 512
 """Rows per slice when a dense block of the Jacobian is updated in place."""
 
+COMMODITY_CHUNK = 8
+"""Commodities whose price derivatives are written into the Jacobian together (its columns ``[r, i]``
+have the commodity innermost: eight adjacent columns fill a cache line)."""
+
 
 class FlowInstruments:
     """The instruments of one scenario (:class:`cge.instruments.Instruments`) on the flow layout ``[r, i, s, b]``.
@@ -153,7 +159,9 @@ class FlowInstruments:
     imported inputs and forms a class of its own. ``groups`` lists ``(class, buyers)`` (a slice of
     adjacent buyers; one class may span several slices) and ``use`` the class of each buyer. Without
     exemptions the classes are the uses and nothing differs from a model without the instrument.
-    The per-buyer arrays that the Jacobian and the full-model check read are built when first asked for.
+    The per-buyer arrays that the Jacobian and the full-model check read are built when first asked for;
+    with sourcing by agent the per-class arrays also have commodity-first copies (``kappa_c1``,
+    ``tau_c1``, ``t_c1``, ``w0_c1``: ``[i, s, r, class]``) for the evaluations.
     """
 
     def __init__(self, layout, inst):
@@ -174,6 +182,10 @@ class FlowInstruments:
         self.kappa_u = self.tau_u * (1.0 + self.t_u) / self.w_0
         if layout.common:
             self.kappa_c = self.kappa[..., 0]  # the same for every buyer under common sourcing
+        if not layout.common:  # commodity-first copies ``[i, s, r, class]`` for the evaluations' batched products
+            self.kappa_c1, self.tau_c1, self.t_c1, self.w0_c1 = (
+                np.ascontiguousarray(a.transpose(1, 2, 0, 3)) for a in (self.kappa_u, self.tau_u, self.t_u, self.w_0)
+            )
         self.to = np.where(layout.prod, inst.output_tax, 0.0)  # output tax (R, S)
         self.transfer = inst.transfer  # (R,) in units of the closure's transfer index
         self.markup = 1.0 + self.to
@@ -228,6 +240,8 @@ class System:
 
     def __init__(self, layout):
         self.lay = layout
+        if not layout.common and type(self)._agent_prices is System._agent_prices and not layout.grouped:
+            self._flows_by_composite()  # with the model's other constant arrays, not in its first solve
 
     # ------------------------------------------------------------------ unknowns
     def unpack(self, x):
@@ -413,23 +427,22 @@ class System:
         return self._d0_isbr
 
     def _over_exporters_all(self, fs, inst):
-        """``out_k[i, s, b] = sum_r d_0[r, i, s, b] f_k[r, i, s, use(b)]`` for per-class arrays ``f_k``, in one pass over the flows."""
+        """``out_k[i, s, b] = sum_r d_0[r, i, s, b] f_k[i, s, r, use(b)]`` for commodity-first per-class arrays ``f_k``, in one pass over the flows."""
         L = self.lay
         R, S, B = L.R, L.S, L.B
         n_u, K = fs[0].shape[-1], len(fs)
         F = np.empty((S, R, R, n_u, K))  # [i, s, r, (u, k)]
         for k, f in enumerate(fs):
-            F[..., k] = f.transpose(1, 2, 0, 3)
+            F[..., k] = f
         M = np.matmul(self._flows_by_composite(), F.reshape(S, R, R, n_u * K)).reshape(S, R, B, n_u, K)
-        M = M[:, :, np.arange(B), inst.use]  # [i, s, b, k]: each buyer's own class
-        return [np.ascontiguousarray(M[..., k]) for k in range(K)]
-
-    def _over_exporters(self, f, inst):
-        """``out[i, s, b] = sum_r d_0[r, i, s, b] f[r, i, s, use(b)]`` for a per-class array ``f``."""
-        return self._over_exporters_all([f], inst)[0]
+        out = [np.empty((S, R, B)) for _ in range(K)]  # [i, s, b]: each buyer's own class
+        for u, g in inst.groups:
+            for k in range(K):
+                out[k][:, :, g] = M[:, :, g, u, k]
+        return out
 
     def _over_buyers_all(self, vs, inst):
-        """``out_k[r, i, s, u] = sum_{b of class u} d_0[r, i, s, b] v_k[i, s, b]`` for composite arrays ``v_k``, in one pass over the flows."""
+        """``out_k[i, s, r, u] = sum_{b of class u} d_0[r, i, s, b] v_k[i, s, b]`` for composite arrays ``v_k``, in one pass over the flows (commodity-first views)."""
         L = self.lay
         R, S, B = L.R, L.S, L.B
         n_u, K = inst.t_u.shape[-1], len(vs)
@@ -438,18 +451,12 @@ class System:
             for k, v in enumerate(vs):
                 V[:, :, g, u, k] = v[:, :, g]
         out = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V.reshape(S, R, B, n_u * K)).reshape(S, R, R, n_u, K)
-        return [out[..., k].transpose(2, 0, 1, 3) for k in range(K)]  # [r, i, s, u] views
+        return [out[..., k] for k in range(K)]  # [i, s, r, u] views
 
     def _own_region(self, f, inst):
-        """``out[i, s, b] = d_0[s, i, s, b] f[s, i, s, use(b)]``: the domestic term of :meth:`_over_exporters`."""
-        L = self.lay
-        ar = np.arange(L.R)
-        fd = f[ar, :, ar, :].transpose(1, 0, 2)  # [i, s, use]
-        return self.d_own * fd[:, :, inst.use]
-
-    def _over_buyers(self, v, inst):
-        """``out[r, i, s, use] = sum_{b of use} d_0[r, i, s, b] v[i, s, b]`` for a composite array ``v`` (per price class)."""
-        return self._over_buyers_all([v], inst)[0]
+        """``out[i, s, b] = d_0[s, i, s, b] f[i, s, s, use(b)]``: the domestic term of :meth:`_over_exporters_all`."""
+        ar = np.arange(self.lay.R)
+        return self.d_own * f[:, ar, ar, :][:, :, inst.use]
 
     def _agent_prices(self, st, inst):
         """Import and Armington price indices as contractions of per-use delivered prices with benchmark flows.
@@ -465,15 +472,19 @@ class System:
             self.d_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
             self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
             self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
-        sig_m, sig_d = L.sig_mm[None, :, None, None], L.sig_dm[None, :, None, None]
-        st.pdu = pdu = st.p[:, :, None, None] * inst.kappa_u  # [r, i, s, use]
+        sig_m, sig_d = L.sig_mm[:, None, None, None], L.sig_dm[:, None, None, None]
+        # commodity-first [i, s, r, use], the order of the batched products (no transposes)
+        pdu = st.p.T[:, None, :, None] * inst.kappa_c1
         # pd^-sigma, which the flows read too; the CES terms pd^(1 - sigma) are pd times them
-        st.g_imp, st.g_dir = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
+        st.g_imp_c, st.g_dir_c = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
+        st.g_imp, st.g_dir = st.g_imp_c.transpose(2, 0, 1, 3), st.g_dir_c.transpose(2, 0, 1, 3)  # [r, i, s, use] views
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            fm = pdu * st.g_imp if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
-            fd = pdu * st.g_dir if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
-            fd *= inst.w_0
-            xm, xd = self._over_exporters_all([fm * (inst.w_0 * L.offdiag[:, None, :, None]), fd], inst)
+            fm = pdu * st.g_imp_c if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
+            fd = pdu * st.g_dir_c if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
+            fd *= inst.w0_c1
+            fm *= inst.w0_c1
+            fm *= L.offdiag[None, :, :, None]
+            xm, xd = self._over_exporters_all([fm, fd], inst)
             st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], xm * self.inv_m0), 1.0)
             own = np.where(L.nest, self._own_region(fd, inst), xd)
             acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
@@ -491,17 +502,20 @@ class System:
         a = st.QA * np.exp(sdm * st.lnPA)
         a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
         a_dir = np.where(L.nest, 0.0, a)
-        c_imp, c_dir = self._over_buyers_all([a_imp, a_dir], inst)
+        c_imp, c_dir = self._over_buyers_all([a_imp, a_dir], inst)  # [i, s, r, use]
         ar = np.arange(L.R)
-        c_imp[ar, :, ar, :] = 0.0  # domestic flows are direct for every buyer
-        c_dir[ar, :, ar, :] = 0.0
+        c_imp[:, ar, ar, :] = 0.0  # domestic flows are direct for every buyer
+        c_dir[:, ar, ar, :] = 0.0
         for u, g in inst.groups:
-            c_dir[ar, :, ar, u] += (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2).T
-        z = st.g_imp * c_imp
-        z += st.g_dir * c_dir
-        z *= inst.tau_u
-        sold = z.sum(axis=(2, 3)) / L.x_0
-        revenue = ((z * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
+            c_dir[:, ar, ar, u] += (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2)
+        z = st.g_imp_c * c_imp
+        z += st.g_dir_c * c_dir
+        z *= inst.tau_c1
+        S, R = L.S, L.R
+        sold = z.sum(axis=1).sum(axis=2).T / L.x_0  # sums of contiguous rows, then over classes
+        z *= inst.t_c1
+        z *= st.p.T[:, None, :, None]
+        revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
         return sold, revenue
 
     def _common_quantities(self, st, inst):
@@ -729,6 +743,17 @@ class System:
             ft.jpb_agents = np.empty((R, B - S, R, S))
             jzp = J[L.row_zp : L.row_zp + L.N, L.col_p : L.col_p + L.N].reshape(R, S, R, S)  # [s, j, r, i]
             zp_coef = zp_coef[:, :, None]
+        xbuf = np.empty((min(S, COMMODITY_CHUNK), R, B, R))  # dPB / dp of a few commodities, written to J together
+
+        def flush(a, b):
+            x = xbuf[: b - a].transpose(1, 2, 3, 0)  # [s, b, r, i]
+            if zp_coef is None:
+                ft.jpb[..., a:b] = x
+            else:
+                jzp[..., a:b] -= zp_coef[..., None] * x[:, :S]
+                ft.jpb_agents[..., a:b] = x[:, S:]
+
+        i0 = 0
         with threadpool_limits(1, user_api="blas"):
             for i in range(S):
                 imp = L.imp[:, i]
@@ -742,12 +767,10 @@ class System:
                 del zb
                 D = L.th_A[:, i] * _by_buyer(inst.kappa_u[:, i], use)
                 D *= h
-                if zp_coef is None:
-                    ft.jpb[..., i] = (D * pb_pa[i][None]).transpose(1, 2, 0)
-                else:
-                    x = (D * pb_pa[i][None]).transpose(1, 2, 0)  # [s, b, r]
-                    jzp[..., i] -= zp_coef * x[:, :S]
-                    ft.jpb_agents[..., i] = x[:, S:]
+                np.multiply(D, pb_pa[i][None], out=xbuf[i - i0].transpose(2, 0, 1))  # dPB[s, b] / dp[r, i] as [s, b, r]
+                if i + 1 - i0 == len(xbuf) or i + 1 == S:  # commodities i0..i into the Jacobian's [..., r, i] blocks
+                    flush(i0, i + 1)
+                    i0 = i + 1
                 if J is None:
                     ft.uy[:, i] = u[..., :S]
                 else:
