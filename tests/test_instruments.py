@@ -40,7 +40,7 @@ import cge
 from cge.instruments import NAMES, SPECS
 from cge.scenario import load_spec
 from cge.synthetic import random_benchmark
-from test_fast_backend import common_benchmark, pyomo_values
+from test_fast_backend import assert_jacobian_matches_finite_differences, common_benchmark, pyomo_values
 
 pytestmark = pytest.mark.solver
 
@@ -346,15 +346,7 @@ def test_fast_equations_and_jacobian_with_exemptions():
     np.testing.assert_allclose(got, expected.to_numpy(), rtol=0, atol=1e-12)
     engine = fast.engine
     x = np.random.default_rng(1).uniform(0.8, 1.2, size=engine.layout.n)
-    analytic = engine.system.jacobian(engine.evaluate(x))
-    numeric = np.empty_like(analytic)
-    for k in range(len(x)):
-        h = 1e-6 * x[k]
-        up, down = x.copy(), x.copy()
-        up[k] += h
-        down[k] -= h
-        numeric[:, k] = (engine.evaluate(up).residual - engine.evaluate(down).residual) / (2 * h)
-    assert np.abs(analytic - numeric).max() <= 1e-7 * max(1.0, np.abs(numeric).max())
+    assert_jacobian_matches_finite_differences(engine, x)
     # the residuals of the reduced system vanish at the benchmark with the benchmark's exemptions
     fast._set_instruments(cge.Instruments.benchmark(bench))
     assert np.abs(engine.evaluate(engine.system.benchmark_point()).residual).max() <= 1e-12

@@ -15,7 +15,7 @@ import pytest
 import cge
 from cge.calibrate import CalibrationError
 from cge.synthetic import random_benchmark
-from test_fast_backend import AGREEMENT, _relative_gap, common_benchmark
+from test_fast_backend import AGREEMENT, _relative_gap, assert_jacobian_matches_finite_differences, common_benchmark
 
 pytestmark = pytest.mark.solver
 
@@ -70,15 +70,7 @@ def test_jacobian_with_the_size_nest_matches_finite_differences(sourcing, sigma)
                                            transfer=split.net_transfer, numeraire_value=1.1))
     engine = model.engine
     x = rng.uniform(0.8, 1.2, size=engine.layout.n)
-    analytic = engine.system.jacobian(engine.evaluate(x))
-    numeric = np.empty_like(analytic)
-    for k in range(len(x)):
-        h = 1e-6 * x[k]
-        up, down = x.copy(), x.copy()
-        up[k] += h
-        down[k] -= h
-        numeric[:, k] = (engine.evaluate(up).residual - engine.evaluate(down).residual) / (2 * h)
-    assert np.abs(analytic - numeric).max() <= 1e-7 * max(1.0, np.abs(numeric).max())
+    analytic = assert_jacobian_matches_finite_differences(engine, x)
     # the size term: an SME price moves the demand for the large firms of its own region
     N = engine.layout.N
     sme, large = split.sectors.index("S1_sme"), split.sectors.index("S1_large")
@@ -140,15 +132,7 @@ def test_backends_agree_with_a_duty_exemption_under_the_size_nest():
     assert imports(b.z) > imports(fast.params.d_0) * 1.01  # the exempted buyer imports more
     engine = model.engine
     x = np.random.default_rng(3).uniform(0.9, 1.1, size=engine.layout.n)
-    analytic = engine.system.jacobian(engine.evaluate(x))
-    numeric = np.empty_like(analytic)
-    for k in range(len(x)):
-        h = 1e-6 * x[k]
-        up, down = x.copy(), x.copy()
-        up[k] += h
-        down[k] -= h
-        numeric[:, k] = (engine.evaluate(up).residual - engine.evaluate(down).residual) / (2 * h)
-    assert np.abs(analytic - numeric).max() <= 1e-7 * max(1.0, np.abs(numeric).max())
+    assert_jacobian_matches_finite_differences(engine, x)
 
 
 # ---------------------------------------------------------------- 4. the elasticity matters
