@@ -102,3 +102,19 @@ def test_solves_from_the_benchmark_give_the_same_bytes():
     assert model.engine.values().tobytes() == x
     assert np.asarray(first.solution.utility).tobytes() == np.asarray(second.solution.utility).tobytes()
     assert first.solution.max_residual <= 1e-10
+
+
+def test_evaluation_by_agent_refuses_imports_outside_the_import_nest():
+    """The evaluations by agent sum a nested commodity's imports in its import nest only: a layout with
+    an import flow where the buyer has no nest would lose that flow, so it is refused by name."""
+    from cge.fast.system import System
+    from cge.synthetic import random_benchmark
+
+    model = FastModel(random_benchmark(4, 3, seed=2))
+    L = model.engine.layout
+    i = int(np.flatnonzero(L.sig_mm != L.sig_dm)[0])
+    r, s, b = (int(v[0]) for v in np.nonzero(L.flow[:, i] & (np.arange(L.R)[:, None, None] != np.arange(L.R)[None, :, None])))
+    L.nest = L.nest.copy()
+    L.nest[i, s, b] = False
+    with pytest.raises(ValueError, match=rf"{L.params.sectors[i]} from {L.params.regions[r]} to {L.params.buyers[b]} in {L.params.regions[s]}"):
+        System(L)

@@ -231,6 +231,40 @@ class FlowInstruments:
         return out
 
     @cached_property
+    def agent_terms(self):
+        """Per-scenario constants and buffers of the evaluations with sourcing by agent (:meth:`System._agent_prices`).
+
+        One term per commodity and route ``[i, s, r, class]``: where commodity ``i`` is nested
+        (``sigma_dm != sigma_mm``), its imports in the import nest (``sigma = sigma_mm``, zero at
+        home); elsewhere every origin (``sigma = sigma_dm``). ``nested[i]``; ``nsig[i] = -sigma``;
+        ``A = -sigma ln kappa``; ``W = w_0 kappa`` on the cells the term covers (the CES terms are
+        ``pd^-sigma p W``); ``cd``: commodities whose term is Cobb-Douglas (``ln pd w_0``: ``lnk``,
+        ``W0``); ``lnk_home``, ``w0_home`` (``[i, s, class]``): the domestic routes. ``F``, ``M``,
+        ``V``, ``C``: buffers of the two batched products, overwritten by every evaluation (``V`` is
+        zero outside each buyer's class and stays so).
+        """
+        L = self.layout
+        S, R, B = L.S, L.R, L.B
+        n_u = self.kappa_c1.shape[-1]
+        ev = SimpleNamespace(nested=L.sig_mm != L.sig_dm)
+        sig = np.where(ev.nested, L.sig_mm, L.sig_dm)
+        ev.nsig = -sig
+        ev.lnk = np.log(self.kappa_c1)
+        ev.A = ev.lnk * ev.nsig[:, None, None, None]
+        keep = np.where(ev.nested[:, None, None, None], L.offdiag[None, :, :, None], True)
+        ev.W0 = np.where(keep, self.w0_c1, 0.0)
+        ev.W = ev.W0 * self.kappa_c1
+        ev.cd = [int(i) for i in np.flatnonzero(sig == 1.0)]
+        ar = np.arange(R)
+        ev.lnk_home = np.ascontiguousarray(ev.lnk[:, ar, ar, :])  # [i, s, class]
+        ev.w0_home = np.ascontiguousarray(self.w0_c1[:, ar, ar, :])
+        ev.F = np.empty((S, R, R, n_u))
+        ev.M = np.empty((S, R, B, n_u))
+        ev.V = np.zeros((S, R, B, n_u))
+        ev.C = np.empty((S, R, R, n_u))
+        return ev
+
+    @cached_property
     def lnkappa(self):
         return np.log(self.kappa)
 
@@ -241,7 +275,25 @@ class System:
     def __init__(self, layout):
         self.lay = layout
         if not layout.common and type(self)._agent_prices is System._agent_prices and not layout.grouped:
+            self._check_nests()
             self._flows_by_composite()  # with the model's other constant arrays, not in its first solve
+
+    def _check_nests(self):
+        """The premise of the evaluations by agent (:attr:`FlowInstruments.agent_terms`): in a commodity with
+        an import nest (``sigma_mm != sigma_dm``) every import flow enters one (a buyer without a nest
+        has no imports, as the nest exists wherever benchmark imports do)."""
+        L = self.lay
+        nested = np.flatnonzero(L.sig_mm != L.sig_dm)
+        stray = L.flow[:, nested] & ~L.nest[nested][None]
+        ar = np.arange(L.R)
+        stray[ar, :, ar, :] = False
+        if stray.any():
+            r, i, s, b = (int(v[0]) for v in np.nonzero(stray))
+            P = L.params
+            raise ValueError(
+                f"benchmark flow of {P.sectors[nested[i]]} from {P.regions[r]} to {P.buyers[b]} in {P.regions[s]} "
+                "has no import nest (zero benchmark imports of that composite); the benchmark is inconsistent"
+            )
 
     # ------------------------------------------------------------------ unknowns
     def unpack(self, x):
@@ -298,13 +350,29 @@ class System:
         """Buyer price indices, value-added price and unit cost from the Armington prices ``st.PA``."""
         L = self.lay
         R, S = L.R, L.S
-        st.PB = ces_index(L.sig_c, [(L.th_B, st.PA, 0)], exists=L.buyer)
+        lnPA = getattr(st, "lnPA", None)
+        st.PB = ces_index(L.sig_c, [(L.th_B, st.PA, 0)], exists=L.buyer) if lnPA is None else self._buyer_index(lnPA)
         st.PINT, st.PFD = st.PB[:, :S], st.PB[:, S:]
         wu = np.ones((R, S, L.F))
         wu[L.use_s, L.use_j, L.use_f] = w[L.use_k]
         st.PVA = ces_index(L.sig_va, [(L.th_F, wu, 2)], exists=L.has_va)
         st.c = ces_index(L.sig_top, [(L.th_va, st.PVA, None), (L.th_int, st.PINT, None)], exists=L.prod)
         return st
+
+    def _buyer_index(self, lnPA):
+        """Buyer price indices ``PB[s, b]`` (as :func:`ces_index` of ``PA`` with ``sigma_c``) from ``ln PA``: one exponential per composite, no power function."""
+        L = self.lay
+        sig = L.sig_c
+        cd = sig == 1.0
+        rho = np.where(cd, 0.0, 1.0 - sig)
+        terms = np.exp(rho[None] * lnPA)
+        terms *= L.th_B
+        acc = terms.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pb = np.power(acc, 1.0 / np.where(cd, 1.0, rho))
+        if cd.any():
+            pb = np.where(cd, np.exp((L.th_B * lnPA).sum(axis=0)), pb)
+        return np.where(L.buyer, pb, 1.0)
 
     # ------------------------------------------------------------------ the whole state
     def evaluate(self, x, inst):
@@ -344,9 +412,13 @@ class System:
             qb[:, :S] = np.where(L.has_int, y * np.power(st.c / st.PINT, L.sig_top), 0.0)
             qb[:, S:] = np.where(L.agent_exists, inc[:, None] / st.PFD, 0.0)
         st.QB = qb
-        ratio = st.PB[None] / st.PA
-        st.QA = np.where(L.comp, qb[None] * np.power(ratio, L.sig_c[None]), 0.0)
-        st.lnPA = np.log(st.PA)
+        if getattr(st, "lnPA", None) is None:  # the evaluations by agent have it from the price indices
+            st.lnPA = np.log(st.PA)
+        lnq = np.log(st.PB)[None] - st.lnPA  # QA = QB (PB / PA)^sigma_c
+        lnq *= L.sig_c[None]
+        st.QA = np.exp(lnq, out=lnq)
+        st.QA *= qb[None]
+        st.QA[~L.comp] = 0.0
         # factor demands
         ratio_va = np.where(L.has_va, st.c / st.PVA, 1.0)
         st.VAQ = y * np.power(ratio_va, L.sig_top)
@@ -366,9 +438,10 @@ class System:
         a_dir = np.exp(sdm * st.lnPA)
         a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
         zb = np.empty(L.d_0.shape)  # h of flows(), then the flows in place
+        g_dir, g_imp = self._class_powers(st)
         for u, g in inst.groups:
-            np.multiply(a_dir[None, :, :, g], st.g_dir[..., u, None], out=zb[..., g])
-            np.copyto(zb[..., g], a_imp[None, :, :, g] * st.g_imp[..., u, None], where=L.imp[..., g])
+            np.multiply(a_dir[None, :, :, g], g_dir[..., u, None], out=zb[..., g])
+            np.copyto(zb[..., g], a_imp[None, :, :, g] * g_imp[..., u, None], where=L.imp[..., g])
         zb *= st.QA[None]
         zb *= L.d_0
         return zb
@@ -387,7 +460,7 @@ class System:
             sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
             a_dir = np.exp(sdm * st.lnPA)
             a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
-            g_dir, g_imp = st.g_dir, st.g_imp
+            g_dir, g_imp = self._class_powers(st)
             fl.h = h = np.empty(shape)
             fl.Zb = np.empty(shape)
             for u, g in inst.groups:
@@ -421,101 +494,125 @@ class System:
     def _flows_by_composite(self):
         """The benchmark flows as ``[i, s, b, r]`` (a contiguous copy, made once): each composite's
         flows a small matrix buyers x exporters, so that the contractions of an evaluation are
-        batched matrix products (:meth:`_over_exporters_all`, :meth:`_over_buyers_all`)."""
+        batched matrix products (:meth:`_agent_prices`, :meth:`_agent_flows`)."""
         if getattr(self, "_d0_isbr", None) is None:
             self._d0_isbr = np.ascontiguousarray(self.lay.d_0.transpose(1, 2, 3, 0))
         return self._d0_isbr
 
-    def _over_exporters_all(self, fs, inst):
-        """``out_k[i, s, b] = sum_r d_0[r, i, s, b] f_k[i, s, r, use(b)]`` for commodity-first per-class arrays ``f_k``, in one pass over the flows."""
-        L = self.lay
-        R, S, B = L.R, L.S, L.B
-        n_u, K = fs[0].shape[-1], len(fs)
-        F = np.empty((S, R, R, n_u, K))  # [i, s, r, (u, k)]
-        for k, f in enumerate(fs):
-            F[..., k] = f
-        M = np.matmul(self._flows_by_composite(), F.reshape(S, R, R, n_u * K)).reshape(S, R, B, n_u, K)
-        out = [np.empty((S, R, B)) for _ in range(K)]  # [i, s, b]: each buyer's own class
-        for u, g in inst.groups:
-            for k in range(K):
-                out[k][:, :, g] = M[:, :, g, u, k]
-        return out
+    def _ln_index(self, sigma, acc, exists):
+        """``(P, ln P)`` of CES indices from their sums of terms ``acc`` (see :meth:`_transform`), 1 and 0 where not ``exists``."""
+        cd = sigma == 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if not cd.any():
+                ln = np.log(acc)
+                ln *= 1.0 / (1.0 - sigma)
+            else:
+                ln = np.where(cd, acc, np.log(acc) / np.where(cd, 1.0, 1.0 - sigma))
+        np.copyto(ln, 0.0, where=~exists)
+        return np.exp(ln), ln
 
-    def _over_buyers_all(self, vs, inst):
-        """``out_k[i, s, r, u] = sum_{b of class u} d_0[r, i, s, b] v_k[i, s, b]`` for composite arrays ``v_k``, in one pass over the flows (commodity-first views)."""
-        L = self.lay
-        R, S, B = L.R, L.S, L.B
-        n_u, K = inst.t_u.shape[-1], len(vs)
-        V = np.zeros((S, R, B, n_u, K))  # each buyer's values in the column of its class
-        for u, g in inst.groups:
-            for k, v in enumerate(vs):
-                V[:, :, g, u, k] = v[:, :, g]
-        out = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V.reshape(S, R, B, n_u * K)).reshape(S, R, R, n_u, K)
-        return [out[..., k] for k in range(K)]  # [i, s, r, u] views
+    def _class_powers(self, st):
+        """``(g_dir, g_imp)``: ``pd^-sigma_dm`` and ``pd^-sigma_mm`` per price class, ``[r, i, s, class]``.
 
-    def _own_region(self, f, inst):
-        """``out[i, s, b] = d_0[s, i, s, b] f[i, s, s, use(b)]``: the domestic term of :meth:`_over_exporters_all`."""
-        ar = np.arange(self.lay.R)
-        return self.d_own * f[:, ar, ar, :][:, :, inst.use]
+        An evaluation by agent keeps one of them per commodity (:attr:`FlowInstruments.agent_terms`):
+        ``g_imp`` is exact on the import cells of nested commodities, which are the only cells that
+        read it; ``g_dir`` is made here when first asked for (by the Jacobian and the flows)."""
+        if getattr(st, "g_dir", None) is None:
+            ev = st.inst.agent_terms
+            lnpd = np.log(st.p).T[:, None, :, None] + ev.lnk  # [i, s, r, class]
+            lnpd *= -self.lay.sig_dm[:, None, None, None]
+            g = np.exp(lnpd, out=lnpd)
+            st.g_dir = g.transpose(2, 0, 1, 3)
+        return st.g_dir, st.g_imp
 
     def _agent_prices(self, st, inst):
-        """Import and Armington price indices as contractions of per-use delivered prices with benchmark flows.
+        """Import and Armington price indices as contractions of per-class delivered prices with benchmark flows.
 
-        A buyer's delivered price ``p kappa`` depends on its use only, so its CES terms are raised
-        to powers per use; ``th_M = v_0 / m_0`` and ``th_dir = v_0 / qa_0`` with ``v_0 = d_0 (1 + t^0)``
-        turn the sums over exporters into contractions with ``d_0``.
+        A buyer's delivered price ``p kappa`` depends on its price class only, so CES terms are per
+        class. Each commodity needs one term per exporter: imports into the import nest
+        (``sigma_mm``, zero at home) where the commodity is nested, every origin (``sigma_dm``) where
+        it is not (:attr:`FlowInstruments.agent_terms`); the domestic terms of nested commodities
+        are per (commodity, importer, class). ``th_M = v_0 / m_0`` and ``th_dir = v_0 / qa_0`` with
+        ``v_0 = d_0 (1 + t^0)`` turn the sums over exporters into one batched product of the
+        benchmark flows ``[i, s, b, r]`` with the terms ``pd^(1 - sigma) w_0``: ``pd^-sigma = exp(A -
+        sigma ln p)`` (``A = -sigma ln kappa`` per scenario, ``ln p`` broadcast over importers, no power
+        function), times ``p kappa w_0``.
         """
         L = self.lay
+        S, R = L.S, L.R
+        ev = inst.agent_terms
+        n_u = ev.A.shape[3]
         if not hasattr(self, "d_own"):
             P = L.params
-            ar = np.arange(L.R)
+            ar = np.arange(R)
             self.d_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
             self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
             self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
-        sig_m, sig_d = L.sig_mm[:, None, None, None], L.sig_dm[:, None, None, None]
-        # commodity-first [i, s, r, use], the order of the batched products (no transposes)
-        pdu = st.p.T[:, None, :, None] * inst.kappa_c1
-        # pd^-sigma, which the flows read too; the CES terms pd^(1 - sigma) are pd times them
-        st.g_imp_c, st.g_dir_c = np.power(pdu, -sig_m), np.power(pdu, -sig_d)
-        st.g_imp, st.g_dir = st.g_imp_c.transpose(2, 0, 1, 3), st.g_dir_c.transpose(2, 0, 1, 3)  # [r, i, s, use] views
+        lnp = np.log(st.p).T  # [i, r]
+
+        def per_producer(a):  # [i, r] -> [i, 1, (r, class)], broadcast over importers
+            return np.repeat(a[:, :, None], n_u, axis=2).reshape(S, 1, -1)
+
+        G = np.add(ev.A.reshape(S, R, -1), per_producer(lnp * ev.nsig[:, None]))
+        np.exp(G, out=G)
+        G = G.reshape(S, R, R, n_u)  # pd^-sigma [i, s, r, class]
+        st.g_c = G
+        st.g_imp, st.g_dir = G.transpose(2, 0, 1, 3), None  # g_dir when asked for: _class_powers
+        F = np.multiply(G, ev.W, out=ev.F)
+        F.reshape(S, R, -1)[...] *= per_producer(st.p.T)
+        for i in ev.cd:  # Cobb-Douglas nests sum logs of delivered prices (see _transform)
+            F[i] = (ev.lnk[i] + lnp[i][None, :, None]) * ev.W0[i]
+        M = np.matmul(self._flows_by_composite(), F, out=ev.M)  # [i, s, b, class]
+        X = np.empty(L.comp.shape)
+        for u, g in inst.groups:
+            X[:, :, g] = M[:, :, g, u]
+        nested = ev.nested[:, None, None]
+        sdm = L.sig_dm[:, None, None]
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            fm = pdu * st.g_imp_c if not (L.sig_mm == 1.0).any() else self._transform(sig_m, pdu)
-            fd = pdu * st.g_dir_c if not (L.sig_dm == 1.0).any() else self._transform(sig_d, pdu)
-            fd *= inst.w0_c1
-            fm *= inst.w0_c1
-            fm *= L.offdiag[None, :, :, None]
-            xm, xd = self._over_exporters_all([fm, fd], inst)
-            st.PM = np.where(L.nest, self._index(L.sig_mm[:, None, None], xm * self.inv_m0), 1.0)
-            own = np.where(L.nest, self._own_region(fd, inst), xd)
-            acc = own * self.inv_qa0 + L.th_nest * self._transform(L.sig_dm[:, None, None], st.PM)
-            st.PA = np.where(L.comp, self._index(L.sig_dm[:, None, None], acc), 1.0)
+            st.PM, st.lnPM = self._ln_index(L.sig_mm[:, None, None], X * self.inv_m0, L.nest)
+            lnpd = lnp[:, :, None] + ev.lnk_home  # [i, s, class]: domestic delivered prices
+            st.g_home = np.exp(-sdm * lnpd)
+            f_home = self._transform(sdm, np.exp(lnpd)) * ev.w0_home
+            own = np.where(nested, self.d_own * f_home[:, :, inst.use], X)
+            pm_term = self._transform(sdm, st.PM) if (L.sig_dm == 1.0).any() else np.exp((1.0 - sdm) * st.lnPM)
+            acc = own * self.inv_qa0 + L.th_nest * pm_term
+            st.PA, st.lnPA = self._ln_index(sdm, acc, L.comp)
         self._buyer_prices(st, st.w)
 
     def _agent_flows(self, st, inst):
         """Deliveries of each producer (relative to output) and tariff revenue of each region, as contractions.
 
         ``z = QA (PA / pd)^sigma_dm`` for direct flows and ``QA (PA / PM)^sigma_dm (PM / pd)^sigma_mm``
-        for nested imports: a per-buyer factor times a per-use power of the delivered price.
+        for nested imports: a per-buyer factor ``a`` times a per-class ``pd^-sigma``. The sums over the
+        buyers of each class are one batched product of the benchmark flows with the factors (a
+        per-scenario buffer ``[i, s, b, class]``, zero outside each buyer's class) in the layout of
+        the terms of :meth:`_agent_prices`; the domestic flows of nested commodities are added per
+        (commodity, importer, class).
         """
-        L, P = self.lay, self.lay.params
+        L = self.lay
+        S, R = L.S, L.R
+        ev = inst.agent_terms
+        n_u = ev.A.shape[3]
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
         a = st.QA * np.exp(sdm * st.lnPA)
-        a_imp = np.where(L.nest, a * np.exp((smm - sdm) * np.log(st.PM)), 0.0)
-        a_dir = np.where(L.nest, 0.0, a)
-        c_imp, c_dir = self._over_buyers_all([a_imp, a_dir], inst)  # [i, s, r, use]
-        ar = np.arange(L.R)
-        c_imp[:, ar, ar, :] = 0.0  # domestic flows are direct for every buyer
-        c_dir[:, ar, ar, :] = 0.0
+        nested = ev.nested[:, None, None]
+        a_h = np.where(nested, np.where(L.nest, a * np.exp((smm - sdm) * st.lnPM), 0.0), a)  # imports, or every origin
+        V = ev.V
         for u, g in inst.groups:
-            c_dir[:, ar, ar, u] += (self.d_own[:, :, g] * a[:, :, g]).sum(axis=2)
-        z = st.g_imp_c * c_imp
-        z += st.g_dir_c * c_dir
+            V[:, :, g, u] = a_h[:, :, g]
+        C = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V, out=ev.C)  # [i, s, r, class]
+        z = np.multiply(st.g_c, C, out=C)
+        ar = np.arange(R)
+        home = np.zeros((S, R, n_u))  # domestic sales of nested commodities by class
+        for u, g in inst.groups:
+            home[:, :, u] += np.einsum("isb,isb->is", self.d_own[:, :, g], a[:, :, g])
+        nest_i = np.flatnonzero(ev.nested)
+        z[nest_i[:, None], ar[None, :], ar[None, :], :] = (st.g_home * home)[nest_i]
         z *= inst.tau_c1
-        S, R = L.S, L.R
-        sold = z.sum(axis=1).sum(axis=2).T / L.x_0  # sums of contiguous rows, then over classes
+        sold = z.reshape(S, R, -1).sum(axis=1).reshape(S, R, n_u).sum(axis=2).T / L.x_0
         z *= inst.t_c1
-        z *= st.p.T[:, None, :, None]
-        revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
+        pv = np.repeat(st.p.T[:, :, None], n_u, axis=2).reshape(S, -1, 1)  # [i, (r, class), 1]
+        revenue = np.matmul(z.reshape(S, R, -1), pv)[..., 0].sum(axis=0)
         return sold, revenue
 
     def _common_quantities(self, st, inst):
@@ -721,6 +818,7 @@ class System:
         use = inst.use
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
         a_dir = np.exp(sdm * st.lnPA)  # h = a pd^-sigma: see flows()
+        g_dir, g_imp = self._class_powers(st)
         a_imp = a_dir * np.exp((smm - sdm) * np.log(st.PM))
         to_u = inst.tau_u / L.x_0[:, :, None, None]
         to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
@@ -757,9 +855,9 @@ class System:
         with threadpool_limits(1, user_api="blas"):
             for i in range(S):
                 imp = L.imp[:, i]
-                h = _by_buyer(st.g_dir[:, i], use) * a_dir[i][None]
+                h = _by_buyer(g_dir[:, i], use) * a_dir[i][None]
                 if imp.any():
-                    h = np.where(imp, _by_buyer(st.g_imp[:, i], use) * a_imp[i][None], h)
+                    h = np.where(imp, _by_buyer(g_imp[:, i], use) * a_imp[i][None], h)
                 zb = h * st.QA[i][None]
                 zb *= L.d_0[:, i]
                 u = zb * _by_buyer(to_u[:, i], use)
