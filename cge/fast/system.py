@@ -39,10 +39,13 @@ Evaluations with sourcing by agent never build a per-buyer flow array: a deliver
 on the buyer's use only (``[r, i, s, use]``), so CES terms are powers per use, and each sum over
 exporters or buyers is a contraction of the benchmark flows ``d_0`` with per-use prices and
 per-composite factors. The contractions are batched matrix products over a composite-first copy
-of ``d_0`` (``[i, s, b, r]``: buyers x exporters per composite), two passes over the flows per
-evaluation (sums over exporters, then over buyers, each for two arrays at once), made with the
-model; the per-class prices and instruments of an evaluation are kept commodity-first
-(``[i, s, r, class]``, the order of those products), so no array is transposed. The Jacobian
+of ``d_0`` (``[i, s, b, r]``: buyers x exporters per composite), made with the model: two passes
+over the flows per evaluation, the sum over exporters and the sum over buyers, each for one term
+per route (a commodity's imports into its import nest where it has one, every origin where it
+has not; the domestic terms of nested commodities are per importer and class). The per-class
+prices and instruments of an evaluation are kept commodity-first (``[i, s, r, class]``, the order
+of those products), so no array is transposed, and powers are exponentials of a per-scenario
+constant plus a per-producer term (:attr:`FlowInstruments.agent_terms`). The Jacobian
 builds the per-buyer terms one commodity at a time (:meth:`System._agent_flow_terms`: slices
 ``[r, s, b]``, reduced to Jacobian blocks as they are made), so no flow-size array lives beside
 the dense Jacobian; :meth:`System.flows` builds them whole for common sourcing, the firm-size
