@@ -421,7 +421,7 @@ class System:
         lnq *= L.sig_c[None]
         st.QA = np.exp(lnq, out=lnq)
         st.QA *= qb[None]
-        st.QA[~L.comp] = 0.0
+        st.QA *= L.comp
         # factor demands
         ratio_va = np.where(L.has_va, st.c / st.PVA, 1.0)
         st.VAQ = y * np.power(ratio_va, L.sig_top)
@@ -505,13 +505,13 @@ class System:
     def _ln_index(self, sigma, acc, exists):
         """``(P, ln P)`` of CES indices from their sums of terms ``acc`` (see :meth:`_transform`), 1 and 0 where not ``exists``."""
         cd = sigma == 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if not cd.any():
-                ln = np.log(acc)
-                ln *= 1.0 / (1.0 - sigma)
-            else:
-                ln = np.where(cd, acc, np.log(acc) / np.where(cd, 1.0, 1.0 - sigma))
-        np.copyto(ln, 0.0, where=~exists)
+        ln = acc + ~exists  # acc is 0 where the index does not exist: a log of 1 there, not of 0 (slow and -inf)
+        np.log(ln, out=ln)
+        if not cd.any():
+            ln *= 1.0 / (1.0 - sigma)
+        else:
+            ln = np.where(cd, acc, ln / np.where(cd, 1.0, 1.0 - sigma))
+            np.copyto(ln, 0.0, where=~exists)
         return np.exp(ln), ln
 
     def _class_powers(self, st):
