@@ -100,7 +100,7 @@ def equation_residuals(layout, inst, v: dict) -> dict:
 
         for i in range(S):
             pdi = np.ascontiguousarray(pdu[:, i])  # [r, s, class]
-            th_dir = np.where(L.direct[:, i], L.th_A[:, i], 0.0)  # Layout.th_dir and th_M, one commodity
+            th_dir = np.where(L.direct[:, i], L.th_A_of(i), 0.0)  # Layout.th_dir and th_M, one commodity
             th_M = _ratio(P.v_0[:, i], m0[i][None], L.imp[:, i])
             smm, sdi = L.sig_mm[i], sdm[i]
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -94,7 +94,7 @@ class Layout:
         self.sig_mm = sig["sigma_mm"]
         self.flow = P.d_0 > 0
         self.d_0 = P.d_0
-        self.th_A = _ratio(P.v_0, qa0[None], self.flow)
+        self._qa0 = qa0  # th_A (a flow-size array) is made when asked for, or one commodity at a time
         m0 = P.m_0.transpose(2, 0, 1)
         one_level = P.sigma["sigma_dm"] == P.sigma["sigma_mm"]
         if self.common:
@@ -204,6 +204,15 @@ class Layout:
             from .sizenest import size_layout
 
             size_layout(self)
+
+    @property
+    def th_A(self):
+        """Benchmark share of each flow in its Armington composite ``[r, i, s, b]`` (``v_0 / qa_0``), made when asked for."""
+        return _ratio(self.params.v_0, self._qa0[None], self.flow)
+
+    def th_A_of(self, i):
+        """``th_A[:, i]``: the shares of commodity ``i``'s flows ``[r, s, b]``, without the whole array."""
+        return _ratio(self.params.v_0[:, i], self._qa0[i][None], self.flow[:, i])
 
     @property
     def th_dir(self):

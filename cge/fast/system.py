@@ -642,8 +642,9 @@ class System:
             dm = np.where(L.nest[None] & L.offdiag[:, None, :, None], (dmc / st.PMc[None])[..., None], 0.0)
         else:
             D = np.empty(L.d_0.shape)
+            th_A = L.th_A
             for u, g in inst.groups:
-                np.multiply(L.th_A[..., g], inst.kappa_u[..., u, None], out=D[..., g])
+                np.multiply(th_A[..., g], inst.kappa_u[..., u, None], out=D[..., g])
             D *= h
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
             dm = np.where(L.imp, D / (da_nest * st.PM)[None], 0.0)
@@ -866,7 +867,7 @@ class System:
                 u = zb * _by_buyer(to_u[:, i], use)
                 t = zb * _by_buyer(to_t[:, i], use)
                 del zb
-                D = L.th_A[:, i] * _by_buyer(inst.kappa_u[:, i], use)
+                D = L.th_A_of(i) * _by_buyer(inst.kappa_u[:, i], use)
                 D *= h
                 np.multiply(D, pb_pa[i][None], out=xbuf[i - i0].transpose(2, 0, 1))  # dPB[s, b] / dp[r, i] as [s, b, r]
                 if i + 1 - i0 == len(xbuf) or i + 1 == S:  # commodities i0..i into the Jacobian's [..., r, i] blocks
