@@ -84,6 +84,12 @@ CASES = {
     "3x3 agent other elasticities specific capital, final iceberg cut and new tariffs": (
         lambda: random_benchmark(3, 3, seed=4), "agent", OTHER, cge.Closure(capital="sector_specific"), lambda b: iceberg_cut(b, 0.2, use=1, tariff_to=0.05),
     ),
+    "3x3 agent Cobb-Douglas Armington top nest (sigma_dm = 1, sigma_mm = 2), tariff cut": (
+        lambda: random_benchmark(3, 3, seed=14), "agent", dict(OTHER, sigma_dm=1.0, sigma_mm=2.0), cge.Closure(), lambda b: tariff_cut(b, 0.7),
+    ),
+    "3x3 agent Cobb-Douglas import nest (sigma_mm = 1, sigma_dm = 0.5), iceberg cut": (
+        lambda: random_benchmark(3, 3, seed=15), "agent", dict(OTHER, sigma_dm=0.5, sigma_mm=1.0), FIXED_WAGE, lambda b: iceberg_cut(b, 0.15),
+    ),
     "3x3 agent idle sector, household only, fixed wage, iceberg and tariff cut": (
         lambda: idle_sector_benchmark(10), "agent", None, FIXED_WAGE, lambda b: iceberg_cut(b, 0.1, tariff_to=0.02),
     ),
@@ -218,7 +224,9 @@ def assert_jacobian_matches_finite_differences(engine, x) -> np.ndarray:
                                   "3x3 common other elasticities elastic labour, iceberg cut",
                                   "4x3 common defaults fixed wage, specific capital, tariff cut",
                                   "3x3 agent other elasticities labour CET, tariff cut",
-                                  "3x3 agent transfers a share of world income, tariff rise"])
+                                  "3x3 agent transfers a share of world income, tariff rise",
+                                  "3x3 agent Cobb-Douglas Armington top nest (sigma_dm = 1, sigma_mm = 2), tariff cut",
+                                  "3x3 agent Cobb-Douglas import nest (sigma_mm = 1, sigma_dm = 0.5), iceberg cut"])
 def test_jacobian_matches_finite_differences(name):
     make, sourcing, el, closure, scenario = CASES[name]
     bench = make()

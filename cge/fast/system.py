@@ -487,13 +487,6 @@ class System:
             return np.power(price, 1.0 - sigma)
         return np.where(cd, np.log(price), np.power(price, np.where(cd, 1.0, 1.0 - sigma)))
 
-    def _index(self, sigma, acc):
-        """The CES index from its sum of terms (the inverse of :meth:`_transform` on the sum)."""
-        cd = sigma == 1.0
-        if not cd.any():
-            return np.power(acc, 1.0 / (1.0 - sigma))
-        return np.where(cd, np.exp(acc), np.power(acc, 1.0 / np.where(cd, 1.0, 1.0 - sigma)))
-
     def _flows_by_composite(self):
         """The benchmark flows as ``[i, s, b, r]`` (a contiguous copy, made once): each composite's
         flows a small matrix buyers x exporters, so that the contractions of an evaluation are
@@ -503,7 +496,7 @@ class System:
         return self._d0_isbr
 
     def _ln_index(self, sigma, acc, exists):
-        """``(P, ln P)`` of CES indices from their sums of terms ``acc`` (see :meth:`_transform`), 1 and 0 where not ``exists``."""
+        """``(P, ln P)`` of CES indices from their sums of terms ``acc`` (the inverse of :meth:`_transform` on their sum), 1 and 0 where not ``exists``."""
         cd = sigma == 1.0
         ln = acc + ~exists  # acc is 0 where the index does not exist: a log of 1 there, not of 0 (slow and -inf)
         np.log(ln, out=ln)
