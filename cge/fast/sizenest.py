@@ -113,7 +113,10 @@ def size_layout(L) -> None:
     L.direct = L.flow & ~L.imp
     L.coef_pm_c = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)  # [g, s, b]
     L.coef_pa = L.sig_dm[:, None, None] - L.sig_c[None]
-    L.qa0_g, L.m0_g = qa0, m0
+    L.qa0_g, L.m0_g, L.vg = qa0, m0, vg
+    L.class_shares = None if L.common else _class_shares(L, vg)
+    if L.class_shares is not None:  # the class's shares on every route a buyer has (equal up to rounding)
+        L.th_size = np.where(L.route_b[:, gidx], np.take(L.class_shares, L.use, axis=-1), 0.0)
     # Jacobian constants on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
     # nested imports, sigma_dm otherwise), and the import-price coefficient on import cells
     sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off4 + L.sig_dm[None, :, None, None] * ~off4
@@ -130,6 +133,36 @@ def size_layout(L) -> None:
         L.d_imp = (P.d_0 * L.imp).sum(axis=3)
         L.route_i = v_imp > 0
         L.th_size_c = _ratio(v_imp, vg_imp[:, gidx], L.route_i)
+
+
+SHARE_TOLERANCE = 1e-12
+"""Largest difference between a buyer's size shares and those of its price class (benchmark values
+summed over the class's buyers) for which the evaluations run by class (:func:`_class_shares`)."""
+
+
+def _class_shares(L, vg):
+    """Size shares by use ``[r, i, s, use]`` when every buyer of a use has its use's shares on each route it buys; else None.
+
+    A buyer's size shares ``theta_size[r, i, s, b]`` on a route it buys from are compared with those
+    of its use (benchmark values of the use's buyers, summed, over their route values); the rule
+    holds when no share differs by more than :data:`SHARE_TOLERANCE` (rounding: the split of
+    :func:`cge.firms.split_firm_size` gives every buyer of a use one size mix per route). The model
+    then uses the use's shares for every buyer, and route prices are per class, like delivered
+    prices (:meth:`SizeNestSystem._class_prices`).
+    """
+    P = L.params
+    n_use = int(L.use.max()) + 1
+    v_u = np.zeros(P.v_0.shape[:3] + (n_use,))
+    vg_u = np.zeros(vg.shape[:3] + (n_use,))
+    for u, g in L.use_groups:
+        v_u[..., u] = P.v_0[..., g].sum(axis=3)
+        vg_u[..., u] = vg[..., g].sum(axis=3)
+    den = vg_u[:, L.gidx]
+    th_u = _ratio(v_u, den, den > 0)
+    th_b = np.where(L.route_b[:, L.gidx], np.take(th_u, L.use, axis=-1), 0.0)
+    if np.max(np.abs(th_b - L.th_size), initial=0.0) > SHARE_TOLERANCE:
+        return None
+    return th_u
 
 
 def _size_index(L, th, price, exists):
@@ -163,7 +196,149 @@ def _same_group(L, x, y, out):
 
 
 class SizeNestSystem(System):
-    """The reduced system with the firm-size nest (module docstring): per-buyer flow arrays throughout."""
+    """The reduced system with the firm-size nest (module docstring).
+
+    With sourcing by agent, no elasticity of 1 in the nests and size shares by price class
+    (:func:`_class_shares`), evaluations run by class as :class:`System`'s do: route prices are
+    per class ``[g, s, r, class]``, and the sums over exporters and buyers are batched matrix
+    products with the benchmark route values and flows (:meth:`_class_prices`,
+    :meth:`_class_flows`); per-buyer arrays are built only for the Jacobian, the check of the full
+    model and the solution (:meth:`_expand`). Otherwise per-buyer flow arrays throughout.
+    """
+
+    def __init__(self, layout):
+        super().__init__(layout)
+        L = layout
+        self.by_class = L.class_shares is not None and self._powers()
+        if self.by_class:  # constant arrays of the class path, composite-first (the order of the batched products)
+            ar = np.arange(L.R)
+            self._d0_isbr = np.ascontiguousarray(L.d_0.transpose(1, 2, 3, 0))  # [i, s, b, r]
+            self._vg_gsbr = np.ascontiguousarray(L.vg.transpose(1, 2, 3, 0))  # [g, s, b, r]
+            self._d0_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
+            self._vg_own = np.ascontiguousarray(L.vg[ar, :, ar, :].transpose(1, 0, 2))  # [g, s, b]
+            self._inv_m0 = np.divide(1.0, L.m0_g, out=np.zeros(L.m0_g.shape), where=L.nest)
+            self._inv_qa0 = np.divide(1.0, L.qa0_g, out=np.zeros(L.qa0_g.shape), where=L.comp)
+
+    # ------------------------------------------------------------------ sourcing by agent, by class
+    def _class_shares_of(self, inst):
+        """The size shares of each price class of the scenario, commodity-first ``[i, s, r, class]``
+        (a class of duty-exempted buyers has its use's shares), made once per scenario."""
+        th = getattr(inst, "_size_class_shares", None)
+        if th is None:
+            L = self.lay
+            th_u = L.class_shares
+            th = np.empty(th_u.shape[:3] + (inst.kappa_u.shape[-1],))
+            for u, g in inst.groups:
+                th[..., u] = th_u[..., L.use[g.start]]
+            th = inst._size_class_shares = np.ascontiguousarray(th.transpose(1, 2, 0, 3))
+        return th
+
+    @staticmethod
+    def _over_exporters(flows, fs, inst):
+        """``out_k[c, s, b] = sum_r flows[c, s, b, r] f_k[c, s, r, class(b)]``: one batched matrix product (composites ``c``)."""
+        C, R, B = flows.shape[:3]
+        n_u, K = fs[0].shape[-1], len(fs)
+        F = np.empty((C, R, R, n_u, K))
+        for k, f in enumerate(fs):
+            F[..., k] = f
+        M = np.matmul(flows, F.reshape(C, R, R, n_u * K)).reshape(C, R, B, n_u, K)
+        out = [np.empty((C, R, B)) for _ in range(K)]
+        for u, g in inst.groups:
+            for k in range(K):
+                out[k][:, :, g] = M[:, :, g, u, k]
+        return out
+
+    @staticmethod
+    def _over_buyers(flows, vs, inst):
+        """``out_k[c, s, r, u] = sum_{b of class u} flows[c, s, b, r] v_k[c, s, b]``: one batched matrix product."""
+        C, R, B = flows.shape[:3]
+        n_u, K = inst.kappa_u.shape[-1], len(vs)
+        V = np.zeros((C, R, B, n_u, K))
+        for u, g in inst.groups:
+            for k, v in enumerate(vs):
+                V[:, :, g, u, k] = v[:, :, g]
+        out = np.matmul(flows.transpose(0, 1, 3, 2), V.reshape(C, R, B, n_u * K)).reshape(C, R, R, n_u, K)
+        return [out[..., k] for k in range(K)]
+
+    def _class_prices(self, st, inst):
+        """Route, import and Armington prices with route prices per class.
+
+        ``PR[g, s, r, class]`` is the CES of the class's delivered prices with the class's size
+        shares; ``PM`` and ``PA`` sum ``PR^(1 - sigma)`` over exporters with the benchmark route
+        values ``vg[r, g, s, b]`` (``gth_M = vg / m_0``, ``gth_A = vg / qa_0``), batched matrix
+        products. Kept for the flows: ``ln PR`` (``lnPRc``, 0 where a class has no route) and
+        ``pd^-sigma_size`` (``gs_c``, ``[i, s, r, class]``).
+        """
+        L = self.lay
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        pdu = st.p.T[:, None, :, None] * inst.kappa_c1  # [i, s, r, class]
+        st.gs_c = np.power(pdu, -L.sig_size_i[:, None, None, None])
+        pdu *= st.gs_c
+        pdu *= self._class_shares_of(inst)
+        acc = group_sum(pdu, L, 0)  # [g, s, r, class]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lnpr = np.log(acc, out=acc)
+            lnpr *= (1.0 / (1.0 - L.sig_size))[:, None, None, None]
+            np.copyto(lnpr, 0.0, where=~np.isfinite(lnpr))  # no route of the group for the class: PR = 1
+            st.lnPRc = lnpr
+            fm = np.exp(lnpr * (1.0 - smm)[..., None])
+            fm *= L.offdiag[None, :, :, None]
+            fd = np.exp(lnpr * (1.0 - sdm)[..., None])
+            xm, xd = self._over_exporters(self._vg_gsbr, [fm, fd], inst)
+            st.PM = np.where(L.nest, np.power(xm * self._inv_m0, 1.0 / (1.0 - smm)), 1.0)
+            ar = np.arange(L.R)
+            own = self._vg_own * fd[:, ar, ar, :][:, :, inst.use]
+            acc = np.where(L.nest, own, xd) * self._inv_qa0 + L.th_nest * np.power(st.PM, 1.0 - sdm)
+            st.PA = np.where(L.comp, np.power(acc, 1.0 / (1.0 - sdm)), 1.0)
+        self._buyer_prices(st, st.w)
+
+    def _class_flows(self, st, inst):
+        """Deliveries of each producer (relative to output) and tariff revenue of each region, by class.
+
+        A size flow is ``z = d_0 a[g, s, b] PR^(sigma_size - sigma) pd^-sigma_size``: a per-buyer
+        factor ``a`` (``QA PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested imports) times
+        per-class powers, so sums over buyers are contractions of ``d_0`` with ``a``.
+        """
+        L = self.lay
+        R, S = L.R, L.S
+        gidx = L.gidx
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a = st.QA * np.power(st.PA, sdm)  # [g, s, b]
+        a_imp = np.where(L.nest, a * np.power(st.PM, smm - sdm), 0.0)
+        a_dir = np.where(L.nest, 0.0, a)
+        a = a[gidx]
+        c_imp, c_dir = self._over_buyers(self._d0_isbr, [a_imp[gidx], a_dir[gidx]], inst)  # [i, s, r, class]
+        ar = np.arange(R)
+        c_imp[:, ar, ar, :] = 0.0  # domestic routes are direct for every buyer
+        c_dir[:, ar, ar, :] = 0.0
+        for u, g in inst.groups:
+            c_dir[:, ar, ar, u] += (self._d0_own[:, :, g] * a[:, :, g]).sum(axis=2)
+        lnpr = st.lnPRc[gidx]  # [i, s, r, class]
+        ssz = L.sig_size_i[:, None, None, None]
+        z = np.exp(lnpr * (ssz - L.sig_mm[gidx][:, None, None, None]))
+        z *= c_imp
+        z += np.exp(lnpr * (ssz - L.sig_dm[gidx][:, None, None, None])) * c_dir
+        z *= st.gs_c
+        z *= inst.tau_c1
+        sold = z.sum(axis=1).sum(axis=2).T / L.x_0
+        z *= inst.t_c1
+        z *= st.p.T[:, None, :, None]
+        revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
+        return sold, revenue
+
+    def _expand(self, st):
+        """The per-buyer route prices, their powers and the size flows ``Zb`` of a by-class state (for the Jacobian, the check and the solution), once."""
+        if hasattr(st, "Zb"):
+            return
+        L = self.lay
+        lnpr = _route_log_prices(L, st)
+        st.PR = np.exp(lnpr)
+        st.PRdm = np.exp(lnpr * -L.sig_dm[None, :, None, None])
+        st.PRmm = np.exp(lnpr * -L.sig_mm[None, :, None, None])
+        st.PRmm *= L.gimp_f
+        st.PRs = np.exp(lnpr * L.sig_size[None, :, None, None])
+        st.gs_u = st.gs_c.transpose(2, 0, 1, 3)  # [r, i, s, class]
+        self._size_flows(st, st.inst)
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -246,6 +421,12 @@ class SizeNestSystem(System):
         p, y, w, inc, ls = self.unpack(x)
         st = SimpleNamespace()
         st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        if self.by_class:
+            self._class_prices(st, inst)
+            self._quantities(st)
+            sold, revenue = self._class_flows(st, inst)
+            st.residual = self._residual(st, inst, sold, revenue)
+            return st
         self.prices(p, w, inst, st)
         self._quantities(st)
         self._size_flows(st, inst)
@@ -298,6 +479,8 @@ class SizeNestSystem(System):
 
     def flows(self, st):
         L, P, inst = self.lay, self.lay.params, st.inst
+        if self.by_class:
+            self._expand(st)
         arr = self._per_buyer(inst)
         fl = SimpleNamespace(Zb=st.Zb)
         fl.U = st.Zb * arr.tau / L.x_0[:, :, None, None]
@@ -375,9 +558,16 @@ def size_price_cells(L):
     return L.route_b, None
 
 
+def _route_log_prices(L, st):
+    """``ln PR[r, g, s, b]`` of a by-class state: each buyer's class's, 0 where the buyer has no route."""
+    lnpr = np.take(st.lnPRc.transpose(2, 0, 1, 3), st.inst.use, axis=-1)
+    np.copyto(lnpr, 0.0, where=L.no_route)
+    return lnpr
+
+
 def variables(st, layout) -> dict:
     """The route prices among the reference model's unknowns."""
-    out = {"PR": st.PR}
+    out = {"PR": st.PR if hasattr(st, "PR") else np.exp(_route_log_prices(layout, st))}
     if layout.common:
         out["PRc"] = st.PRc
     return out
