@@ -46,7 +46,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .layout import _ratio, to_sbi
-from .system import System, _same_commodity, ces_index
+from .system import System, ces_index
 
 
 # ---------------------------------------------------------------------------------------- layout
@@ -83,8 +83,10 @@ def size_layout(L) -> None:
     sizes = [np.flatnonzero(gidx == g) for g in range(G)]
     K = max(len(m) for m in sizes)
     L.mem = np.full((G, K), S)  # member sectors of each group, padded with S (a zero commodity)
+    L.slot = np.empty(S, dtype=int)  # position g K + k of each sector among the groups' members
     for g, m in enumerate(sizes):
         L.mem[g, : len(m)] = m
+        L.slot[m] = g * K + np.arange(len(m))
     first = np.array([m[0] for m in sizes])
     sig = P.sigma
     L.sig_dm, L.sig_mm = sig["sigma_dm"][first], sig["sigma_mm"][first]
@@ -184,15 +186,36 @@ def _size_index(L, th, price, exists):
     return np.where(exists, out, 1.0)
 
 
-def _same_group(L, x, y, out):
-    """``out[r, i, q, i'] += sum_{s,b} x[r, i, s, b] y[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group."""
-    S = L.S
-    K = L.mem.shape[1]
-    for k in range(K):
-        for m in range(K):
-            ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
-            gi, gm = L.mem[ok, k], L.mem[ok, m]
-            out[:, gi, :, gm] += _same_commodity(x[:, gi], y[:, gm])  # both [n, r, q]
+_BLAS = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs one thread (bits independent of the thread count; a
+    ``threadpoolctl`` controller made once, as finding the libraries costs a millisecond a call)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+def _same_group(L, terms, out):
+    """``out[r, i, q, i'] += sum_k sum_{s,b} x_k[r, i, s, b] y_k[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group (``terms``: the pairs ``(x_k, y_k)``).
+
+    One matrix product (exporters x importers and buyers) per pair of sizes and term, on views of
+    the flow arrays (no copies), in one BLAS thread (:func:`one_blas_thread`).
+    """
+    R, S = L.R, L.S
+    views = [(x.reshape(R, S, -1), y.reshape(R, S, -1)) for x, y in terms]
+    with one_blas_thread():
+        for members in L.mem:
+            members = members[members < S]
+            for i in members:
+                for j in members:
+                    block = out[:, i, :, j]
+                    for x, y in views:
+                        block += x[:, i] @ y[:, j].T
 
 
 class SizeNestSystem(System):
@@ -327,18 +350,29 @@ class SizeNestSystem(System):
         return sold, revenue
 
     def _expand(self, st):
-        """The per-buyer route prices, their powers and the size flows ``Zb`` of a by-class state (for the Jacobian, the check and the solution), once."""
+        """Per-buyer arrays of a by-class state, once (for the Jacobian and the solution): the route
+        terms ``hg[r, g, s, b]`` of the Armington nests (``h`` of :meth:`_size_flows`), the size
+        terms ``(PR / pd)^sigma_size`` by class (``hs_c``, ``[i, s, r, class]``) and the size flows ``Zb``."""
         if hasattr(st, "Zb"):
             return
-        L = self.lay
+        L, inst = self.lay, st.inst
+        gidx = L.gidx
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        st.hs_c = np.exp(st.lnPRc[gidx] * L.sig_size_i[:, None, None, None])
+        st.hs_c *= st.gs_c
         lnpr = _route_log_prices(L, st)
-        st.PR = np.exp(lnpr)
-        st.PRdm = np.exp(lnpr * -L.sig_dm[None, :, None, None])
-        st.PRmm = np.exp(lnpr * -L.sig_mm[None, :, None, None])
-        st.PRmm *= L.gimp_f
-        st.PRs = np.exp(lnpr * L.sig_size[None, :, None, None])
-        st.gs_u = st.gs_c.transpose(2, 0, 1, 3)  # [r, i, s, class]
-        self._size_flows(st, st.inst)
+        pa = np.power(st.PA, sdm)
+        hg = np.exp(lnpr * -L.sig_dm[None, :, None, None])
+        hg *= pa[None]
+        hg *= L.gdirect_f
+        imp = np.exp(lnpr * -L.sig_mm[None, :, None, None])  # nested imports
+        imp *= (pa * np.power(st.PM, smm - sdm))[None]
+        np.copyto(hg, imp, where=L.gimp)
+        st.hg = hg
+        np.multiply(hg, st.QA[None], out=imp)
+        st.Zb = np.take(imp, gidx, axis=1)
+        st.Zb *= L.d_0
+        st.Zb *= np.take(st.hs_c.transpose(2, 0, 1, 3), inst.use, axis=-1)
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -491,10 +525,20 @@ class SizeNestSystem(System):
         """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
         L, inst = self.lay, st.inst
         gidx = L.gidx
-        if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
-            st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
-        ds = L.th_size * st.hs * self._per_buyer(inst).kappa  # dPR / dp (Shephard, within the route)
-        sh = np.divide(ds * st.p[:, :, None, None], st.PR[:, gidx], out=np.zeros(ds.shape), where=L.flow)
+        if self.by_class:  # dPR / dp and the size shares by class, for every buyer of the class (zero flows
+            # and route terms weigh them where a buyer has no route)
+            self._expand(st)
+            ds = self._class_shares_of(inst) * st.hs_c
+            ds *= inst.kappa_c1
+            sh = ds * st.p.T[:, None, :, None]
+            sh *= np.exp(-st.lnPRc[gidx])
+            ds = np.take(ds.transpose(2, 0, 1, 3), inst.use, axis=-1)
+            sh = np.take(sh.transpose(2, 0, 1, 3), inst.use, axis=-1)
+        else:
+            if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
+                st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
+            ds = L.th_size * st.hs * self._per_buyer(inst).kappa  # dPR / dp (Shephard, within the route)
+            sh = np.divide(ds * st.p[:, :, None, None], st.PR[:, gidx], out=np.zeros(ds.shape), where=L.flow)
         if L.common:
             dsc = L.th_size_c * st.hsc * inst.kappa_c  # dPRc / dp
             dmc = (L.th_Mc * st.hc)[:, gidx] * dsc  # dPMc[g, s] / dp[r, i]
@@ -522,9 +566,7 @@ class SizeNestSystem(System):
         p = st.p
         # goods markets
         dsold = np.zeros((R, S, R, S))
-        _same_group(L, U * cpa[None], D, dsold)
-        if cpm.any():
-            _same_group(L, U * L.cpm_off, dm, dsold)
+        _same_group(L, [(U * cpa[None], D)] + ([(U * L.cpm_off, dm)] if cpm.any() else []), dsold)
         K = L.mem.shape[1]
         # the size term within a producer region, and the own price
         uw = U * W  # [r, i, s, b]
@@ -541,7 +583,8 @@ class SizeNestSystem(System):
         TG = group_sum(T.sum(axis=0), L, 0)[gidx]  # [i, s, b]: revenue on the group, expanded
         jp = np.einsum("isb,qisb->sqi", TG * cpa, D)
         if cpm.any():
-            TGi = group_sum((T * off).sum(axis=0), L, 0)[gidx]
+            ar = np.arange(R)
+            TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
         jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
         TW = group_sum(T, L, 1)[:, gidx]
