@@ -83,10 +83,9 @@ def size_layout(L) -> None:
     sizes = [np.flatnonzero(gidx == g) for g in range(G)]
     K = max(len(m) for m in sizes)
     L.mem = np.full((G, K), S)  # member sectors of each group, padded with S (a zero commodity)
-    L.slot = np.empty(S, dtype=int)  # position g K + k of each sector among the groups' members
+    L.same_group = gidx[:, None] == gidx[None, :]  # [i, i']: sizes of one group
     for g, m in enumerate(sizes):
         L.mem[g, : len(m)] = m
-        L.slot[m] = g * K + np.arange(len(m))
     first = np.array([m[0] for m in sizes])
     sig = P.sigma
     L.sig_dm, L.sig_mm = sig["sigma_dm"][first], sig["sigma_mm"][first]
@@ -167,21 +166,28 @@ def _class_shares(L, vg):
     return th_u
 
 
-def _size_index(L, th, price, exists):
-    """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``."""
+def _size_index(L, th, price, exists, use=None):
+    """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``.
+
+    ``use``: ``price`` is by price class (last axis) and each buyer ``b`` reads class ``use[b]``
+    (the powers are then taken per class)."""
     shape = (1, -1) + (1,) * (price.ndim - 2)
     sig = L.sig_size.reshape(shape)
     sig_i = L.sig_size_i.reshape(shape)
     cd = sig == 1.0
+
+    def by_buyer(a):
+        return a if use is None else np.take(a, use, axis=-1)
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if not cd.any():
-            acc = group_sum(th * np.power(price, 1.0 - sig_i), L, 1)
+            acc = group_sum(th * by_buyer(np.power(price, 1.0 - sig_i)), L, 1)
             out = np.power(acc, 1.0 / (1.0 - sig))
         else:
             rho_i = np.where(sig_i == 1.0, 1.0, 1.0 - sig_i)
             rho = np.where(cd, 1.0, 1.0 - sig)
-            acc = group_sum(th * np.power(price, rho_i), L, 1)
-            geo = np.exp(group_sum(np.where(th > 0, th * np.log(price), 0.0), L, 1))
+            acc = group_sum(th * by_buyer(np.power(price, rho_i)), L, 1)
+            geo = np.exp(group_sum(np.where(th > 0, th * by_buyer(np.log(price)), 0.0), L, 1))
             out = np.where(cd, geo, np.power(acc, 1.0 / rho))
     return np.where(exists, out, 1.0)
 
@@ -372,7 +378,7 @@ class SizeNestSystem(System):
         np.multiply(hg, st.QA[None], out=imp)
         st.Zb = np.take(imp, gidx, axis=1)
         st.Zb *= L.d_0
-        st.Zb *= np.take(st.hs_c.transpose(2, 0, 1, 3), inst.use, axis=-1)
+        st.Zb *= np.take(np.ascontiguousarray(st.hs_c.transpose(2, 0, 1, 3)), inst.use, axis=-1)
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -532,8 +538,8 @@ class SizeNestSystem(System):
             ds *= inst.kappa_c1
             sh = ds * st.p.T[:, None, :, None]
             sh *= np.exp(-st.lnPRc[gidx])
-            ds = np.take(ds.transpose(2, 0, 1, 3), inst.use, axis=-1)
-            sh = np.take(sh.transpose(2, 0, 1, 3), inst.use, axis=-1)
+            ds = np.take(np.ascontiguousarray(ds.transpose(2, 0, 1, 3)), inst.use, axis=-1)
+            sh = np.take(np.ascontiguousarray(sh.transpose(2, 0, 1, 3)), inst.use, axis=-1)
         else:
             if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
                 st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
@@ -546,6 +552,15 @@ class SizeNestSystem(System):
             dm = np.where(L.nest[None, gidx] & L.offdiag[:, None, :, None], (dmc / st.PMc[None, gidx])[..., None], 0.0)
             shc = np.divide(dsc * st.p[:, :, None], st.PRc[:, gidx], out=np.zeros(dsc.shape), where=L.route_i)
             sh = np.where(L.offdiag[:, None, :, None] & L.nest[None, gidx], shc[..., None], sh)
+        elif self.by_class:
+            D = np.take(L.gth_A * st.hg, gidx, axis=1)
+            D *= ds
+            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            # D / (da_nest PM) on import cells: zero on domestic ones here; the terms that read dm
+            # (coef_pm_c) vanish where the composite is not nested, and D where there is no route
+            dm = D * (1.0 / (da_nest * st.PM))[gidx][None]
+            ar = np.arange(L.R)
+            dm[ar, :, ar, :] = 0.0
         else:
             D = (L.gth_A * st.hg)[:, gidx] * ds
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
@@ -569,14 +584,13 @@ class SizeNestSystem(System):
         _same_group(L, [(U * cpa[None], D)] + ([(U * L.cpm_off, dm)] if cpm.any() else []), dsold)
         K = L.mem.shape[1]
         # the size term within a producer region, and the own price
-        uw = U * W  # [r, i, s, b]
-        for k in range(K):
-            for m in range(K):
-                ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
-                gi, gm = L.mem[ok, k], L.mem[ok, m]
-                term = np.einsum("rnsb,rnsb->rn", uw[:, gi], sh[:, gm]) / p[:, gm]
-                dsold[np.arange(R)[:, None], gi[None, :], np.arange(R)[:, None], gm[None, :]] += term
+        ws = W * sh  # [r, i', s, b]; W is the group's, the same for every size i of the group
+        with one_blas_thread():  # sum_{s,b} U[r, i, s, b] ws[r, i', s, b], every pair of sectors, kept for sizes of one group
+            term = np.matmul(U.reshape(R, S, -1), ws.reshape(R, S, -1).transpose(0, 2, 1))  # [r, i, i']
+        term *= L.same_group
+        term /= p[:, None, :]
         ar = np.arange(R)
+        dsold[ar, :, ar, :] += term
         own = L.sig_size_i[None, :] * U.sum(axis=(2, 3)) / p
         dsold[ar[:, None], np.arange(S)[None, :], ar[:, None], np.arange(S)[None, :]] -= own
         # income balance: tariff revenue (T includes the producer price)
@@ -587,9 +601,8 @@ class SizeNestSystem(System):
             TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
         jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
-        TW = group_sum(T, L, 1)[:, gidx]
-        TW *= W  # [r, i', s, b]: group revenue on the route times W
-        jp += (np.einsum("risb,risb->ris", TW, sh) / p[:, :, None]).transpose(2, 0, 1)
+        TW = np.take(group_sum(T, L, 1), gidx, axis=1)  # [r, i', s, b]: group revenue on the route
+        jp += (np.einsum("risb,risb->ris", TW, ws) / p[:, :, None]).transpose(2, 0, 1)
         return dsold.reshape(R * S, R * S), jp.reshape(R, R * S), D
 
 
@@ -603,7 +616,7 @@ def size_price_cells(L):
 
 def _route_log_prices(L, st):
     """``ln PR[r, g, s, b]`` of a by-class state: each buyer's class's, 0 where the buyer has no route."""
-    lnpr = np.take(st.lnPRc.transpose(2, 0, 1, 3), st.inst.use, axis=-1)
+    lnpr = np.take(np.ascontiguousarray(st.lnPRc.transpose(2, 0, 1, 3)), st.inst.use, axis=-1)
     np.copyto(lnpr, 0.0, where=L.no_route)
     return lnpr
 
@@ -633,12 +646,16 @@ def reference_blocks(L, inst, v: dict, out: dict):
     ssz = L.sig_size_i[None, :, None, None]
     off = L.offdiag[:, None, :, None]
     comp = to_sbi(L.comp)
-    pd = p[:, :, None, None] * inst.kappa
-    pr_calc = _size_index(L, L.th_size, pd, L.route_b)
     cells, routes = size_price_cells(L)
+    if L.common:
+        pd = p[:, :, None, None] * inst.kappa
+        pr_calc = _size_index(L, L.th_size, pd, L.route_b)
+    else:  # delivered prices by price class, read by each buyer (inst.use)
+        pdu = p[:, :, None, None] * inst.kappa_u
+        pr_calc = _size_index(L, L.th_size, pdu, L.route_b, use=inst.use)
     with np.errstate(divide="ignore", invalid="ignore"):
-        hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
         if L.common:
+            hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
             PRc = v["PRc"]
             pdc = p[:, :, None] * inst.kappa_c
             prc_calc = _size_index(L, L.th_size_c, pdc, L.route)
@@ -663,9 +680,20 @@ def reference_blocks(L, inst, v: dict, out: dict):
             out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
             pa_calc = ces_index(sdm, [(L.gth_dir, PR, 0), (L.th_nest, PM, None)])
             out["armington_price"] = to_sbi(PA - pa_calc)[comp]
-            hg = np.where(L.gdirect, np.power(PA[None] / PR, sdm[None]), 0.0)
-            hg = np.where(L.gimp, np.power(PA / PM, sdm)[None] * np.power(PM[None] / PR, smm[None]), hg)
-            z = (QA[None] * hg)[:, gidx] * hs
-            shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
-            revenue = (inst.t_b * inst.tau_b * p[:, :, None, None] * L.d_0 * z * off).sum(axis=(0, 1, 3))
+            lnpr = np.log(PR)  # the powers of the route prices as exponentials, one logarithm
+            hg = np.exp((np.log(PA) * sdm)[None] - lnpr * sdm[None])
+            hg *= L.gdirect_f
+            imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] - lnpr * smm[None])
+            np.copyto(hg, imp, where=L.gimp)
+            hs = np.exp(lnpr * L.sig_size[None, :, None, None])[:, gidx]
+            hs *= np.take(np.power(pdu, -ssz), inst.use, axis=-1)
+            z = np.take(QA[None] * hg, gidx, axis=1)
+            z *= hs
+            z *= L.d_0
+            zu = np.zeros(inst.tau_u.shape)  # deliveries by price class
+            for u, g in inst.groups:
+                zu[..., u] += z[..., g].sum(axis=3)
+            zu *= inst.tau_u
+            shipped = zu.sum(axis=(2, 3))
+            revenue = (inst.t_u * p[:, :, None, None] * zu * off).sum(axis=(0, 1, 3))
     return shipped, revenue
