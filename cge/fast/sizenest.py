@@ -521,11 +521,29 @@ class SizeNestSystem(System):
         L, P, inst = self.lay, self.lay.params, st.inst
         if self.by_class:
             self._expand(st)
-        arr = self._per_buyer(inst)
+        else:
+            arr = self._per_buyer(inst)
         fl = SimpleNamespace(Zb=st.Zb)
-        fl.U = st.Zb * arr.tau / L.x_0[:, :, None, None]
-        fl.T = st.Zb * arr.t_tau * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        if self.by_class:  # instruments by class, read by each class's buyers
+            to_u = inst.tau_u / L.x_0[:, :, None, None]
+            to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+            fl.U, fl.T = np.empty(st.Zb.shape), np.empty(st.Zb.shape)
+            for u, g in inst.groups:
+                np.multiply(st.Zb[..., g], to_u[..., u, None], out=fl.U[..., g])
+                np.multiply(st.Zb[..., g], to_t[..., u, None], out=fl.T[..., g])
+            return fl
+        fl.U = st.Zb * arr.tau
+        fl.U /= L.x_0[:, :, None, None]
+        fl.T = st.Zb * arr.t_tau
+        fl.T *= st.p[:, :, None, None] / P.income_0[None, None, :, None]
         return fl
+
+    def deliveries(self, st):
+        """The size flows ``Zb`` alone (no shares of output and income)."""
+        if self.by_class:
+            self._expand(st)
+            return st.Zb
+        return self.flows(st).Zb
 
     def _price_derivatives(self, st):
         """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
