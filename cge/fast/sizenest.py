@@ -166,28 +166,39 @@ def _class_shares(L, vg):
     return th_u
 
 
-def _size_index(L, th, price, exists, use=None):
+def by_buyer(a, inst):
+    """``a[..., class(b)]``: a class array ``[..., class]`` on the buyer axis (C-ordered; each class's
+    run of buyers repeats its column, several times faster than taking by ``inst.use``)."""
+    runs = getattr(inst, "_class_runs", None)
+    if runs is None:
+        groups = sorted(inst.groups, key=lambda ug: ug[1].start)
+        runs = inst._class_runs = ([u for u, _ in groups], [g.stop - g.start for _, g in groups])
+    order, counts = runs
+    return np.repeat(np.ascontiguousarray(a[..., order]), counts, axis=-1)
+
+
+def _size_index(L, th, price, exists, inst=None):
     """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``.
 
-    ``use``: ``price`` is by price class (last axis) and each buyer ``b`` reads class ``use[b]``
-    (the powers are then taken per class)."""
+    ``inst``: ``price`` is by price class (last axis), each buyer reading its class's
+    (:func:`by_buyer`; the powers are then taken per class)."""
     shape = (1, -1) + (1,) * (price.ndim - 2)
     sig = L.sig_size.reshape(shape)
     sig_i = L.sig_size_i.reshape(shape)
     cd = sig == 1.0
 
-    def by_buyer(a):
-        return a if use is None else np.take(a, use, axis=-1)
+    def read(a):
+        return a if inst is None else by_buyer(a, inst)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if not cd.any():
-            acc = group_sum(th * by_buyer(np.power(price, 1.0 - sig_i)), L, 1)
+            acc = group_sum(th * read(np.power(price, 1.0 - sig_i)), L, 1)
             out = np.power(acc, 1.0 / (1.0 - sig))
         else:
             rho_i = np.where(sig_i == 1.0, 1.0, 1.0 - sig_i)
             rho = np.where(cd, 1.0, 1.0 - sig)
-            acc = group_sum(th * by_buyer(np.power(price, rho_i)), L, 1)
-            geo = np.exp(group_sum(np.where(th > 0, th * by_buyer(np.log(price)), 0.0), L, 1))
+            acc = group_sum(th * read(np.power(price, rho_i)), L, 1)
+            geo = np.exp(group_sum(np.where(th > 0, th * read(np.log(price)), 0.0), L, 1))
             out = np.where(cd, geo, np.power(acc, 1.0 / rho))
     return np.where(exists, out, 1.0)
 
@@ -378,7 +389,7 @@ class SizeNestSystem(System):
         np.multiply(hg, st.QA[None], out=imp)
         st.Zb = np.take(imp, gidx, axis=1)
         st.Zb *= L.d_0
-        st.Zb *= np.take(np.ascontiguousarray(st.hs_c.transpose(2, 0, 1, 3)), inst.use, axis=-1)
+        st.Zb *= by_buyer(st.hs_c.transpose(2, 0, 1, 3), inst)
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -556,8 +567,8 @@ class SizeNestSystem(System):
             ds *= inst.kappa_c1
             sh = ds * st.p.T[:, None, :, None]
             sh *= np.exp(-st.lnPRc[gidx])
-            ds = np.take(np.ascontiguousarray(ds.transpose(2, 0, 1, 3)), inst.use, axis=-1)
-            sh = np.take(np.ascontiguousarray(sh.transpose(2, 0, 1, 3)), inst.use, axis=-1)
+            ds = by_buyer(ds.transpose(2, 0, 1, 3), inst)
+            sh = by_buyer(sh.transpose(2, 0, 1, 3), inst)
         else:
             if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
                 st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
@@ -634,7 +645,7 @@ def size_price_cells(L):
 
 def _route_log_prices(L, st):
     """``ln PR[r, g, s, b]`` of a by-class state: each buyer's class's, 0 where the buyer has no route."""
-    lnpr = np.take(np.ascontiguousarray(st.lnPRc.transpose(2, 0, 1, 3)), st.inst.use, axis=-1)
+    lnpr = by_buyer(st.lnPRc.transpose(2, 0, 1, 3), st.inst)
     np.copyto(lnpr, 0.0, where=L.no_route)
     return lnpr
 
@@ -670,7 +681,7 @@ def reference_blocks(L, inst, v: dict, out: dict):
         pr_calc = _size_index(L, L.th_size, pd, L.route_b)
     else:  # delivered prices by price class, read by each buyer (inst.use)
         pdu = p[:, :, None, None] * inst.kappa_u
-        pr_calc = _size_index(L, L.th_size, pdu, L.route_b, use=inst.use)
+        pr_calc = _size_index(L, L.th_size, pdu, L.route_b, inst=inst)
     with np.errstate(divide="ignore", invalid="ignore"):
         if L.common:
             hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
@@ -704,7 +715,7 @@ def reference_blocks(L, inst, v: dict, out: dict):
             imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] - lnpr * smm[None])
             np.copyto(hg, imp, where=L.gimp)
             hs = np.exp(lnpr * L.sig_size[None, :, None, None])[:, gidx]
-            hs *= np.take(np.power(pdu, -ssz), inst.use, axis=-1)
+            hs *= by_buyer(np.power(pdu, -ssz), inst)
             z = np.take(QA[None] * hg, gidx, axis=1)
             z *= hs
             z *= L.d_0
