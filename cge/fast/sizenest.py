@@ -37,6 +37,21 @@ route at current prices), the log-change of a size flow is
 and Shephard's lemma gives :math:`\partial P^A_{gsb} / \partial p_{ri} = (\partial P^A / \partial P^R_{rgsb})\, \theta^{size}_{risb} (P^R / p\kappa)^{\sigma^{size}} \kappa`.
 The same-commodity products of the unnested Jacobian become same-group products (one per pair of
 sizes), and the size term adds a block between the sizes of one producer region.
+
+Evaluation by price class (sourcing by agent). A buyer's delivered prices depend on its price
+class only (its use, or its duty exemption: :class:`cge.fast.system.FlowInstruments`); when its
+size shares do too (:func:`_class_shares`: every buyer of a use mixes the sizes of a route alike,
+as :func:`cge.firms.split_firm_size` makes them), so does the route price,
+:math:`P^R_{rgs,u}`, and the evaluation is :mod:`cge.fast.system`'s by-class evaluation one level
+up: ``PM`` and ``PA`` sum per-class powers of route prices over exporters with the benchmark
+route values (:math:`\theta^M = v^R / m_0`, :math:`\theta^A = v^R / q^A_0`), and a size flow
+:math:`z_{risb} = d_{0,risb}\, a^k_{gsb}\, (P^R_{rgs,u})^{\sigma^{size} - \sigma^k} p^d_{ris,u}{}^{-\sigma^{size}}`
+(``a`` the buyer's ``QA PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested imports) sums
+over buyers as a contraction of ``d_0`` with ``a``: two batched matrix products per evaluation
+and no per-buyer array. Per-buyer arrays are built once a state needs them (the Jacobian, the
+check of the full model, the solution's flows: :meth:`SizeNestSystem._expand`). Shares that
+differ between buyers of one use (an edited split table) take the per-buyer evaluation; both
+give the same equilibrium and Jacobian (a test).
 """
 
 from __future__ import annotations
