@@ -565,11 +565,28 @@ class SizeNestSystem(System):
         return fl
 
     def deliveries(self, st):
-        """The size flows ``Zb`` alone (no shares of output and income)."""
-        if self.by_class:
-            self._expand(st)
+        """The size flows ``Zb`` alone (no shares of output and income; by class, no route terms either)."""
+        if not self.by_class:
+            return self.flows(st).Zb
+        if hasattr(st, "Zb"):
             return st.Zb
-        return self.flows(st).Zb
+        L, inst = self.lay, st.inst
+        gidx = L.gidx
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a = st.QA * np.power(st.PA, sdm)  # [g, s, b], as in _class_flows
+        a_imp = a * np.power(st.PM, smm - sdm)
+        lnpr, ssz = st.lnPRc[gidx], L.sig_size_i[:, None, None, None]
+        g_dir = np.exp(lnpr * (ssz - L.sig_dm[gidx][:, None, None, None]))
+        g_dir *= st.gs_c
+        g_imp = np.exp(lnpr * (ssz - L.sig_mm[gidx][:, None, None, None]))
+        g_imp *= st.gs_c
+        zb = by_buyer(g_dir.transpose(2, 0, 1, 3), inst)
+        zb *= a[gidx][None]
+        imp = by_buyer(g_imp.transpose(2, 0, 1, 3), inst)
+        imp *= a_imp[gidx][None]
+        np.copyto(zb, imp, where=L.imp)  # nested imports
+        zb *= L.d_0
+        return zb
 
     def _price_derivatives(self, st):
         """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
@@ -720,19 +737,27 @@ def reference_blocks(L, inst, v: dict, out: dict):
             revenue = (t_c * tau_c * p[:, :, None] * L.d_imp * z_imp * L.offdiag[:, None, :]).sum(axis=(0, 1))
         else:
             out["size_price"] = (PR - pr_calc)[cells]
-            pm_calc = ces_index(smm, [(L.gth_M, PR, 0)])
+            lnpr = np.log(PR)  # the powers of the route prices as exponentials of one logarithm
+            if (L.sig_mm == 1.0).any() or (L.sig_dm == 1.0).any():
+                pm_calc = ces_index(smm, [(L.gth_M, PR, 0)])
+                pa_calc = ces_index(sdm, [(L.gth_dir, PR, 0), (L.th_nest, PM, None)])
+            else:
+                terms = np.exp(lnpr * (1.0 - smm)[None])
+                terms *= L.gth_M
+                pm_calc = np.power(terms.sum(axis=0), 1.0 / (1.0 - smm))
+                np.exp(lnpr * (1.0 - sdm)[None], out=terms)
+                terms *= L.gth_dir
+                pa_calc = np.power(terms.sum(axis=0) + L.th_nest * np.power(PM, 1.0 - sdm), 1.0 / (1.0 - sdm))
             out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
-            pa_calc = ces_index(sdm, [(L.gth_dir, PR, 0), (L.th_nest, PM, None)])
             out["armington_price"] = to_sbi(PA - pa_calc)[comp]
-            lnpr = np.log(PR)  # the powers of the route prices as exponentials, one logarithm
             hg = np.exp((np.log(PA) * sdm)[None] - lnpr * sdm[None])
             hg *= L.gdirect_f
             imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] - lnpr * smm[None])
             np.copyto(hg, imp, where=L.gimp)
-            hs = np.exp(lnpr * L.sig_size[None, :, None, None])[:, gidx]
-            hs *= by_buyer(np.power(pdu, -ssz), inst)
-            z = np.take(QA[None] * hg, gidx, axis=1)
-            z *= hs
+            hg *= QA[None]
+            hg *= np.exp(lnpr * L.sig_size[None, :, None, None])  # (PR / pd)^sigma_size = PR^sigma_size pd^-sigma_size
+            z = np.take(hg, gidx, axis=1)
+            z *= by_buyer(np.power(pdu, -ssz), inst)
             z *= L.d_0
             zu = np.zeros(inst.tau_u.shape)  # deliveries by price class
             for u, g in inst.groups:
