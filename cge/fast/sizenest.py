@@ -642,7 +642,11 @@ class SizeNestSystem(System):
         p = st.p
         # goods markets
         dsold = np.zeros((R, S, R, S))
-        _same_group(L, [(U * cpa[None], D)] + ([(U * L.cpm_off, dm)] if cpm.any() else []), dsold)
+        x = U * cpa[None]
+        _same_group(L, [(x, D)], dsold)
+        if cpm.any():  # nested imports (one buffer for both terms)
+            _same_group(L, [(np.multiply(U, L.cpm_off, out=x), dm)], dsold)
+        del x
         K = L.mem.shape[1]
         # the size term within a producer region, and the own price
         ws = W * sh  # [r, i', s, b]; W is the group's, the same for every size i of the group
