@@ -208,7 +208,9 @@ def _size_index(L, th, price, exists, inst=None):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if not cd.any():
             acc = group_sum(th * read(np.power(price, 1.0 - sig_i)), L, 1)
-            out = np.power(acc, 1.0 / (1.0 - sig))
+            out = np.log(acc, out=acc)  # acc^(1 / (1 - sigma)) (exp and log are several times faster than power)
+            out *= 1.0 / (1.0 - sig)
+            np.exp(out, out=out)
         else:
             rho_i = np.where(sig_i == 1.0, 1.0, 1.0 - sig_i)
             rho = np.where(cd, 1.0, 1.0 - sig)
