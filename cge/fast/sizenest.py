@@ -139,6 +139,9 @@ def size_layout(L) -> None:
     L.size_W = np.ascontiguousarray((L.sig_size[None, :, None, None] - sig_route)[:, gidx])
     L.cpm_off = L.coef_pm_c[gidx][None] * off4
     if L.common:
+        # with common sourcing a buyer's own routes are its domestic ones (imports are the region's):
+        # no direct route crosses a border when every composite with imports is nested
+        L.direct_domestic = not (L.gdirect & off4).any()
         v_imp = (P.v_0 * L.imp).sum(axis=3)  # [r, i, s]
         vg_imp = group_sum(v_imp, L, 1)  # [r, g, s]
         mc = vg_imp.sum(axis=0)  # [g, s]
@@ -383,6 +386,73 @@ class SizeNestSystem(System):
         revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
         return sold, revenue
 
+    # ------------------------------------------------------------------ common sourcing: domestic routes by buyer
+    def _common_prices(self, st, inst):
+        """Common sourcing: route prices of each buyer's domestic routes (``PRd[s, g, b]``; the full
+        ``PR`` is 1 elsewhere), of the region's import routes (``PRc``), import and Armington prices.
+
+        A buyer's direct routes are its domestic ones (``Layout.direct_domestic``), so the per-buyer
+        CES terms are a region's own sales only, a ``1 / R`` share of the flow layout."""
+        L = self.lay
+        R = L.R
+        ar = np.arange(R)
+        st.pdd = st.p[:, :, None] * by_buyer(inst.kappa_u[ar, :, ar, :], inst)  # [s, i, b]
+        st.PRd = _size_index(L, L.th_size[ar, :, ar, :], st.pdd, L.route_b[ar, :, ar, :])  # [s, g, b]
+        st.PR = np.ones(L.route_b.shape)
+        st.PR[ar, :, ar, :] = st.PRd
+        st.pdc = st.p[:, :, None] * inst.kappa_c
+        st.PRc = _size_index(L, L.th_size_c, st.pdc, L.route)
+        st.PMc = ces_index(L.sig_mm[:, None], [(L.th_Mc, st.PRc, 0)], exists=L.nest_c)
+        st.PM = np.broadcast_to(st.PMc[:, :, None], L.th_nest.shape)
+        gth_d = L.gth_dir[ar, :, ar, :].transpose(1, 0, 2)  # [g, s, b]
+        st.PA = ces_index(L.sig_dm[:, None, None], [(gth_d, st.PRd.transpose(1, 0, 2), None), (L.th_nest, st.PM, None)], exists=L.comp)
+        self._buyer_prices(st, st.w)
+
+    def _common_flows(self, st, inst):
+        """Common sourcing: deliveries (relative to output) and tariff revenue from the domestic flows
+        of each buyer (``[s, i, b]``) and the import routes of each region, summed by price class."""
+        L = self.lay
+        R = L.R
+        ar = np.arange(R)
+        gidx = L.gidx
+        sdm = L.sig_dm[:, None, None]
+        ssz = L.sig_size_i[None, :, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st.hsd = np.where(L.flow[ar, :, ar, :], np.power(st.PRd[:, gidx] / st.pdd, ssz), 0.0)  # [s, i, b]
+            pa = st.PA.transpose(1, 0, 2)  # [s, g, b]
+            st.hgd = np.where(L.gdirect[ar, :, ar, :], np.power(pa / st.PRd, sdm.transpose(1, 0, 2)), 0.0)
+            st.dan = np.where(L.nest, np.power(st.PA / st.PM, sdm), 0.0)
+            weight = L.mu * st.QA * st.dan  # [g, s, b]
+            st.QM = weight.sum(axis=2)
+            st.hc = np.where(L.route, np.power(st.PMc[None] / st.PRc, L.sig_mm[None, :, None]), 0.0)
+            st.hsc = np.where(L.route_i, np.power(st.PRc[:, gidx] / st.pdc, L.sig_size_i[None, :, None]), 0.0)
+            st.z_imp = st.QM[None, gidx] * st.hc[:, gidx] * st.hsc  # [r, i, s] relative
+            st.share = np.divide(weight, st.QM[:, :, None], out=np.zeros_like(weight), where=st.QM[:, :, None] > 0)
+        qa = st.QA.transpose(1, 0, 2)  # [s, g, b]
+        st.zd = L.d_0[ar, :, ar, :] * (qa * st.hgd)[:, gidx] * st.hsd * L.direct[ar, :, ar, :]  # [s, i, b]
+        zu = np.zeros(inst.tau_u.shape)  # deliveries by price class [r, i, s, class]
+        imports = (L.d_imp * st.z_imp * L.offdiag[:, None, :])[..., None]
+        for u, g in inst.groups:
+            zu[..., u] += imports[..., 0] * st.share[gidx][None, :, :, g].sum(axis=3)
+            zu[ar, :, ar, u] += st.zd[..., g].sum(axis=2)
+        sold = (zu * inst.tau_u).sum(axis=(2, 3)) / L.x_0
+        revenue = ((zu * inst.tau_u * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
+        return sold, revenue
+
+    def _expand_common(self, st):
+        """The flow-layout arrays of a common-sourcing state (for the Jacobian and the solution), once:
+        ``hs``, ``hg`` (zero off the domestic routes) and the size flows ``Zb``."""
+        if hasattr(st, "Zb"):
+            return
+        L = self.lay
+        ar = np.arange(L.R)
+        st.hs = np.zeros(L.d_0.shape)
+        st.hs[ar, :, ar, :] = st.hsd
+        st.hg = np.zeros(L.route_b.shape)
+        st.hg[ar, :, ar, :] = st.hgd
+        st.Zb = (L.d_imp * st.z_imp)[..., None] * st.share[None, L.gidx] * L.offdiag[:, None, :, None]
+        st.Zb[ar, :, ar, :] = st.zd
+
     def _expand(self, st):
         """Per-buyer arrays of a by-class state, once (for the Jacobian and the solution): the route
         terms ``hg[r, g, s, b]`` of the Armington nests (``h`` of :meth:`_size_flows`), the size
@@ -495,6 +565,12 @@ class SizeNestSystem(System):
             sold, revenue = self._class_flows(st, inst)
             st.residual = self._residual(st, inst, sold, revenue)
             return st
+        if L.common and L.direct_domestic:
+            self._common_prices(st, inst)
+            self._quantities(st)
+            sold, revenue = self._common_flows(st, inst)
+            st.residual = self._residual(st, inst, sold, revenue)
+            return st
         self.prices(p, w, inst, st)
         self._quantities(st)
         self._size_flows(st, inst)
@@ -550,6 +626,8 @@ class SizeNestSystem(System):
         if self.by_class:
             self._expand(st)
         else:
+            if L.common and hasattr(st, "zd"):
+                self._expand_common(st)
             arr = self._per_buyer(inst)
         fl = SimpleNamespace(Zb=st.Zb)
         if self.by_class:  # instruments by class, read by each class's buyers
