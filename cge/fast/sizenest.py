@@ -51,7 +51,10 @@ over buyers as a contraction of ``d_0`` with ``a``: two batched matrix products 
 and no per-buyer array. Per-buyer arrays are built once a state needs them (the Jacobian, the
 check of the full model, the solution's flows: :meth:`SizeNestSystem._expand`). Shares that
 differ between buyers of one use (an edited split table) take the per-buyer evaluation; both
-give the same equilibrium and Jacobian (a test).
+give the same equilibrium and Jacobian (a test). With common sourcing a buyer's own routes are its
+domestic ones (a region's imports reach its buyers through ``PRc``), so evaluations compute the
+per-buyer terms on the domestic routes only (:meth:`SizeNestSystem._common_prices`,
+:meth:`SizeNestSystem._common_flows`) and build the flow layout when a state needs it.
 """
 
 from __future__ import annotations
