@@ -142,9 +142,9 @@ def size_layout(L) -> None:
     L.size_W = np.ascontiguousarray((L.sig_size[None, :, None, None] - sig_route)[:, gidx])
     L.cpm_off = L.coef_pm_c[gidx][None] * off4
     if L.common:
-        # with common sourcing a buyer's own routes are its domestic ones (imports are the region's):
-        # no direct route crosses a border when every composite with imports is nested
-        L.direct_domestic = not (L.gdirect & off4).any()
+        # with common sourcing every composite with imports is nested, so a buyer's direct routes
+        # (its own) are its domestic ones (SizeNestSystem._common_prices)
+        assert not (L.gdirect & off4).any(), "direct import routes under common sourcing"
         v_imp = (P.v_0 * L.imp).sum(axis=3)  # [r, i, s]
         vg_imp = group_sum(v_imp, L, 1)  # [r, g, s]
         mc = vg_imp.sum(axis=0)  # [g, s]
@@ -394,8 +394,8 @@ class SizeNestSystem(System):
         """Common sourcing: route prices of each buyer's domestic routes (``PRd[s, g, b]``; the full
         ``PR`` is 1 elsewhere), of the region's import routes (``PRc``), import and Armington prices.
 
-        A buyer's direct routes are its domestic ones (``Layout.direct_domestic``), so the per-buyer
-        CES terms are a region's own sales only, a ``1 / R`` share of the flow layout."""
+        A buyer's direct routes are its domestic ones (every composite with imports is nested), so
+        the per-buyer CES terms are a region's own sales only, a ``1 / R`` share of the flow layout."""
         L = self.lay
         R = L.R
         ar = np.arange(R)
@@ -508,15 +508,13 @@ class SizeNestSystem(System):
         st = SimpleNamespace() if st is None else st
         if self._powers() and not L.common:
             return self._agent_prices_by_powers(p, w, inst, st)
+        if L.common:
+            st.p, st.w = p, w
+            self._common_prices(st, inst)
+            return st
         st.pd = p[:, :, None, None] * self._per_buyer(inst).kappa
         st.PR = _size_index(L, L.th_size, st.pd, L.route_b)
-        if L.common:
-            st.pdc = p[:, :, None] * inst.kappa_c
-            st.PRc = _size_index(L, L.th_size_c, st.pdc, L.route)
-            st.PMc = ces_index(L.sig_mm[:, None], [(L.th_Mc, st.PRc, 0)], exists=L.nest_c)
-            st.PM = np.broadcast_to(st.PMc[:, :, None], L.th_nest.shape)
-        else:
-            st.PM = ces_index(L.sig_mm[:, None, None], [(L.gth_M, st.PR, 0)], exists=L.nest)
+        st.PM = ces_index(L.sig_mm[:, None, None], [(L.gth_M, st.PR, 0)], exists=L.nest)
         st.PA = ces_index(L.sig_dm[:, None, None], [(L.gth_dir, st.PR, 0), (L.th_nest, st.PM, None)], exists=L.comp)
         self._buyer_prices(st, w)
         return st
@@ -568,7 +566,7 @@ class SizeNestSystem(System):
             sold, revenue = self._class_flows(st, inst)
             st.residual = self._residual(st, inst, sold, revenue)
             return st
-        if L.common and L.direct_domestic:
+        if L.common:
             self._common_prices(st, inst)
             self._quantities(st)
             sold, revenue = self._common_flows(st, inst)
@@ -586,7 +584,7 @@ class SizeNestSystem(System):
         return st
 
     def _size_flows(self, st, inst):
-        """Route demands of the Armington nests and the size flows ``Zb`` (benchmark-value units) they make."""
+        """Route demands of the Armington nests and the size flows ``Zb`` (benchmark-value units) they make (sourcing by agent, by buyer)."""
         L = self.lay
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
@@ -606,22 +604,10 @@ class SizeNestSystem(System):
             return
         with np.errstate(divide="ignore", invalid="ignore"):
             hs = np.where(L.flow, np.power(st.PR[:, gidx] / st.pd, ssz), 0.0)  # size within its route
-            if L.common:
-                hg = np.where(L.gdirect, np.power(st.PA[None] / st.PR, sdm[None]), 0.0)
-                st.dan = np.where(L.nest, np.power(st.PA / st.PM, sdm), 0.0)
-                weight = L.mu * st.QA * st.dan  # [g, s, b]
-                st.QM = weight.sum(axis=2)
-                st.hc = np.where(L.route, np.power(st.PMc[None] / st.PRc, L.sig_mm[None, :, None]), 0.0)
-                st.hsc = np.where(L.route_i, np.power(st.PRc[:, gidx] / st.pdc, L.sig_size_i[None, :, None]), 0.0)
-                st.z_imp = st.QM[None, gidx] * st.hc[:, gidx] * st.hsc  # [r, i, s] relative
-                share = np.divide(weight, st.QM[:, :, None], out=np.zeros_like(weight), where=st.QM[:, :, None] > 0)
-                direct = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs * L.direct
-                st.Zb = direct + (L.d_imp * st.z_imp)[..., None] * share[None, gidx] * L.offdiag[:, None, :, None]
-            else:
-                a = st.PA[None] / st.PR
-                hg = np.where(L.gdirect, np.power(a, sdm[None]), 0.0)
-                hg = np.where(L.gimp, np.power(st.PA / st.PM, sdm)[None] * np.power(st.PM[None] / st.PR, smm[None]), hg)
-                st.Zb = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs
+            a = st.PA[None] / st.PR
+            hg = np.where(L.gdirect, np.power(a, sdm[None]), 0.0)
+            hg = np.where(L.gimp, np.power(st.PA / st.PM, sdm)[None] * np.power(st.PM[None] / st.PR, smm[None]), hg)
+            st.Zb = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs
         st.hg, st.hs = hg, hs
 
     def flows(self, st):
@@ -629,7 +615,7 @@ class SizeNestSystem(System):
         if self.by_class:
             self._expand(st)
         else:
-            if L.common and hasattr(st, "zd"):
+            if L.common:
                 self._expand_common(st)
             arr = self._per_buyer(inst)
         fl = SimpleNamespace(Zb=st.Zb)
