@@ -37,6 +37,24 @@ route at current prices), the log-change of a size flow is
 and Shephard's lemma gives :math:`\partial P^A_{gsb} / \partial p_{ri} = (\partial P^A / \partial P^R_{rgsb})\, \theta^{size}_{risb} (P^R / p\kappa)^{\sigma^{size}} \kappa`.
 The same-commodity products of the unnested Jacobian become same-group products (one per pair of
 sizes), and the size term adds a block between the sizes of one producer region.
+
+Evaluation by price class (sourcing by agent). A buyer's delivered prices depend on its price
+class only (its use, or its duty exemption: :class:`cge.fast.system.FlowInstruments`); when its
+size shares do too (:func:`_class_shares`: every buyer of a use mixes the sizes of a route alike,
+as :func:`cge.firms.split_firm_size` makes them), so does the route price,
+:math:`P^R_{rgs,u}`, and the evaluation is :mod:`cge.fast.system`'s by-class evaluation one level
+up: ``PM`` and ``PA`` sum per-class powers of route prices over exporters with the benchmark
+route values (:math:`\theta^M = v^R / m_0`, :math:`\theta^A = v^R / q^A_0`), and a size flow
+:math:`z_{risb} = d_{0,risb}\, a^k_{gsb}\, (P^R_{rgs,u})^{\sigma^{size} - \sigma^k} p^d_{ris,u}{}^{-\sigma^{size}}`
+(``a`` the buyer's ``QA PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested imports) sums
+over buyers as a contraction of ``d_0`` with ``a``: two batched matrix products per evaluation
+and no per-buyer array. Per-buyer arrays are built once a state needs them (the Jacobian, the
+check of the full model, the solution's flows: :meth:`SizeNestSystem._expand`). Shares that
+differ between buyers of one use (an edited split table) take the per-buyer evaluation; both
+give the same equilibrium and Jacobian (a test). With common sourcing a buyer's own routes are its
+domestic ones (a region's imports reach its buyers through ``PRc``), so evaluations compute the
+per-buyer terms on the domestic routes only (:meth:`SizeNestSystem._common_prices`,
+:meth:`SizeNestSystem._common_flows`) and build the flow layout when a state needs it.
 """
 
 from __future__ import annotations
@@ -46,7 +64,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .layout import _ratio, to_sbi
-from .system import System, _same_commodity, ces_index
+from .system import System, ces_index
 
 
 # ---------------------------------------------------------------------------------------- layout
@@ -83,6 +101,7 @@ def size_layout(L) -> None:
     sizes = [np.flatnonzero(gidx == g) for g in range(G)]
     K = max(len(m) for m in sizes)
     L.mem = np.full((G, K), S)  # member sectors of each group, padded with S (a zero commodity)
+    L.same_group = gidx[:, None] == gidx[None, :]  # [i, i']: sizes of one group
     for g, m in enumerate(sizes):
         L.mem[g, : len(m)] = m
     first = np.array([m[0] for m in sizes])
@@ -113,13 +132,19 @@ def size_layout(L) -> None:
     L.direct = L.flow & ~L.imp
     L.coef_pm_c = np.where(L.nest, (L.sig_mm - L.sig_dm)[:, None, None], 0.0)  # [g, s, b]
     L.coef_pa = L.sig_dm[:, None, None] - L.sig_c[None]
-    L.qa0_g, L.m0_g = qa0, m0
+    L.qa0_g, L.m0_g, L.vg = qa0, m0, vg
+    L.class_shares = None if L.common else _class_shares(L, vg)
+    if L.class_shares is not None:  # the class's shares on every route a buyer has (equal up to rounding)
+        L.th_size = np.where(L.route_b[:, gidx], np.take(L.class_shares, L.use, axis=-1), 0.0)
     # Jacobian constants on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
     # nested imports, sigma_dm otherwise), and the import-price coefficient on import cells
     sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off4 + L.sig_dm[None, :, None, None] * ~off4
     L.size_W = np.ascontiguousarray((L.sig_size[None, :, None, None] - sig_route)[:, gidx])
     L.cpm_off = L.coef_pm_c[gidx][None] * off4
     if L.common:
+        # with common sourcing every composite with imports is nested, so a buyer's direct routes
+        # (its own) are its domestic ones (SizeNestSystem._common_prices)
+        assert not (L.gdirect & off4).any(), "direct import routes under common sourcing"
         v_imp = (P.v_0 * L.imp).sum(axis=3)  # [r, i, s]
         vg_imp = group_sum(v_imp, L, 1)  # [r, g, s]
         mc = vg_imp.sum(axis=0)  # [g, s]
@@ -132,38 +157,329 @@ def size_layout(L) -> None:
         L.th_size_c = _ratio(v_imp, vg_imp[:, gidx], L.route_i)
 
 
-def _size_index(L, th, price, exists):
-    """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``."""
+SHARE_TOLERANCE = 1e-12
+"""Largest difference between a buyer's size shares and those of its price class (benchmark values
+summed over the class's buyers) for which the evaluations run by class (:func:`_class_shares`)."""
+
+
+def _class_shares(L, vg):
+    """Size shares by use ``[r, i, s, use]`` when every buyer of a use has its use's shares on each route it buys; else None.
+
+    A buyer's size shares ``theta_size[r, i, s, b]`` on a route it buys from are compared with those
+    of its use (benchmark values of the use's buyers, summed, over their route values); the rule
+    holds when no share differs by more than :data:`SHARE_TOLERANCE` (rounding: the split of
+    :func:`cge.firms.split_firm_size` gives every buyer of a use one size mix per route). The model
+    then uses the use's shares for every buyer, and route prices are per class, like delivered
+    prices (:meth:`SizeNestSystem._class_prices`).
+    """
+    P = L.params
+    n_use = int(L.use.max()) + 1
+    v_u = np.zeros(P.v_0.shape[:3] + (n_use,))
+    vg_u = np.zeros(vg.shape[:3] + (n_use,))
+    for u, g in L.use_groups:
+        v_u[..., u] = P.v_0[..., g].sum(axis=3)
+        vg_u[..., u] = vg[..., g].sum(axis=3)
+    den = vg_u[:, L.gidx]
+    th_u = _ratio(v_u, den, den > 0)
+    th_b = np.where(L.route_b[:, L.gidx], np.take(th_u, L.use, axis=-1), 0.0)
+    if np.max(np.abs(th_b - L.th_size), initial=0.0) > SHARE_TOLERANCE:
+        return None
+    return th_u
+
+
+def by_buyer(a, inst):
+    """``a[..., class(b)]``: a class array ``[..., class]`` on the buyer axis (C-ordered; each class's
+    run of buyers repeats its column, several times faster than taking by ``inst.use``)."""
+    runs = getattr(inst, "_class_runs", None)
+    if runs is None:
+        groups = sorted(inst.groups, key=lambda ug: ug[1].start)
+        runs = inst._class_runs = ([u for u, _ in groups], [g.stop - g.start for _, g in groups])
+    order, counts = runs
+    return np.repeat(np.ascontiguousarray(a[..., order]), counts, axis=-1)
+
+
+def _size_index(L, th, price, exists, inst=None):
+    """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``.
+
+    ``inst``: ``price`` is by price class (last axis), each buyer reading its class's
+    (:func:`by_buyer`; the powers are then taken per class)."""
     shape = (1, -1) + (1,) * (price.ndim - 2)
     sig = L.sig_size.reshape(shape)
     sig_i = L.sig_size_i.reshape(shape)
     cd = sig == 1.0
+
+    def read(a):
+        return a if inst is None else by_buyer(a, inst)
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if not cd.any():
-            acc = group_sum(th * np.power(price, 1.0 - sig_i), L, 1)
-            out = np.power(acc, 1.0 / (1.0 - sig))
+            acc = group_sum(th * read(np.power(price, 1.0 - sig_i)), L, 1)
+            out = np.log(acc, out=acc)  # acc^(1 / (1 - sigma)) (exp and log are several times faster than power)
+            out *= 1.0 / (1.0 - sig)
+            np.exp(out, out=out)
         else:
             rho_i = np.where(sig_i == 1.0, 1.0, 1.0 - sig_i)
             rho = np.where(cd, 1.0, 1.0 - sig)
-            acc = group_sum(th * np.power(price, rho_i), L, 1)
-            geo = np.exp(group_sum(np.where(th > 0, th * np.log(price), 0.0), L, 1))
+            acc = group_sum(th * read(np.power(price, rho_i)), L, 1)
+            geo = np.exp(group_sum(np.where(th > 0, th * read(np.log(price)), 0.0), L, 1))
             out = np.where(cd, geo, np.power(acc, 1.0 / rho))
     return np.where(exists, out, 1.0)
 
 
-def _same_group(L, x, y, out):
-    """``out[r, i, q, i'] += sum_{s,b} x[r, i, s, b] y[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group."""
-    S = L.S
-    K = L.mem.shape[1]
-    for k in range(K):
-        for m in range(K):
-            ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
-            gi, gm = L.mem[ok, k], L.mem[ok, m]
-            out[:, gi, :, gm] += _same_commodity(x[:, gi], y[:, gm])  # both [n, r, q]
+_BLAS = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs one thread (bits independent of the thread count; a
+    ``threadpoolctl`` controller made once, as finding the libraries costs a millisecond a call)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+def _same_group(L, terms, out):
+    """``out[r, i, q, i'] += sum_k sum_{s,b} x_k[r, i, s, b] y_k[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group (``terms``: the pairs ``(x_k, y_k)``).
+
+    One matrix product (exporters x importers and buyers) per pair of sizes and term, on views of
+    the flow arrays (no copies), in one BLAS thread (:func:`one_blas_thread`).
+    """
+    R, S = L.R, L.S
+    views = [(x.reshape(R, S, -1), y.reshape(R, S, -1)) for x, y in terms]
+    with one_blas_thread():
+        for members in L.mem:
+            members = members[members < S]
+            for i in members:
+                for j in members:
+                    block = out[:, i, :, j]
+                    for x, y in views:
+                        block += x[:, i] @ y[:, j].T
 
 
 class SizeNestSystem(System):
-    """The reduced system with the firm-size nest (module docstring): per-buyer flow arrays throughout."""
+    """The reduced system with the firm-size nest (module docstring).
+
+    With sourcing by agent, no elasticity of 1 in the nests and size shares by price class
+    (:func:`_class_shares`), evaluations run by class as :class:`System`'s do: route prices are
+    per class ``[g, s, r, class]``, and the sums over exporters and buyers are batched matrix
+    products with the benchmark route values and flows (:meth:`_class_prices`,
+    :meth:`_class_flows`); per-buyer arrays are built only for the Jacobian, the check of the full
+    model and the solution (:meth:`_expand`). Otherwise per-buyer flow arrays throughout.
+    """
+
+    def __init__(self, layout):
+        super().__init__(layout)
+        L = layout
+        self.by_class = L.class_shares is not None and self._powers()
+        if self.by_class:  # constant arrays of the class path, composite-first (the order of the batched products)
+            ar = np.arange(L.R)
+            self._d0_isbr = np.ascontiguousarray(L.d_0.transpose(1, 2, 3, 0))  # [i, s, b, r]
+            self._vg_gsbr = np.ascontiguousarray(L.vg.transpose(1, 2, 3, 0))  # [g, s, b, r]
+            self._d0_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
+            self._vg_own = np.ascontiguousarray(L.vg[ar, :, ar, :].transpose(1, 0, 2))  # [g, s, b]
+            self._inv_m0 = np.divide(1.0, L.m0_g, out=np.zeros(L.m0_g.shape), where=L.nest)
+            self._inv_qa0 = np.divide(1.0, L.qa0_g, out=np.zeros(L.qa0_g.shape), where=L.comp)
+
+    # ------------------------------------------------------------------ sourcing by agent, by class
+    def _class_shares_of(self, inst):
+        """The size shares of each price class of the scenario, commodity-first ``[i, s, r, class]``
+        (a class of duty-exempted buyers has its use's shares), made once per scenario."""
+        th = getattr(inst, "_size_class_shares", None)
+        if th is None:
+            L = self.lay
+            th_u = L.class_shares
+            th = np.empty(th_u.shape[:3] + (inst.kappa_u.shape[-1],))
+            for u, g in inst.groups:
+                th[..., u] = th_u[..., L.use[g.start]]
+            th = inst._size_class_shares = np.ascontiguousarray(th.transpose(1, 2, 0, 3))
+        return th
+
+    @staticmethod
+    def _over_exporters(flows, fs, inst):
+        """``out_k[c, s, b] = sum_r flows[c, s, b, r] f_k[c, s, r, class(b)]``: one batched matrix product (composites ``c``)."""
+        C, R, B = flows.shape[:3]
+        n_u, K = fs[0].shape[-1], len(fs)
+        F = np.empty((C, R, R, n_u, K))
+        for k, f in enumerate(fs):
+            F[..., k] = f
+        M = np.matmul(flows, F.reshape(C, R, R, n_u * K)).reshape(C, R, B, n_u, K)
+        out = [np.empty((C, R, B)) for _ in range(K)]
+        for u, g in inst.groups:
+            for k in range(K):
+                out[k][:, :, g] = M[:, :, g, u, k]
+        return out
+
+    @staticmethod
+    def _over_buyers(flows, vs, inst):
+        """``out_k[c, s, r, u] = sum_{b of class u} flows[c, s, b, r] v_k[c, s, b]``: one batched matrix product."""
+        C, R, B = flows.shape[:3]
+        n_u, K = inst.kappa_u.shape[-1], len(vs)
+        V = np.zeros((C, R, B, n_u, K))
+        for u, g in inst.groups:
+            for k, v in enumerate(vs):
+                V[:, :, g, u, k] = v[:, :, g]
+        out = np.matmul(flows.transpose(0, 1, 3, 2), V.reshape(C, R, B, n_u * K)).reshape(C, R, R, n_u, K)
+        return [out[..., k] for k in range(K)]
+
+    def _class_prices(self, st, inst):
+        """Route, import and Armington prices with route prices per class.
+
+        ``PR[g, s, r, class]`` is the CES of the class's delivered prices with the class's size
+        shares; ``PM`` and ``PA`` sum ``PR^(1 - sigma)`` over exporters with the benchmark route
+        values ``vg[r, g, s, b]`` (``gth_M = vg / m_0``, ``gth_A = vg / qa_0``), batched matrix
+        products. Kept for the flows: ``ln PR`` (``lnPRc``, 0 where a class has no route) and
+        ``pd^-sigma_size`` (``gs_c``, ``[i, s, r, class]``).
+        """
+        L = self.lay
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        pdu = st.p.T[:, None, :, None] * inst.kappa_c1  # [i, s, r, class]
+        st.gs_c = np.power(pdu, -L.sig_size_i[:, None, None, None])
+        pdu *= st.gs_c
+        pdu *= self._class_shares_of(inst)
+        acc = group_sum(pdu, L, 0)  # [g, s, r, class]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lnpr = np.log(acc, out=acc)
+            lnpr *= (1.0 / (1.0 - L.sig_size))[:, None, None, None]
+            np.copyto(lnpr, 0.0, where=~np.isfinite(lnpr))  # no route of the group for the class: PR = 1
+            st.lnPRc = lnpr
+            fm = np.exp(lnpr * (1.0 - smm)[..., None])
+            fm *= L.offdiag[None, :, :, None]
+            fd = np.exp(lnpr * (1.0 - sdm)[..., None])
+            xm, xd = self._over_exporters(self._vg_gsbr, [fm, fd], inst)
+            st.PM = np.where(L.nest, np.power(xm * self._inv_m0, 1.0 / (1.0 - smm)), 1.0)
+            ar = np.arange(L.R)
+            own = self._vg_own * fd[:, ar, ar, :][:, :, inst.use]
+            acc = np.where(L.nest, own, xd) * self._inv_qa0 + L.th_nest * np.power(st.PM, 1.0 - sdm)
+            st.PA = np.where(L.comp, np.power(acc, 1.0 / (1.0 - sdm)), 1.0)
+        self._buyer_prices(st, st.w)
+
+    def _class_flows(self, st, inst):
+        """Deliveries of each producer (relative to output) and tariff revenue of each region, by class.
+
+        A size flow is ``z = d_0 a[g, s, b] PR^(sigma_size - sigma) pd^-sigma_size``: a per-buyer
+        factor ``a`` (``QA PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested imports) times
+        per-class powers, so sums over buyers are contractions of ``d_0`` with ``a``.
+        """
+        L = self.lay
+        R, S = L.R, L.S
+        gidx = L.gidx
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a = st.QA * np.power(st.PA, sdm)  # [g, s, b]
+        a_imp = np.where(L.nest, a * np.power(st.PM, smm - sdm), 0.0)
+        a_dir = np.where(L.nest, 0.0, a)
+        a = a[gidx]
+        c_imp, c_dir = self._over_buyers(self._d0_isbr, [a_imp[gidx], a_dir[gidx]], inst)  # [i, s, r, class]
+        ar = np.arange(R)
+        c_imp[:, ar, ar, :] = 0.0  # domestic routes are direct for every buyer
+        c_dir[:, ar, ar, :] = 0.0
+        for u, g in inst.groups:
+            c_dir[:, ar, ar, u] += (self._d0_own[:, :, g] * a[:, :, g]).sum(axis=2)
+        lnpr = st.lnPRc[gidx]  # [i, s, r, class]
+        ssz = L.sig_size_i[:, None, None, None]
+        z = np.exp(lnpr * (ssz - L.sig_mm[gidx][:, None, None, None]))
+        z *= c_imp
+        z += np.exp(lnpr * (ssz - L.sig_dm[gidx][:, None, None, None])) * c_dir
+        z *= st.gs_c
+        z *= inst.tau_c1
+        sold = z.sum(axis=1).sum(axis=2).T / L.x_0
+        z *= inst.t_c1
+        z *= st.p.T[:, None, :, None]
+        revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
+        return sold, revenue
+
+    # ------------------------------------------------------------------ common sourcing: domestic routes by buyer
+    def _common_prices(self, st, inst):
+        """Common sourcing: route prices of each buyer's domestic routes (``PRd[s, g, b]``; the full
+        ``PR`` is 1 elsewhere), of the region's import routes (``PRc``), import and Armington prices.
+
+        A buyer's direct routes are its domestic ones (every composite with imports is nested), so
+        the per-buyer CES terms are a region's own sales only, a ``1 / R`` share of the flow layout."""
+        L = self.lay
+        R = L.R
+        ar = np.arange(R)
+        st.pdd = st.p[:, :, None] * by_buyer(inst.kappa_u[ar, :, ar, :], inst)  # [s, i, b]
+        st.PRd = _size_index(L, L.th_size[ar, :, ar, :], st.pdd, L.route_b[ar, :, ar, :])  # [s, g, b]
+        st.PR = np.ones(L.route_b.shape)
+        st.PR[ar, :, ar, :] = st.PRd
+        st.pdc = st.p[:, :, None] * inst.kappa_c
+        st.PRc = _size_index(L, L.th_size_c, st.pdc, L.route)
+        st.PMc = ces_index(L.sig_mm[:, None], [(L.th_Mc, st.PRc, 0)], exists=L.nest_c)
+        st.PM = np.broadcast_to(st.PMc[:, :, None], L.th_nest.shape)
+        gth_d = L.gth_dir[ar, :, ar, :].transpose(1, 0, 2)  # [g, s, b]
+        st.PA = ces_index(L.sig_dm[:, None, None], [(gth_d, st.PRd.transpose(1, 0, 2), None), (L.th_nest, st.PM, None)], exists=L.comp)
+        self._buyer_prices(st, st.w)
+
+    def _common_flows(self, st, inst):
+        """Common sourcing: deliveries (relative to output) and tariff revenue from the domestic flows
+        of each buyer (``[s, i, b]``) and the import routes of each region, summed by price class."""
+        L = self.lay
+        R = L.R
+        ar = np.arange(R)
+        gidx = L.gidx
+        sdm = L.sig_dm[:, None, None]
+        ssz = L.sig_size_i[None, :, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st.hsd = np.where(L.flow[ar, :, ar, :], np.power(st.PRd[:, gidx] / st.pdd, ssz), 0.0)  # [s, i, b]
+            pa = st.PA.transpose(1, 0, 2)  # [s, g, b]
+            st.hgd = np.where(L.gdirect[ar, :, ar, :], np.power(pa / st.PRd, sdm.transpose(1, 0, 2)), 0.0)
+            st.dan = np.where(L.nest, np.power(st.PA / st.PM, sdm), 0.0)
+            weight = L.mu * st.QA * st.dan  # [g, s, b]
+            st.QM = weight.sum(axis=2)
+            st.hc = np.where(L.route, np.power(st.PMc[None] / st.PRc, L.sig_mm[None, :, None]), 0.0)
+            st.hsc = np.where(L.route_i, np.power(st.PRc[:, gidx] / st.pdc, L.sig_size_i[None, :, None]), 0.0)
+            st.z_imp = st.QM[None, gidx] * st.hc[:, gidx] * st.hsc  # [r, i, s] relative
+            st.share = np.divide(weight, st.QM[:, :, None], out=np.zeros_like(weight), where=st.QM[:, :, None] > 0)
+        qa = st.QA.transpose(1, 0, 2)  # [s, g, b]
+        st.zd = L.d_0[ar, :, ar, :] * (qa * st.hgd)[:, gidx] * st.hsd * L.direct[ar, :, ar, :]  # [s, i, b]
+        zu = np.zeros(inst.tau_u.shape)  # deliveries by price class [r, i, s, class]
+        imports = (L.d_imp * st.z_imp * L.offdiag[:, None, :])[..., None]
+        for u, g in inst.groups:
+            zu[..., u] += imports[..., 0] * st.share[gidx][None, :, :, g].sum(axis=3)
+            zu[ar, :, ar, u] += st.zd[..., g].sum(axis=2)
+        sold = (zu * inst.tau_u).sum(axis=(2, 3)) / L.x_0
+        revenue = ((zu * inst.tau_u * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
+        return sold, revenue
+
+    def _expand_common(self, st):
+        """The flow-layout arrays of a common-sourcing state (for the Jacobian and the solution), once:
+        ``hs``, ``hg`` (zero off the domestic routes) and the size flows ``Zb``."""
+        if hasattr(st, "Zb"):
+            return
+        L = self.lay
+        ar = np.arange(L.R)
+        st.hs = np.zeros(L.d_0.shape)
+        st.hs[ar, :, ar, :] = st.hsd
+        st.hg = np.zeros(L.route_b.shape)
+        st.hg[ar, :, ar, :] = st.hgd
+        st.Zb = (L.d_imp * st.z_imp)[..., None] * st.share[None, L.gidx] * L.offdiag[:, None, :, None]
+        st.Zb[ar, :, ar, :] = st.zd
+
+    def _expand(self, st):
+        """Per-buyer arrays of a by-class state, once (for the Jacobian and the solution): the route
+        terms ``hg[r, g, s, b]`` of the Armington nests (``h`` of :meth:`_size_flows`), the size
+        terms ``(PR / pd)^sigma_size`` by class (``hs_c``, ``[i, s, r, class]``) and the size flows ``Zb``."""
+        if hasattr(st, "Zb"):
+            return
+        L, inst = self.lay, st.inst
+        gidx = L.gidx
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        st.hs_c = np.exp(st.lnPRc[gidx] * L.sig_size_i[:, None, None, None])
+        st.hs_c *= st.gs_c
+        lnpr = _route_log_prices(L, st)
+        pa = np.power(st.PA, sdm)
+        hg = np.exp(lnpr * -L.sig_dm[None, :, None, None])
+        hg *= pa[None]
+        hg *= L.gdirect_f
+        imp = np.exp(lnpr * -L.sig_mm[None, :, None, None])  # nested imports
+        imp *= (pa * np.power(st.PM, smm - sdm))[None]
+        np.copyto(hg, imp, where=L.gimp)
+        st.hg = hg
+        np.multiply(hg, st.QA[None], out=imp)
+        st.Zb = np.take(imp, gidx, axis=1)
+        st.Zb *= L.d_0
+        st.Zb *= by_buyer(st.hs_c.transpose(2, 0, 1, 3), inst)
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -192,15 +508,13 @@ class SizeNestSystem(System):
         st = SimpleNamespace() if st is None else st
         if self._powers() and not L.common:
             return self._agent_prices_by_powers(p, w, inst, st)
+        if L.common:
+            st.p, st.w = p, w
+            self._common_prices(st, inst)
+            return st
         st.pd = p[:, :, None, None] * self._per_buyer(inst).kappa
         st.PR = _size_index(L, L.th_size, st.pd, L.route_b)
-        if L.common:
-            st.pdc = p[:, :, None] * inst.kappa_c
-            st.PRc = _size_index(L, L.th_size_c, st.pdc, L.route)
-            st.PMc = ces_index(L.sig_mm[:, None], [(L.th_Mc, st.PRc, 0)], exists=L.nest_c)
-            st.PM = np.broadcast_to(st.PMc[:, :, None], L.th_nest.shape)
-        else:
-            st.PM = ces_index(L.sig_mm[:, None, None], [(L.gth_M, st.PR, 0)], exists=L.nest)
+        st.PM = ces_index(L.sig_mm[:, None, None], [(L.gth_M, st.PR, 0)], exists=L.nest)
         st.PA = ces_index(L.sig_dm[:, None, None], [(L.gth_dir, st.PR, 0), (L.th_nest, st.PM, None)], exists=L.comp)
         self._buyer_prices(st, w)
         return st
@@ -246,6 +560,18 @@ class SizeNestSystem(System):
         p, y, w, inc, ls = self.unpack(x)
         st = SimpleNamespace()
         st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
+        if self.by_class:
+            self._class_prices(st, inst)
+            self._quantities(st)
+            sold, revenue = self._class_flows(st, inst)
+            st.residual = self._residual(st, inst, sold, revenue)
+            return st
+        if L.common:
+            self._common_prices(st, inst)
+            self._quantities(st)
+            sold, revenue = self._common_flows(st, inst)
+            st.residual = self._residual(st, inst, sold, revenue)
+            return st
         self.prices(p, w, inst, st)
         self._quantities(st)
         self._size_flows(st, inst)
@@ -258,7 +584,7 @@ class SizeNestSystem(System):
         return st
 
     def _size_flows(self, st, inst):
-        """Route demands of the Armington nests and the size flows ``Zb`` (benchmark-value units) they make."""
+        """Route demands of the Armington nests and the size flows ``Zb`` (benchmark-value units) they make (sourcing by agent, by buyer)."""
         L = self.lay
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
@@ -278,40 +604,77 @@ class SizeNestSystem(System):
             return
         with np.errstate(divide="ignore", invalid="ignore"):
             hs = np.where(L.flow, np.power(st.PR[:, gidx] / st.pd, ssz), 0.0)  # size within its route
-            if L.common:
-                hg = np.where(L.gdirect, np.power(st.PA[None] / st.PR, sdm[None]), 0.0)
-                st.dan = np.where(L.nest, np.power(st.PA / st.PM, sdm), 0.0)
-                weight = L.mu * st.QA * st.dan  # [g, s, b]
-                st.QM = weight.sum(axis=2)
-                st.hc = np.where(L.route, np.power(st.PMc[None] / st.PRc, L.sig_mm[None, :, None]), 0.0)
-                st.hsc = np.where(L.route_i, np.power(st.PRc[:, gidx] / st.pdc, L.sig_size_i[None, :, None]), 0.0)
-                st.z_imp = st.QM[None, gidx] * st.hc[:, gidx] * st.hsc  # [r, i, s] relative
-                share = np.divide(weight, st.QM[:, :, None], out=np.zeros_like(weight), where=st.QM[:, :, None] > 0)
-                direct = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs * L.direct
-                st.Zb = direct + (L.d_imp * st.z_imp)[..., None] * share[None, gidx] * L.offdiag[:, None, :, None]
-            else:
-                a = st.PA[None] / st.PR
-                hg = np.where(L.gdirect, np.power(a, sdm[None]), 0.0)
-                hg = np.where(L.gimp, np.power(st.PA / st.PM, sdm)[None] * np.power(st.PM[None] / st.PR, smm[None]), hg)
-                st.Zb = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs
+            a = st.PA[None] / st.PR
+            hg = np.where(L.gdirect, np.power(a, sdm[None]), 0.0)
+            hg = np.where(L.gimp, np.power(st.PA / st.PM, sdm)[None] * np.power(st.PM[None] / st.PR, smm[None]), hg)
+            st.Zb = L.d_0 * (st.QA[None] * hg)[:, gidx] * hs
         st.hg, st.hs = hg, hs
 
     def flows(self, st):
         L, P, inst = self.lay, self.lay.params, st.inst
-        arr = self._per_buyer(inst)
+        if self.by_class:
+            self._expand(st)
+        else:
+            if L.common:
+                self._expand_common(st)
+            arr = self._per_buyer(inst)
         fl = SimpleNamespace(Zb=st.Zb)
-        fl.U = st.Zb * arr.tau / L.x_0[:, :, None, None]
-        fl.T = st.Zb * arr.t_tau * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+        if self.by_class:  # instruments by class, read by each class's buyers
+            to_u = inst.tau_u / L.x_0[:, :, None, None]
+            to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
+            fl.U, fl.T = np.empty(st.Zb.shape), np.empty(st.Zb.shape)
+            for u, g in inst.groups:
+                np.multiply(st.Zb[..., g], to_u[..., u, None], out=fl.U[..., g])
+                np.multiply(st.Zb[..., g], to_t[..., u, None], out=fl.T[..., g])
+            return fl
+        fl.U = st.Zb * arr.tau
+        fl.U /= L.x_0[:, :, None, None]
+        fl.T = st.Zb * arr.t_tau
+        fl.T *= st.p[:, :, None, None] / P.income_0[None, None, :, None]
         return fl
+
+    def deliveries(self, st):
+        """The size flows ``Zb`` alone (no shares of output and income; by class, no route terms either)."""
+        if not self.by_class:
+            return self.flows(st).Zb
+        if hasattr(st, "Zb"):
+            return st.Zb
+        L, inst = self.lay, st.inst
+        gidx = L.gidx
+        sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
+        a = st.QA * np.power(st.PA, sdm)  # [g, s, b], as in _class_flows
+        a_imp = a * np.power(st.PM, smm - sdm)
+        lnpr, ssz = st.lnPRc[gidx], L.sig_size_i[:, None, None, None]
+        g_dir = np.exp(lnpr * (ssz - L.sig_dm[gidx][:, None, None, None]))
+        g_dir *= st.gs_c
+        g_imp = np.exp(lnpr * (ssz - L.sig_mm[gidx][:, None, None, None]))
+        g_imp *= st.gs_c
+        zb = by_buyer(g_dir.transpose(2, 0, 1, 3), inst)
+        zb *= a[gidx][None]
+        imp = by_buyer(g_imp.transpose(2, 0, 1, 3), inst)
+        imp *= a_imp[gidx][None]
+        np.copyto(zb, imp, where=L.imp)  # nested imports
+        zb *= L.d_0
+        return zb
 
     def _price_derivatives(self, st):
         """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
         L, inst = self.lay, st.inst
         gidx = L.gidx
-        if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
-            st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
-        ds = L.th_size * st.hs * self._per_buyer(inst).kappa  # dPR / dp (Shephard, within the route)
-        sh = np.divide(ds * st.p[:, :, None, None], st.PR[:, gidx], out=np.zeros(ds.shape), where=L.flow)
+        if self.by_class:  # dPR / dp and the size shares by class, for every buyer of the class (zero flows
+            # and route terms weigh them where a buyer has no route)
+            self._expand(st)
+            ds = self._class_shares_of(inst) * st.hs_c
+            ds *= inst.kappa_c1
+            sh = ds * st.p.T[:, None, :, None]
+            sh *= np.exp(-st.lnPRc[gidx])
+            ds = by_buyer(ds.transpose(2, 0, 1, 3), inst)
+            sh = by_buyer(sh.transpose(2, 0, 1, 3), inst)
+        else:
+            if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
+                st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
+            ds = L.th_size * st.hs * self._per_buyer(inst).kappa  # dPR / dp (Shephard, within the route)
+            sh = np.divide(ds * st.p[:, :, None, None], st.PR[:, gidx], out=np.zeros(ds.shape), where=L.flow)
         if L.common:
             dsc = L.th_size_c * st.hsc * inst.kappa_c  # dPRc / dp
             dmc = (L.th_Mc * st.hc)[:, gidx] * dsc  # dPMc[g, s] / dp[r, i]
@@ -319,6 +682,15 @@ class SizeNestSystem(System):
             dm = np.where(L.nest[None, gidx] & L.offdiag[:, None, :, None], (dmc / st.PMc[None, gidx])[..., None], 0.0)
             shc = np.divide(dsc * st.p[:, :, None], st.PRc[:, gidx], out=np.zeros(dsc.shape), where=L.route_i)
             sh = np.where(L.offdiag[:, None, :, None] & L.nest[None, gidx], shc[..., None], sh)
+        elif self.by_class:
+            D = np.take(L.gth_A * st.hg, gidx, axis=1)
+            D *= ds
+            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            # D / (da_nest PM) on import cells: zero on domestic ones here; the terms that read dm
+            # (coef_pm_c) vanish where the composite is not nested, and D where there is no route
+            dm = D * (1.0 / (da_nest * st.PM))[gidx][None]
+            ar = np.arange(L.R)
+            dm[ar, :, ar, :] = 0.0
         else:
             D = (L.gth_A * st.hg)[:, gidx] * ds
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
@@ -339,31 +711,32 @@ class SizeNestSystem(System):
         p = st.p
         # goods markets
         dsold = np.zeros((R, S, R, S))
-        _same_group(L, U * cpa[None], D, dsold)
-        if cpm.any():
-            _same_group(L, U * L.cpm_off, dm, dsold)
+        x = U * cpa[None]
+        _same_group(L, [(x, D)], dsold)
+        if cpm.any():  # nested imports (one buffer for both terms)
+            _same_group(L, [(np.multiply(U, L.cpm_off, out=x), dm)], dsold)
+        del x
         K = L.mem.shape[1]
         # the size term within a producer region, and the own price
-        uw = U * W  # [r, i, s, b]
-        for k in range(K):
-            for m in range(K):
-                ok = (L.mem[:, k] < S) & (L.mem[:, m] < S)
-                gi, gm = L.mem[ok, k], L.mem[ok, m]
-                term = np.einsum("rnsb,rnsb->rn", uw[:, gi], sh[:, gm]) / p[:, gm]
-                dsold[np.arange(R)[:, None], gi[None, :], np.arange(R)[:, None], gm[None, :]] += term
+        ws = W * sh  # [r, i', s, b]; W is the group's, the same for every size i of the group
+        with one_blas_thread():  # sum_{s,b} U[r, i, s, b] ws[r, i', s, b], every pair of sectors, kept for sizes of one group
+            term = np.matmul(U.reshape(R, S, -1), ws.reshape(R, S, -1).transpose(0, 2, 1))  # [r, i, i']
+        term *= L.same_group
+        term /= p[:, None, :]
         ar = np.arange(R)
+        dsold[ar, :, ar, :] += term
         own = L.sig_size_i[None, :] * U.sum(axis=(2, 3)) / p
         dsold[ar[:, None], np.arange(S)[None, :], ar[:, None], np.arange(S)[None, :]] -= own
         # income balance: tariff revenue (T includes the producer price)
         TG = group_sum(T.sum(axis=0), L, 0)[gidx]  # [i, s, b]: revenue on the group, expanded
         jp = np.einsum("isb,qisb->sqi", TG * cpa, D)
         if cpm.any():
-            TGi = group_sum((T * off).sum(axis=0), L, 0)[gidx]
+            ar = np.arange(R)
+            TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
         jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
-        TW = group_sum(T, L, 1)[:, gidx]
-        TW *= W  # [r, i', s, b]: group revenue on the route times W
-        jp += (np.einsum("risb,risb->ris", TW, sh) / p[:, :, None]).transpose(2, 0, 1)
+        TW = np.take(group_sum(T, L, 1), gidx, axis=1)  # [r, i', s, b]: group revenue on the route
+        jp += (np.einsum("risb,risb->ris", TW, ws) / p[:, :, None]).transpose(2, 0, 1)
         return dsold.reshape(R * S, R * S), jp.reshape(R, R * S), D
 
 
@@ -375,9 +748,16 @@ def size_price_cells(L):
     return L.route_b, None
 
 
+def _route_log_prices(L, st):
+    """``ln PR[r, g, s, b]`` of a by-class state: each buyer's class's, 0 where the buyer has no route."""
+    lnpr = by_buyer(st.lnPRc.transpose(2, 0, 1, 3), st.inst)
+    np.copyto(lnpr, 0.0, where=L.no_route)
+    return lnpr
+
+
 def variables(st, layout) -> dict:
     """The route prices among the reference model's unknowns."""
-    out = {"PR": st.PR}
+    out = {"PR": st.PR if hasattr(st, "PR") else np.exp(_route_log_prices(layout, st))}
     if layout.common:
         out["PRc"] = st.PRc
     return out
@@ -400,12 +780,16 @@ def reference_blocks(L, inst, v: dict, out: dict):
     ssz = L.sig_size_i[None, :, None, None]
     off = L.offdiag[:, None, :, None]
     comp = to_sbi(L.comp)
-    pd = p[:, :, None, None] * inst.kappa
-    pr_calc = _size_index(L, L.th_size, pd, L.route_b)
     cells, routes = size_price_cells(L)
+    if L.common:
+        pd = p[:, :, None, None] * inst.kappa
+        pr_calc = _size_index(L, L.th_size, pd, L.route_b)
+    else:  # delivered prices by price class, read by each buyer (inst.use)
+        pdu = p[:, :, None, None] * inst.kappa_u
+        pr_calc = _size_index(L, L.th_size, pdu, L.route_b, inst=inst)
     with np.errstate(divide="ignore", invalid="ignore"):
-        hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
         if L.common:
+            hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
             PRc = v["PRc"]
             pdc = p[:, :, None] * inst.kappa_c
             prc_calc = _size_index(L, L.th_size_c, pdc, L.route)
@@ -426,13 +810,32 @@ def reference_blocks(L, inst, v: dict, out: dict):
             revenue = (t_c * tau_c * p[:, :, None] * L.d_imp * z_imp * L.offdiag[:, None, :]).sum(axis=(0, 1))
         else:
             out["size_price"] = (PR - pr_calc)[cells]
-            pm_calc = ces_index(smm, [(L.gth_M, PR, 0)])
+            lnpr = np.log(PR)  # the powers of the route prices as exponentials of one logarithm
+            if (L.sig_mm == 1.0).any() or (L.sig_dm == 1.0).any():
+                pm_calc = ces_index(smm, [(L.gth_M, PR, 0)])
+                pa_calc = ces_index(sdm, [(L.gth_dir, PR, 0), (L.th_nest, PM, None)])
+            else:
+                terms = np.exp(lnpr * (1.0 - smm)[None])
+                terms *= L.gth_M
+                pm_calc = np.power(terms.sum(axis=0), 1.0 / (1.0 - smm))
+                np.exp(lnpr * (1.0 - sdm)[None], out=terms)
+                terms *= L.gth_dir
+                pa_calc = np.power(terms.sum(axis=0) + L.th_nest * np.power(PM, 1.0 - sdm), 1.0 / (1.0 - sdm))
             out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
-            pa_calc = ces_index(sdm, [(L.gth_dir, PR, 0), (L.th_nest, PM, None)])
             out["armington_price"] = to_sbi(PA - pa_calc)[comp]
-            hg = np.where(L.gdirect, np.power(PA[None] / PR, sdm[None]), 0.0)
-            hg = np.where(L.gimp, np.power(PA / PM, sdm)[None] * np.power(PM[None] / PR, smm[None]), hg)
-            z = (QA[None] * hg)[:, gidx] * hs
-            shipped = (inst.tau_b * L.d_0 * z).sum(axis=(2, 3))
-            revenue = (inst.t_b * inst.tau_b * p[:, :, None, None] * L.d_0 * z * off).sum(axis=(0, 1, 3))
+            hg = np.exp((np.log(PA) * sdm)[None] - lnpr * sdm[None])
+            hg *= L.gdirect_f
+            imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] - lnpr * smm[None])
+            np.copyto(hg, imp, where=L.gimp)
+            hg *= QA[None]
+            hg *= np.exp(lnpr * L.sig_size[None, :, None, None])  # (PR / pd)^sigma_size = PR^sigma_size pd^-sigma_size
+            z = np.take(hg, gidx, axis=1)
+            z *= by_buyer(np.power(pdu, -ssz), inst)
+            z *= L.d_0
+            zu = np.zeros(inst.tau_u.shape)  # deliveries by price class
+            for u, g in inst.groups:
+                zu[..., u] += z[..., g].sum(axis=3)
+            zu *= inst.tau_u
+            shipped = zu.sum(axis=(2, 3))
+            revenue = (inst.t_u * p[:, :, None, None] * zu * off).sum(axis=(0, 1, 3))
     return shipped, revenue
