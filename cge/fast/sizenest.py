@@ -64,6 +64,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .layout import _ratio, to_sbi
+from .solvers import one_blas_thread
 from .system import System, ces_index
 
 
@@ -224,20 +225,6 @@ def _size_index(L, th, price, exists, inst=None):
             geo = np.exp(group_sum(np.where(th > 0, th * read(np.log(price)), 0.0), L, 1))
             out = np.where(cd, geo, np.power(acc, 1.0 / rho))
     return np.where(exists, out, 1.0)
-
-
-_BLAS = None
-
-
-def one_blas_thread():
-    """A context in which BLAS runs one thread (bits independent of the thread count; a
-    ``threadpoolctl`` controller made once, as finding the libraries costs a millisecond a call)."""
-    global _BLAS
-    if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _same_group(L, terms, out):

@@ -192,6 +192,20 @@ REUSE_RATIO = 0.2
 """A step with an older factorisation is kept when it cuts the residual norm at least this much."""
 
 
+_BLAS = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs one thread (bits independent of the thread count; a
+    ``threadpoolctl`` controller made once, as finding the libraries costs a millisecond a call)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
 def newton(evaluate, jacobian, x0, max_iter=50, linear="auto", timer=None, reuse=True, blocks=None):
     """Damped Newton's method on ``F(x) = 0`` with ``x > 0``, reusing factorisations that still work.
 
@@ -206,9 +220,7 @@ def newton(evaluate, jacobian, x0, max_iter=50, linear="auto", timer=None, reuse
     and the bits of the solution then do not depend on the thread count.
     Returns ``(x, state, steps, converged, message)``.
     """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         return _newton(evaluate, jacobian, x0, max_iter, linear, timer, reuse, blocks)
 
 

@@ -65,6 +65,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .solvers import one_blas_thread
+
 
 def ces_index(sigma, terms, exists=None):
     """CES price index :math:`(\\sum \\theta p^{1-\\sigma})^{1/(1-\\sigma)}`, Cobb-Douglas at ``sigma = 1``.
@@ -117,11 +119,9 @@ def _same_commodity(x, y):
     R, S = x.shape[:2]
     if x.size < BLAS_MIN:
         return np.einsum("risb,qisb->irq", x, y)
-    from threadpoolctl import threadpool_limits
-
     xt = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(S, R, -1)
     yt = np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(S, R, -1)
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         return np.matmul(xt, yt.transpose(0, 2, 1))
 
 
@@ -808,8 +808,6 @@ class System:
         good): zero profit x producer prices is ``-zp_coef dPINT/dp`` in ``J`` (the unit ``1`` on its
         diagonal left to the caller), and ``jpb`` is kept for the agents only (``jpb_agents``).
         """
-        from threadpoolctl import threadpool_limits
-
         L, P, inst = self.lay, self.lay.params, st.inst
         R, S, B = L.R, L.S, L.B
         use = inst.use
@@ -849,7 +847,7 @@ class System:
                 ft.jpb_agents[..., a:b] = x[:, S:]
 
         i0 = 0
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             for i in range(S):
                 imp = L.imp[:, i]
                 h = _by_buyer(g_dir[:, i], use) * a_dir[i][None]
