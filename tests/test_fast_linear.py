@@ -118,3 +118,21 @@ def test_evaluation_by_agent_refuses_imports_outside_the_import_nest():
     L.nest[i, s, b] = False
     with pytest.raises(ValueError, match=rf"{L.params.sectors[i]} from {L.params.regions[r]} to {L.params.buyers[b]} in {L.params.regions[s]}"):
         System(L)
+
+
+def test_page_policy_switches_numpy_huge_pages_off_and_restores_them(monkeypatch):
+    """The fast backend builds and solves without numpy's advice for huge pages (``solvers.HUGE_PAGES``),
+    leaves numpy's setting as it found it, and defers to ``NUMPY_MADVISE_HUGEPAGE`` when it is set."""
+    switch = getattr(np, "_core", getattr(np, "core", None)).multiarray._set_madvise_hugepage
+    before = switch(True)
+    try:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+        with solvers.page_policy():
+            assert switch(False) is False  # off inside
+            switch(False)
+        assert switch(True) is True  # restored
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+        with solvers.page_policy():
+            assert switch(True) is True  # the user's choice stands
+    finally:
+        switch(before)

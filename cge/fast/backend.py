@@ -10,7 +10,7 @@ import numpy as np
 from ..equations import check_blocks
 from .equations import equation_indices, equation_residuals, variables_of
 from .layout import Layout
-from .solvers import Timer, ipopt, newton
+from .solvers import Timer, ipopt, newton, page_policy
 from .sizenest import SizeNestSystem
 from .system import FlowInstruments, System
 
@@ -54,8 +54,9 @@ class FastBackend:
         self.options = options
         self.solver_options = ipopt_options
         start = time.perf_counter()
-        self.layout = Layout(params, closure)
-        self.system = _system(self.layout)
+        with page_policy():
+            self.layout = Layout(params, closure)
+            self.system = _system(self.layout)
         self.build_seconds = time.perf_counter() - start
         self.walras_market = self.layout.walras
         self._x = self.system.benchmark_point()
@@ -73,8 +74,9 @@ class FastBackend:
         other = copy.copy(self)
         start = time.perf_counter()
         other.params = params
-        other.layout = Layout(params, self.layout.closure)
-        other.system = _system(other.layout)
+        with page_policy():
+            other.layout = Layout(params, self.layout.closure)
+            other.system = _system(other.layout)
         other.build_seconds = time.perf_counter() - start
         other.walras_market = other.layout.walras
         other._x = other.system.benchmark_point()
@@ -105,7 +107,8 @@ class FastBackend:
 
     # ------------------------------------------------------------------ equations
     def residual_blocks(self) -> tuple[dict, float]:
-        blocks, walras = equation_residuals(self.layout, self._inst, variables_of(self.state, self.layout))
+        with page_policy():
+            blocks, walras = equation_residuals(self.layout, self._inst, variables_of(self.state, self.layout))
         return blocks, walras
 
     def residual_indices(self) -> dict:
@@ -135,7 +138,12 @@ class FastBackend:
         return self._structure
 
     def run_solver(self) -> dict:
-        """Newton's method from the current point, Ipopt when it fails (or Ipopt alone)."""
+        """Newton's method from the current point, Ipopt when it fails (or Ipopt alone), with numpy's
+        page advice of :func:`cge.fast.solvers.page_policy`."""
+        with page_policy():
+            return self._run_solver()
+
+    def _run_solver(self) -> dict:
         timer = Timer()
         stats = {"method": self.options["method"]}
         x0 = self._x.copy()

@@ -15,7 +15,9 @@ sparse Jacobian structure and a limited-memory Hessian), as the reference backen
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.linalg
@@ -190,6 +192,32 @@ def factorise_blocks(J, blocks, single: bool = False):
 
 REUSE_RATIO = 0.2
 """A step with an older factorisation is kept when it cuts the residual norm at least this much."""
+
+
+HUGE_PAGES = False
+"""Whether numpy may advise transparent huge pages for the arrays the fast backend makes (its own
+switch, on by default on Linux, for arrays of 4 MB and more). Off, a rule of the package, not a
+measurement at run time: first touches of fresh huge pages cost the kernel a compaction, and on
+the project's 2-core machine (transparent huge pages ``madvise``, defrag ``madvise``) the 538 MB dense
+Jacobian of an 80 x 50 model took 0.5-1.3 s to touch for the first time in a process against
+0.2 s in small pages; the 80 x 50 solve of ``benchmarks/bench_scale.py`` took 4.4-4.7 s with huge
+pages and 3.2-3.9 s without, and the dense LU was no faster with them. ``NUMPY_MADVISE_HUGEPAGE``
+in the environment (numpy's own variable) takes precedence. Results do not depend on it."""
+
+
+@contextmanager
+def page_policy():
+    """A context in which numpy follows :data:`HUGE_PAGES` (restored on exit)."""
+    multiarray = getattr(np, "_core", getattr(np, "core", None)).multiarray
+    switch = getattr(multiarray, "_set_madvise_hugepage", None)
+    if HUGE_PAGES or switch is None or "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        yield
+        return
+    before = switch(False)
+    try:
+        yield
+    finally:
+        switch(before)
 
 
 _BLAS = None
