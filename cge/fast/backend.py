@@ -54,9 +54,8 @@ class FastBackend:
         self.options = options
         self.solver_options = ipopt_options
         start = time.perf_counter()
-        with page_policy():
-            self.layout = Layout(params, closure)
-            self.system = _system(self.layout)
+        self.layout = Layout(params, closure)  # kept arrays, streamed by every evaluation: numpy's page advice
+        self.system = _system(self.layout)
         self.build_seconds = time.perf_counter() - start
         self.walras_market = self.layout.walras
         self._x = self.system.benchmark_point()
@@ -74,9 +73,8 @@ class FastBackend:
         other = copy.copy(self)
         start = time.perf_counter()
         other.params = params
-        with page_policy():
-            other.layout = Layout(params, self.layout.closure)
-            other.system = _system(other.layout)
+        other.layout = Layout(params, self.layout.closure)
+        other.system = _system(other.layout)
         other.build_seconds = time.perf_counter() - start
         other.walras_market = other.layout.walras
         other._x = other.system.benchmark_point()
