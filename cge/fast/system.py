@@ -241,7 +241,8 @@ class FlowInstruments:
         (``sigma_dm != sigma_mm``), its imports in the import nest (``sigma = sigma_mm``, zero at
         home); elsewhere every origin (``sigma = sigma_dm``). ``nested[i]``; ``nsig[i] = -sigma``;
         ``A = -sigma ln kappa``; ``W = w_0 kappa`` on the cells the term covers (the CES terms are
-        ``pd^-sigma p W``); ``cd``: commodities whose term is Cobb-Douglas (``ln pd w_0``: ``lnk``,
+        ``pd^-sigma p W = exp(AF + (1 - sigma) ln p)``, ``AF = ln(kappa^(1 - sigma) w_0)`` there, and a route's
+        sales ``F C tau_W / p`` with ``tau_W = tau / W``); ``cd``: commodities whose term is Cobb-Douglas (``ln pd w_0``: ``lnk``,
         ``W0``); ``lnk_home``, ``w0_home`` (``[i, s, class]``): the domestic routes. ``F``, ``M``,
         ``V``, ``C``: buffers of the two batched products, overwritten by every evaluation (``V`` is
         zero outside each buyer's class and stays so).
@@ -257,8 +258,12 @@ class FlowInstruments:
         keep = np.where(ev.nested[:, None, None, None], L.offdiag[None, :, :, None], True)
         ev.W0 = np.where(keep, self.w0_c1, 0.0)
         ev.W = ev.W0 * self.kappa_c1
+        with np.errstate(divide="ignore"):
+            ev.AF = ev.A + ev.lnk + np.log(ev.W0)  # ln(kappa^(1 - sigma) w_0), -inf where the term is zero
+        ev.tau_W = np.divide(self.tau_c1, ev.W, out=np.zeros(ev.W.shape), where=ev.W > 0)  # z = F C tau / (W p)
         ev.cd = [int(i) for i in np.flatnonzero(sig == 1.0)]
         ar = np.arange(R)
+        ev.tau_home = np.ascontiguousarray(self.tau_c1[:, ar, ar, :])
         ev.lnk_home = np.ascontiguousarray(ev.lnk[:, ar, ar, :])  # [i, s, class]
         ev.w0_home = np.ascontiguousarray(self.w0_c1[:, ar, ar, :])
         ev.F = np.empty((S, R, R, n_u))
@@ -354,7 +359,7 @@ class System:
         L = self.lay
         R, S = L.R, L.S
         lnPA = getattr(st, "lnPA", None)
-        st.PB = ces_index(L.sig_c, [(L.th_B, st.PA, 0)], exists=L.buyer) if lnPA is None else self._buyer_index(lnPA)
+        st.PB = ces_index(L.sig_c, [(L.th_B, st.PA, 0)], exists=L.buyer) if lnPA is None else self._buyer_index(st)
         st.PINT, st.PFD = st.PB[:, :S], st.PB[:, S:]
         wu = np.ones((R, S, L.F))
         wu[L.use_s, L.use_j, L.use_f] = w[L.use_k]
@@ -362,19 +367,43 @@ class System:
         st.c = ces_index(L.sig_top, [(L.th_va, st.PVA, None), (L.th_int, st.PINT, None)], exists=L.prod)
         return st
 
-    def _buyer_index(self, lnPA):
-        """Buyer price indices ``PB[s, b]`` (as :func:`ces_index` of ``PA`` with ``sigma_c``) from ``ln PA``: one exponential per composite, no power function."""
+    def _buyer_runs(self):
+        """Runs of adjacent buyers with one elasticity ``sigma_c`` in every region, ``[(buyers, sigma)]``
+        (sectors share ``sigma_int`` by sector, agents ``sigma_fd``), or ``None`` if the elasticities
+        differ by region or make more than eight runs."""
+        if not hasattr(self, "_pb_runs"):
+            sig = self.lay.sig_c
+            self._pb_runs = None
+            if (sig == sig[:1]).all():
+                col = sig[0]
+                cut = [0] + [b for b in range(1, len(col)) if col[b] != col[b - 1]] + [len(col)]
+                if len(cut) <= 9:
+                    self._pb_runs = [(slice(a, b), float(col[a])) for a, b in zip(cut[:-1], cut[1:])]
+        return self._pb_runs
+
+    def _buyer_index(self, st):
+        """Buyer price indices ``PB[s, b]`` (as :func:`ces_index` of ``PA`` with ``sigma_c``) from ``PA`` and
+        ``ln PA``, by runs of buyers with one elasticity: sums of ``PA`` under Leontief, of ``ln PA``
+        under Cobb-Douglas, one exponential per composite otherwise (no power function on composites)."""
         L = self.lay
-        sig = L.sig_c
-        cd = sig == 1.0
-        rho = np.where(cd, 0.0, 1.0 - sig)
-        terms = np.exp(rho[None] * lnPA)
-        terms *= L.th_B
-        acc = terms.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pb = np.power(acc, 1.0 / np.where(cd, 1.0, rho))
-        if cd.any():
-            pb = np.where(cd, np.exp((L.th_B * lnPA).sum(axis=0)), pb)
+        runs = self._buyer_runs() or [(slice(None), None)]
+        pb = np.empty(L.buyer.shape)
+        for g, sigma in runs:
+            th, ln = L.th_B[..., g], st.lnPA[..., g]
+            if sigma == 0.0:
+                pb[:, g] = (th * st.PA[..., g]).sum(axis=0)
+            elif sigma == 1.0:
+                pb[:, g] = np.exp((th * ln).sum(axis=0))
+            else:
+                sig = L.sig_c[:, g] if sigma is None else sigma
+                cd = np.asarray(sig == 1.0)
+                rho = np.where(cd, 0.0, 1.0 - sig)
+                acc = (th * np.exp(rho * ln)).sum(axis=0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    out = np.power(acc, 1.0 / np.where(cd, 1.0, rho))
+                if cd.any():
+                    out = np.where(cd, np.exp((th * ln).sum(axis=0)), out)
+                pb[:, g] = out
         return np.where(L.buyer, pb, 1.0)
 
     # ------------------------------------------------------------------ the whole state
@@ -495,10 +524,11 @@ class System:
             self._d0_isbr = np.ascontiguousarray(self.lay.d_0.transpose(1, 2, 3, 0))
         return self._d0_isbr
 
-    def _ln_index(self, sigma, acc, exists):
-        """``(P, ln P)`` of CES indices from their sums of terms ``acc`` (the inverse of :meth:`_transform` on their sum), 1 and 0 where not ``exists``."""
+    def _ln_index(self, sigma, acc, exists, absent=None):
+        """``(P, ln P)`` of CES indices from their sums of terms ``acc`` (the inverse of :meth:`_transform` on their sum), 1 and 0 where not ``exists``
+        (``absent``: ``1.0 - exists`` as floats, when the caller keeps it)."""
         cd = sigma == 1.0
-        ln = acc + ~exists  # acc is 0 where the index does not exist: a log of 1 there, not of 0 (slow and -inf)
+        ln = acc + (~exists if absent is None else absent)  # acc is 0 where the index does not exist: a log of 1 there, not of 0 (slow and -inf)
         np.log(ln, out=ln)
         if not cd.any():
             ln *= 1.0 / (1.0 - sigma)
@@ -510,15 +540,18 @@ class System:
     def _class_powers(self, st):
         """``(g_dir, g_imp)``: ``pd^-sigma_dm`` and ``pd^-sigma_mm`` per price class, ``[r, i, s, class]``.
 
-        An evaluation by agent keeps one of them per commodity (:attr:`FlowInstruments.agent_terms`):
-        ``g_imp`` is exact on the import cells of nested commodities, which are the only cells that
-        read it; ``g_dir`` is made here when first asked for (by the Jacobian and the flows)."""
+        Made when first asked for (by the Jacobian and the flows; an evaluation by agent needs neither).
+        ``g_imp`` is ``pd`` to the power of the one term per commodity of
+        :attr:`FlowInstruments.agent_terms`: exact on the import cells of nested commodities, which are
+        the only cells that read it."""
         if getattr(st, "g_dir", None) is None:
             ev = st.inst.agent_terms
-            lnpd = np.log(st.p).T[:, None, :, None] + ev.lnk  # [i, s, r, class]
+            lnp = np.log(st.p).T[:, None, :, None]
+            lnpd = lnp + ev.lnk  # [i, s, r, class]
             lnpd *= -self.lay.sig_dm[:, None, None, None]
-            g = np.exp(lnpd, out=lnpd)
-            st.g_dir = g.transpose(2, 0, 1, 3)
+            st.g_dir = np.exp(lnpd, out=lnpd).transpose(2, 0, 1, 3)
+            g = ev.A + lnp * ev.nsig[:, None, None, None]
+            st.g_imp = np.exp(g, out=g).transpose(2, 0, 1, 3)
         return st.g_dir, st.g_imp
 
     def _agent_prices(self, st, inst):
@@ -530,9 +563,8 @@ class System:
         it is not (:attr:`FlowInstruments.agent_terms`); the domestic terms of nested commodities
         are per (commodity, importer, class). ``th_M = v_0 / m_0`` and ``th_dir = v_0 / qa_0`` with
         ``v_0 = d_0 (1 + t^0)`` turn the sums over exporters into one batched product of the
-        benchmark flows ``[i, s, b, r]`` with the terms ``pd^(1 - sigma) w_0``: ``pd^-sigma = exp(A -
-        sigma ln p)`` (``A = -sigma ln kappa`` per scenario, ``ln p`` broadcast over importers, no power
-        function), times ``p kappa w_0``.
+        benchmark flows ``[i, s, b, r]`` with the terms ``pd^(1 - sigma) w_0 = exp(AF + (1 - sigma) ln p)``
+        (``AF`` per scenario, ``ln p`` broadcast over importers, no power function).
         """
         L = self.lay
         S, R = L.S, L.R
@@ -544,18 +576,12 @@ class System:
             self.d_own = np.ascontiguousarray(L.d_0[ar, :, ar, :].transpose(1, 0, 2))  # [i, s, b]
             self.inv_m0 = _inverse(P.m_0.transpose(2, 0, 1), L.nest)
             self.inv_qa0 = _inverse(P.qa_0.transpose(2, 0, 1), L.comp)
+            self.absent_nest, self.absent_comp = (~L.nest).astype(float), (~L.comp).astype(float)
         lnp = np.log(st.p).T  # [i, r]
-
-        def per_producer(a):  # [i, r] -> [i, 1, (r, class)], broadcast over importers
-            return np.repeat(a[:, :, None], n_u, axis=2).reshape(S, 1, -1)
-
-        G = np.add(ev.A.reshape(S, R, -1), per_producer(lnp * ev.nsig[:, None]))
-        np.exp(G, out=G)
-        G = G.reshape(S, R, R, n_u)  # pd^-sigma [i, s, r, class]
-        st.g_c = G
-        st.g_imp, st.g_dir = G.transpose(2, 0, 1, 3), None  # g_dir when asked for: _class_powers
-        F = np.multiply(G, ev.W, out=ev.F)
-        F.reshape(S, R, -1)[...] *= per_producer(st.p.T)
+        per_producer = self._per_producer(n_u)
+        F = np.add(ev.AF.reshape(S, R, -1), per_producer(lnp * (1.0 + ev.nsig[:, None])), out=ev.F.reshape(S, R, -1))
+        F = np.exp(F, out=F).reshape(S, R, R, n_u)  # pd^(1 - sigma) w_0 [i, s, r, class]
+        st.g_imp = st.g_dir = None  # pd^-sigma when asked for: _class_powers
         for i in ev.cd:  # Cobb-Douglas nests sum logs of delivered prices (see _transform)
             F[i] = (ev.lnk[i] + lnp[i][None, :, None]) * ev.W0[i]
         M = np.matmul(self._flows_by_composite(), F, out=ev.M)  # [i, s, b, class]
@@ -565,15 +591,21 @@ class System:
         nested = ev.nested[:, None, None]
         sdm = L.sig_dm[:, None, None]
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            st.PM, st.lnPM = self._ln_index(L.sig_mm[:, None, None], X * self.inv_m0, L.nest)
+            st.PM, st.lnPM = self._ln_index(L.sig_mm[:, None, None], X * self.inv_m0, L.nest, self.absent_nest)
             lnpd = lnp[:, :, None] + ev.lnk_home  # [i, s, class]: domestic delivered prices
             st.g_home = np.exp(-sdm * lnpd)
             f_home = self._transform(sdm, np.exp(lnpd)) * ev.w0_home
             own = np.where(nested, self.d_own * f_home[:, :, inst.use], X)
             pm_term = self._transform(sdm, st.PM) if (L.sig_dm == 1.0).any() else np.exp((1.0 - sdm) * st.lnPM)
             acc = own * self.inv_qa0 + L.th_nest * pm_term
-            st.PA, st.lnPA = self._ln_index(sdm, acc, L.comp)
+            st.PA, st.lnPA = self._ln_index(sdm, acc, L.comp, self.absent_comp)
         self._buyer_prices(st, st.w)
+
+    def _per_producer(self, n_u):
+        """``[i, r] -> [i, 1, (r, class)]``: a per-producer array broadcast over importers on the layout
+        ``[i, s, (r, class)]`` (the broadcast axis in the middle: several times faster than along a short inner axis)."""
+        S = self.lay.S
+        return lambda a: np.repeat(a[:, :, None], n_u, axis=2).reshape(S, 1, -1)
 
     def _agent_flows(self, st, inst):
         """Deliveries of each producer (relative to output) and tariff revenue of each region, as contractions.
@@ -589,6 +621,7 @@ class System:
         S, R = L.S, L.R
         ev = inst.agent_terms
         n_u = ev.A.shape[3]
+        per_producer = self._per_producer(n_u)
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
         a = st.QA * np.exp(sdm * st.lnPA)
         nested = ev.nested[:, None, None]
@@ -597,14 +630,18 @@ class System:
         for u, g in inst.groups:
             V[:, :, g, u] = a_h[:, :, g]
         C = np.matmul(self._flows_by_composite().transpose(0, 1, 3, 2), V, out=ev.C)  # [i, s, r, class]
-        z = np.multiply(st.g_c, C, out=C)
+        cd = {i: C[i] * np.exp(-(ev.lnk[i] + np.log(st.p[:, i])[None, :, None])) * inst.tau_c1[i] for i in ev.cd}  # pd^-1 C tau
+        z = np.multiply(ev.F, C, out=C)  # sales at delivered prices: pd^-sigma C tau = F C tau / (W p)
+        z *= ev.tau_W
+        z.reshape(S, R, -1)[...] *= per_producer(1.0 / st.p.T)
+        for i, zi in cd.items():
+            z[i] = zi
         ar = np.arange(R)
         home = np.zeros((S, R, n_u))  # domestic sales of nested commodities by class
         for u, g in inst.groups:
             home[:, :, u] += np.einsum("isb,isb->is", self.d_own[:, :, g], a[:, :, g])
         nest_i = np.flatnonzero(ev.nested)
-        z[nest_i[:, None], ar[None, :], ar[None, :], :] = (st.g_home * home)[nest_i]
-        z *= inst.tau_c1
+        z[nest_i[:, None], ar[None, :], ar[None, :], :] = (st.g_home * home * ev.tau_home)[nest_i]
         sold = z.reshape(S, R, -1).sum(axis=1).reshape(S, R, n_u).sum(axis=2).T / L.x_0
         z *= inst.t_c1
         pv = np.repeat(st.p.T[:, :, None], n_u, axis=2).reshape(S, -1, 1)  # [i, (r, class), 1]
