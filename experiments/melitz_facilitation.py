@@ -96,6 +96,7 @@ def main() -> None:
 
     import cge
     from cge.datasets import load
+    from cge.files import write_text
     from cge.melitz import MelitzModel, sme_shares, value_added_benchmark
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -185,10 +186,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    out = Path(args.out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # atomic: the old file or the new one, never a part
+    write_text(args.out, text)  # atomic: the old file or the new one, never a part
     print(text)
     print(f"\nbuild {build:.3f}s; Melitz solves: " + ", ".join(f"{k} {v:.3f}s ({results[k].stats['steps']} Newton steps)" for k, v in times.items())
           + f"; Armington (same economy, no heterogeneous sector) {t_arm:.3f}s; package Armington model (fast backend) {t_pkg:.3f}s")

@@ -60,6 +60,7 @@ def main() -> None:
 
     import cge
     from cge.datasets import load
+    from cge.files import write_text
     from cge.melitz import SIGMA, MelitzModel
     from cge.solve import SolveError
 
@@ -168,10 +169,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    path = Path(args.out)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # atomic: the old file or the new one, never a part
+    write_text(args.out, text)  # atomic: the old file or the new one, never a part
     print(text)
     print(f"\nbuild {build:.3f}s; Melitz solves: " + ", ".join(f"{k} {v:.3f}s ({results[k].stats['steps']} Newton steps)" for k, v in times.items())
           + "; package Armington model (fast backend): " + ", ".join(f"{k} {v:.3f}s" for k, v in t_arm.items()))
