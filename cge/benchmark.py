@@ -121,8 +121,21 @@ def _cells(mask: np.ndarray, labels: list[list[str]], values: np.ndarray | None 
     return ", ".join(parts) + more
 
 
+class RegionsSectors:
+    """``n_regions`` and ``n_sectors`` of an object with ``regions`` and ``sectors`` label lists
+    (:class:`Benchmark`, :class:`cge.calibrate.Parameters`, :class:`cge.melitz.MelitzParameters`)."""
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.regions)
+
+    @property
+    def n_sectors(self) -> int:
+        return len(self.sectors)
+
+
 @dataclass
-class Benchmark:
+class Benchmark(RegionsSectors):
     """A validated multi-regional input-output benchmark (see the module docstring for layouts)."""
 
     regions: list[str]
@@ -242,15 +255,7 @@ class Benchmark:
             duty_exemption_0=exempt,
         )
 
-    # ------------------------------------------------------------------ sizes and totals
-    @property
-    def n_regions(self) -> int:
-        return len(self.regions)
-
-    @property
-    def n_sectors(self) -> int:
-        return len(self.sectors)
-
+    # ------------------------------------------------------------------ totals
     @property
     def output(self) -> np.ndarray:
         """Gross output by (region, sector) from the sales side: ``sum_{s,j} Z + sum_{s,a} F``."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .benchmark import ELASTICITIES, Benchmark
+from .benchmark import ELASTICITIES, Benchmark, RegionsSectors
 from .sourcing import MODES, Sourcing, sourcing_of
 
 SOURCING = tuple(MODES)
@@ -27,7 +27,7 @@ class CalibrationError(ValueError):
 
 
 @dataclass
-class Parameters:
+class Parameters(RegionsSectors):
     """Calibrated parameters and the sparsity pattern of the model (arrays indexed by position)."""
 
     regions: list[str]
@@ -69,14 +69,6 @@ class Parameters:
     @property
     def buyers(self) -> list[str]:
         return list(self.sectors) + list(self.agents)
-
-    @property
-    def n_regions(self) -> int:
-        return len(self.regions)
-
-    @property
-    def n_sectors(self) -> int:
-        return len(self.sectors)
 
     def one_level(self, i: int) -> bool:
         """True when commodity ``i`` is sourced through a single CES level (sigma_dm == sigma_mm)."""

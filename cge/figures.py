@@ -74,18 +74,24 @@ def _set_apart(ax, y: np.ndarray, n_regions: int, n_totals: int) -> None:
     ax.grid(axis="x", color=figstyle.GRID, linewidth=0.5)
 
 
+def _welfare_rows(welfare: dict) -> tuple:
+    """EV in % of income by region and scenario (``welfare``: scenario -> :meth:`cge.Results.welfare`
+    frame), the scenarios, the regions sorted by the first scenario, the totals, their y positions
+    and the scenarios' colours: the rows of :func:`welfare_figure` and of :func:`processing_figure`'s left panel."""
+    frame = pd.DataFrame({name: w["ev_pct"] for name, w in welfare.items()})
+    scenarios = list(frame.columns)
+    regions, totals = _rows(frame[scenarios[0]], [WORLD])
+    return frame, scenarios, regions, totals, _positions(len(regions), len(totals)), scenario_colours(scenarios)
+
+
 def welfare_figure(welfare: dict, names: Names | None = None):
     """EV in % of income by region, sorted by the first scenario, World set apart below.
 
     Up to three scenarios as grouped horizontal bars; more as dots on one line per region.
     """
     names = names or Names()
-    frame = pd.DataFrame({name: w["ev_pct"] for name, w in welfare.items()})
-    scenarios = list(frame.columns)
-    regions, totals = _rows(frame[scenarios[0]], [WORLD])
+    frame, scenarios, regions, totals, y, colours = _welfare_rows(welfare)
     order = regions + totals
-    y = _positions(len(regions), len(totals))
-    colours = scenario_colours(scenarios)
     n = len(scenarios)
     dots = n > 3
     row = 0.2 if dots else 0.08 + 0.12 * n
@@ -238,12 +244,8 @@ def processing_figure(welfare: dict, exports: dict, names: Names | None = None):
     per sector and activity, processing in the scenario's colour, normal hatched.
     """
     names = names or Names()
-    frame = pd.DataFrame({name: w["ev_pct"] for name, w in welfare.items()})
-    scenarios = list(frame.columns)
-    regions, totals = _rows(frame[scenarios[0]], [WORLD])
+    frame, scenarios, regions, totals, y, colours = _welfare_rows(welfare)
     order = regions + totals
-    y = _positions(len(regions), len(totals))
-    colours = scenario_colours(scenarios)
     n = len(scenarios)
     first = exports[scenarios[0]]
     sectors = list(dict.fromkeys(first.index.get_level_values("sector")))

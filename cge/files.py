@@ -1,5 +1,6 @@
 """Files read and written safely: TOML read with the file named in errors, and folder writes that
-never leave a mix (write beside the target, then swap the folder in).
+never leave a mix (write beside the target, then swap the folder in); a single text file is written
+the same way (:func:`write_text`: beside the target, then renamed over it).
 
 Both writers of the package (:meth:`cge.Benchmark.write` and ``cge run``) write every file into a
 fresh temporary folder ``.<name>.tmp-*`` beside the target and rename it into place only when all
@@ -57,6 +58,23 @@ def replace_folder(target, carry: Callable[[Path], bool] | None = None) -> Itera
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_text(path, text: str) -> Path:
+    """Write ``text`` to the file ``path`` (UTF-8, ``\\n`` line ends on every system) so that a reader
+    sees the old file or the new one, never a part: into a hidden ``.<name>.tmp-*`` beside it, then
+    renamed over it. On an exception the temporary file is removed, ``path`` is untouched and the
+    exception propagates. Returns ``path``."""
+    path = Path(os.path.abspath(path))
+    tmp = _fresh(path, "tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _swap(new: Path, target: Path) -> None:

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .benchmark import Benchmark
+from .benchmark import Benchmark, RegionsSectors
 
 THETA = 4.58
 """Default Pareto shape (trade elasticity): BHR (2011), 4.582."""
@@ -89,7 +89,7 @@ class MelitzError(ValueError):
 
 
 @dataclass
-class MelitzParameters:
+class MelitzParameters(RegionsSectors):
     """Calibrated Melitz-Pareto economy: benchmark flows ``[r, i, s]``, shares and firm counts."""
 
     regions: list[str]
@@ -114,14 +114,6 @@ class MelitzParameters:
     export_fixed_cost: np.ndarray  # (R, S) fixed cost of serving a foreign market over the domestic one
     heterogeneous: np.ndarray  # (S,) True for Melitz sectors, False for Armington sectors
     options: dict = field(default_factory=dict)
-
-    @property
-    def n_regions(self) -> int:
-        return len(self.regions)
-
-    @property
-    def n_sectors(self) -> int:
-        return len(self.sectors)
 
 
 def _per_sector(value, S: int, name: str, sectors) -> np.ndarray:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import pandas as pd
 
 from . import tables
 from .benchmark import WORLD
+from .files import write_text
 
 TERMS = ("terms_of_trade", "tariff_efficiency", "output_tax_efficiency", "trade_costs", "employment", "labour_reallocation", "transfer", "residual")
 """Terms of the welfare decomposition shown by the viewer, in order (``welfare_<term>`` in ``results.csv``)."""
@@ -53,12 +53,7 @@ def write_report(folder, out=None) -> Path:
     folder = Path(folder)
     out = Path(out) if out is not None else folder / "report.html"
     text = build_report(folder)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text(out, text)
     manifest = folder / "manifest.json"
     if manifest.is_file() and out.parent.resolve() == folder.resolve():
         doc = json.loads(manifest.read_text())

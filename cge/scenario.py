@@ -369,17 +369,26 @@ BENCHMARK_KEYS = {
 }
 
 
+def _split(table: dict, where: str, key: str, dependent: tuple, fix: str):
+    """The ``key`` switch of a ``[benchmark]`` table: None when it is absent or false (then no ``dependent`` key may be given), else true or its list of labels."""
+    split = table.get(key, False)
+    if split is False:
+        extra = [k for k in dependent if k in table]
+        if extra:
+            raise ScenarioError(f"{where}: {extra} given without {key}; add {fix}")
+        return None
+    if not (split is True or (isinstance(split, list) and split and all(isinstance(x, str) for x in split))):
+        raise ScenarioError(f"{where}: {key} = {split!r}; must be {BENCHMARK_KEYS[key]}")
+    return split
+
+
 def _firm_size(table: dict, where: str) -> dict | None:
     """Arguments of :func:`cge.split_firm_size` from a ``[benchmark]`` table, or None when it asks for no split."""
     from .firms import RULES
 
-    split = table.get("split_firm_size", False)
-    if split is False:
-        if "firm_size_rule" in table:
-            raise ScenarioError(f"{where}: ['firm_size_rule'] given without split_firm_size; add split_firm_size = true or a list of sectors")
+    split = _split(table, where, "split_firm_size", ("firm_size_rule",), "split_firm_size = true or a list of sectors")
+    if split is None:
         return None
-    if not (split is True or (isinstance(split, list) and split and all(isinstance(x, str) for x in split))):
-        raise ScenarioError(f"{where}: split_firm_size = {split!r}; must be {BENCHMARK_KEYS['split_firm_size']}")
     rule = table.get("firm_size_rule", "stylised")
     if rule not in RULES:
         raise ScenarioError(f"{where}: firm_size_rule = {rule!r}; must be {BENCHMARK_KEYS['firm_size_rule']}")
@@ -390,14 +399,9 @@ def _stages(table: dict, where: str) -> dict | None:
     """Arguments of :func:`cge.split_stages` from a ``[benchmark]`` table, or None when it asks for no split."""
     from .stages import RULES
 
-    split = table.get("split_stages", False)
-    if split is False:
-        extra = [k for k in ("stage_rule", "parts_cap", "stage_regions") if k in table]
-        if extra:
-            raise ScenarioError(f"{where}: {extra} given without split_stages; add split_stages = true or a list of sectors")
+    split = _split(table, where, "split_stages", ("stage_rule", "parts_cap", "stage_regions"), "split_stages = true or a list of sectors")
+    if split is None:
         return None
-    if not (split is True or (isinstance(split, list) and split and all(isinstance(x, str) for x in split))):
-        raise ScenarioError(f"{where}: split_stages = {split!r}; must be {BENCHMARK_KEYS['split_stages']}")
     rule = table.get("stage_rule", "assembly_first")
     if rule not in RULES:
         raise ScenarioError(f"{where}: stage_rule = {rule!r}; must be {BENCHMARK_KEYS['stage_rule']}")
@@ -415,13 +419,9 @@ def _stages(table: dict, where: str) -> dict | None:
 
 def _processing(table: dict, where: str) -> dict | None:
     """Arguments of :func:`cge.split_processing` from a ``[benchmark]`` table, or None when it asks for no split."""
-    split = table.get("split_processing", False)
-    if split is False:
-        if "processing_exempt" in table:
-            raise ScenarioError(f"{where}: processing_exempt given without split_processing; add split_processing = true")
+    split = _split(table, where, "split_processing", ("processing_exempt",), "split_processing = true")
+    if split is None:
         return None
-    if not (split is True or (isinstance(split, list) and split and all(isinstance(x, str) for x in split))):
-        raise ScenarioError(f"{where}: split_processing = {split!r}; must be {BENCHMARK_KEYS['split_processing']}")
     exempt = table.get("processing_exempt", True)
     if not isinstance(exempt, bool):
         raise ScenarioError(f"{where}: processing_exempt = {exempt!r}; must be {BENCHMARK_KEYS['processing_exempt']}")

@@ -24,6 +24,7 @@ def main() -> None:
     import pandas as pd
 
     import cge
+    from cge.files import write_text
     from cge.scenario import load_spec
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -83,10 +84,7 @@ def main() -> None:
     text = "\n".join(lines)
     if args.figures:
         figure(table, Path(args.figures))
-    out = Path(args.out)
-    tmp = out.with_name(f".{out.name}.tmp")  # written beside, then renamed into place (atomic)
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    write_text(args.out, text)  # written beside, then renamed into place (atomic)
     print(text)
     print("solve times (fast backend, seconds, this machine; not written to the file): " + ", ".join(f"{k} {v:.2f}" for k, v in times.items()))
 

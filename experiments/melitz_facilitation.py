@@ -60,13 +60,44 @@ def read_sme(path: Path) -> dict:
     return out
 
 
+def firm_table(res, targets: dict, welfare):
+    """By economy, for one solved scenario (:class:`cge.melitz.MelitzResults`): ``welfare`` (a
+    series by region, % of income), new exporters and exits per 100 benchmark active firms of the
+    heterogeneous sectors (sectors weighted by their benchmark sales: value added on the
+    trade-in-value-added benchmark, gross output on the input-output one, i.e. the same average firm
+    size in every sector), SMEs that start exporting per 100 benchmark SMEs (economies in
+    ``targets``, the SME employment shares of :func:`cge.melitz.sme_transitions`) and the
+    variety/selection term of the welfare decomposition (log points x 100). Shared by this script
+    and ``melitz_rcep.py``."""
+    import pandas as pd
+
+    from cge.melitz import sme_transitions
+
+    P = res.params
+    sales = P.x_0.sum(axis=2)  # benchmark sales of each sector (the weight of its firms)
+    f = res.firms()
+    w = pd.Series([sales[P.regions.index(r), P.sectors.index(j)] for r, j in f.index], index=f.index)
+    tot = w.groupby(level="region").sum()
+    per100 = lambda col: 100.0 * (f[col] * w).groupby(level="region").sum() / tot  # noqa: E731
+    tr = sme_transitions(res, targets)
+    wt = w.reindex(tr.index)
+    return pd.DataFrame({
+        "welfare %": welfare,
+        "new exporters /100 firms": per100("new_exporters"),
+        "exits /100 firms": per100("exit"),
+        "SMEs starting to export /100 SMEs": 100.0 * (tr["start_exporting"] * wt).groupby(level="region").sum() / wt.groupby(level="region").sum(),
+        "variety/selection (log pts x100)": 100.0 * res.welfare_decomposition()["variety_selection"],
+    }).reindex(P.regions).rename_axis("economy")
+
+
 def main() -> None:
     import numpy as np
     import pandas as pd
 
     import cge
     from cge.datasets import load
-    from cge.melitz import MelitzModel, sme_shares, sme_transitions, value_added_benchmark
+    from cge.files import write_text
+    from cge.melitz import MelitzModel, sme_shares, value_added_benchmark
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cut", type=float, default=0.2, help="cut in fixed costs of exporting (share)")
@@ -108,26 +139,12 @@ def main() -> None:
         "fixed": model.instruments(fixed_cost=np.where(routes, 1.0 - args.cut, 1.0)),
         "variable": model.instruments(iceberg=np.where(routes, 1.0 - args.cut * share, 1.0)),
     }
-    va = P.x_0.sum(axis=2)  # value added of each sector (the weight of its firms)
     results, times = {}, {}
     for name, inst in variants.items():
         start = time.perf_counter()
         results[name] = model.solve(inst)
         times[name] = time.perf_counter() - start
-    cols = {}
-    for name, res in results.items():
-        f = res.firms()
-        w = pd.Series([va[P.regions.index(r), P.sectors.index(j)] for r, j in f.index], index=f.index)
-        tot = w.groupby(level="region").sum()
-        per100 = lambda col: 100.0 * (f[col] * w).groupby(level="region").sum() / tot  # noqa: E731
-        tr = sme_transitions(res, targets)
-        wt = w.reindex(tr.index)
-        cols[(name, "welfare %")] = pd.Series(100.0 * (res.utility - 1.0), index=P.regions)
-        cols[(name, "new exporters /100 firms")] = per100("new_exporters")
-        cols[(name, "exits /100 firms")] = per100("exit")
-        cols[(name, "SMEs starting to export /100 SMEs")] = 100.0 * (tr["start_exporting"] * wt).groupby(level="region").sum() / wt.groupby(level="region").sum()
-        cols[(name, "variety/selection (log pts x100)")] = 100.0 * res.welfare_decomposition()["variety_selection"]
-    fac = {name: pd.DataFrame({c: v for (n, c), v in cols.items() if n == name}).reindex(P.regions).rename_axis("economy") for name in variants}
+    fac = {name: firm_table(res, targets, pd.Series(100.0 * (res.utility - 1.0), index=P.regions)) for name, res in results.items()}
 
     # ---- solve times (printed only)
     arm = MelitzModel(vb, heterogeneous=[])
@@ -169,10 +186,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    out = Path(args.out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # atomic: the old file or the new one, never a part
+    write_text(args.out, text)  # atomic: the old file or the new one, never a part
     print(text)
     print(f"\nbuild {build:.3f}s; Melitz solves: " + ", ".join(f"{k} {v:.3f}s ({results[k].stats['steps']} Newton steps)" for k, v in times.items())
           + f"; Armington (same economy, no heterogeneous sector) {t_arm:.3f}s; package Armington model (fast backend) {t_pkg:.3f}s")

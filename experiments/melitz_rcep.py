@@ -60,10 +60,11 @@ def main() -> None:
 
     import cge
     from cge.datasets import load
-    from cge.melitz import SIGMA, MelitzModel, sme_transitions
+    from cge.files import write_text
+    from cge.melitz import SIGMA, MelitzModel
     from cge.solve import SolveError
 
-    from melitz_facilitation import SME_DATA, read_sme
+    from melitz_facilitation import SME_DATA, firm_table, read_sme
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cut", type=float, default=0.2, help="cut in members' fixed costs of serving other members (share)")
@@ -91,27 +92,13 @@ def main() -> None:
     P = model.params
     data = read_sme(Path(args.sme_data))
     targets = {r: data[(r, "employment_share")][0] / 100.0 for r in P.regions if (r, "employment_share") in data}
-    out = P.x_0.sum(axis=2)
     results, times = {}, {}
     for name, sc in scenarios.items():
         start = time.perf_counter()
         results[name] = model.solve(sc)
         times[name] = time.perf_counter() - start
-    tables = {}
-    for name, res in results.items():
-        f = res.firms()
-        w = pd.Series([out[P.regions.index(r), P.sectors.index(j)] for r, j in f.index], index=f.index)
-        tot = w.groupby(level="region").sum()
-        per100 = lambda col: 100.0 * (f[col] * w).groupby(level="region").sum() / tot  # noqa: E731
-        tr = sme_transitions(res, targets)
-        wt = w.reindex(tr.index)
-        tables[name] = pd.DataFrame({
-            "welfare %": res.welfare()["ev_pct"],
-            "new exporters /100 firms": per100("new_exporters"),
-            "exits /100 firms": per100("exit"),
-            "SMEs starting to export /100 SMEs": 100.0 * (tr["start_exporting"] * wt).groupby(level="region").sum() / wt.groupby(level="region").sum(),
-            "variety/selection (log pts x100)": 100.0 * res.welfare_decomposition()["variety_selection"],
-        }).reindex(P.regions).rename_axis("economy").round(3) + 0.0  # as shown, and no negative zeros
+    # as shown, and no negative zeros
+    tables = {name: firm_table(res, targets, res.welfare()["ev_pct"]).round(3) + 0.0 for name, res in results.items()}
 
     # SME shares on the input-output calibration: the economy-wide employment target, and the target that reproduces exports
     from scipy.optimize import brentq
@@ -182,10 +169,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    path = Path(args.out)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # atomic: the old file or the new one, never a part
+    write_text(args.out, text)  # atomic: the old file or the new one, never a part
     print(text)
     print(f"\nbuild {build:.3f}s; Melitz solves: " + ", ".join(f"{k} {v:.3f}s ({results[k].stats['steps']} Newton steps)" for k, v in times.items())
           + "; package Armington model (fast backend): " + ", ".join(f"{k} {v:.3f}s" for k, v in t_arm.items()))

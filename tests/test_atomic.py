@@ -249,3 +249,18 @@ def test_scenarios_solved_in_threads_are_the_sequential_results(tmp_path, backen
         pd.testing.assert_frame_equal(one[name].tidy(), two[name].tidy(), check_exact=True)
     with pytest.raises(ValueError, match="jobs = 0"):
         solve_spec(spec, progress=False, jobs=0)
+
+
+@pytest.mark.unit
+def test_write_text_replaces_the_file_whole_or_not_at_all(tmp_path):
+    """cge.files.write_text: the new bytes (UTF-8, \\n line ends) after a write; after a failed one the
+    old file byte for byte and nothing left beside it."""
+    from cge.files import write_text
+
+    target = tmp_path / "table.md"
+    assert write_text(target, "a\nb \u2020\n") == target
+    assert target.read_bytes() == "a\nb \u2020\n".encode("utf-8")
+    with pytest.raises(UnicodeEncodeError):
+        write_text(target, "half\n" * 10_000 + "\ud800")  # a lone surrogate fails after the first part is written
+    assert target.read_bytes() == "a\nb \u2020\n".encode("utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.md"]

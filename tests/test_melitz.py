@@ -68,10 +68,10 @@ def test_benchmark_replication(S, tariffs, deficit, capital):
 
 
 # ---------------------------------------------------------------- 2. Jacobian
-@pytest.mark.parametrize("heterogeneous,capital", [(None, False), (["S2"], False), (None, True), (["S1"], True)])
-def test_jacobian_matches_finite_differences(heterogeneous, capital):
-    b = _bench(S=2, tariffs=True, deficit=True, seed=4, capital=capital)
-    m = MelitzModel(b, theta=[4.0, 6.0], sigma=[3.0, 4.5], heterogeneous=heterogeneous)
+def _assert_jacobian_matches_finite_differences(m):
+    """The analytic Jacobian of ``m``'s system equals central differences (step 1e-6, tolerance 1e-7
+    of its largest entry) at a random point, under random iceberg costs, fixed costs and tariffs;
+    returns those instruments."""
     rng = np.random.default_rng(0)
     shape = m.params.x_0.shape
     inst = m.instruments(iceberg=rng.uniform(0.8, 1.1, shape), fixed_cost=rng.uniform(0.6, 1.3, shape),
@@ -85,6 +85,14 @@ def test_jacobian_matches_finite_differences(heterogeneous, capital):
         e[k] = h
         num[:, k] = (m.system.evaluate(x + e, inst).residual - m.system.evaluate(x - e, inst).residual) / (2 * h)
     assert np.abs(J - num).max() < 1e-7 * max(1.0, np.abs(J).max())
+    return inst
+
+
+@pytest.mark.parametrize("heterogeneous,capital", [(None, False), (["S2"], False), (None, True), (["S1"], True)])
+def test_jacobian_matches_finite_differences(heterogeneous, capital):
+    b = _bench(S=2, tariffs=True, deficit=True, seed=4, capital=capital)
+    m = MelitzModel(b, theta=[4.0, 6.0], sigma=[3.0, 4.5], heterogeneous=heterogeneous)
+    _assert_jacobian_matches_finite_differences(m)
 
 
 # ---------------------------------------------------------------- 3. ACR
@@ -336,19 +344,7 @@ def test_jacobian_with_intermediates(heterogeneous):
     assert m.system.io and m.system.nE == m.system.nP
     st0 = m.system.evaluate(m.system.benchmark_point(), m.instruments())
     assert np.abs(st0.residual).max() < 1e-12 and abs(st0.walras_excess) < 1e-12
-    rng = np.random.default_rng(0)
-    shape = m.params.x_0.shape
-    inst = m.instruments(iceberg=rng.uniform(0.8, 1.1, shape), fixed_cost=rng.uniform(0.6, 1.3, shape),
-                         tariff=m.params.tariff_0 * rng.uniform(0.0, 2.0, shape))
-    x = rng.uniform(0.8, 1.2, m.system.n)
-    J = m.system.jacobian(m.system.evaluate(x, inst))
-    h = 1e-6
-    num = np.empty_like(J)
-    for k in range(len(x)):
-        e = np.zeros(len(x))
-        e[k] = h
-        num[:, k] = (m.system.evaluate(x + e, inst).residual - m.system.evaluate(x - e, inst).residual) / (2 * h)
-    assert np.abs(J - num).max() < 1e-7 * max(1.0, np.abs(J).max())
+    inst = _assert_jacobian_matches_finite_differences(m)
     res = m.solve(inst)
     assert res.stats["max_residual"] < 1e-10
 

@@ -39,7 +39,7 @@ def add_armington(m, params) -> None:
     (determines ``QM[s, i]``).
     """
     sig_dm, sig_mm = params.sigma["sigma_dm"], params.sigma["sigma_mm"]
-    v_0, qa_0, m_0, tariff_0 = params.v_0, params.qa_0, params.m_0, params.tariff_0
+    v_0, m_0, tariff_0 = params.v_0, params.m_0, params.tariff_0
     use = params.use_of_buyer
     common = params.sourcing.shared_import_mix
     S = params.n_sectors
@@ -63,36 +63,10 @@ def add_armington(m, params) -> None:
     else:
         _add_agent_imports(m, params, sources)
 
-    def has_import_nest(s, b, i):
-        if common:
-            return m_0[s, b, i] > 0
-        return (s, b, i) in m.IMPORT_COMPOSITES
-
-    def pa_def(m, s, b, i):
-        rs = sources.get((s, b, i), [])
-        if has_import_nest(s, b, i):
-            shares = [v_0[s, i, s, b] / qa_0[s, b, i], m_0[s, b, i] / qa_0[s, b, i]]
-            prices = [m.pd[s, i, s, b] if s in rs else 1.0, m.PM[s, i] if common else m.PM[s, b, i]]
-        else:
-            shares = [v_0[r, i, s, b] / qa_0[s, b, i] for r in rs]
-            prices = [m.pd[r, i, s, b] for r in rs]
-        return m.PA[s, b, i] - ces_price(sig_dm[i], shares, prices) == 0
-
-    m.armington_price = pyo.Constraint(m.COMPOSITES, rule=pa_def, doc="Armington price index ⟂ PA")
-
-    if common:
-        def import_quantity(m, s, i):
-            mc = params.m_common_0[s, i]
-            demand = sum(
-                m_0[s, b, i] / mc * m.QA[s, b, i] * ces_demand(sig_dm[i], m.PA[s, b, i], m.PM[s, i])
-                for b in range(len(params.buyers)) if m_0[s, b, i] > 0
-            )
-            return m.QM[s, i] - demand == 0
-
-        m.import_quantity = pyo.Constraint(m.IMPORT_COMPOSITES, rule=import_quantity, doc="import composite demand ⟂ QM")
+    add_armington_composites(m, params, sources, v_0, m.pd)
 
     def z(m, r, i, s, b):
-        if r == s or not has_import_nest(s, b, i):
+        if r == s or not has_import_composite(m, m_0, common, s, b, i):
             return m.QA[s, b, i] * ces_demand(sig_dm[i], m.PA[s, b, i], m.pd[r, i, s, b])
         return m.QMB[s, b, i] * ces_demand(sig_mm[i], m.PM[s, b, i], m.pd[r, i, s, b])
 
@@ -119,6 +93,55 @@ def tariff_paid(m, use, n_sectors: int, r, i, s, b):
     if b < n_sectors and (s, b) in m.duty_exemption:
         return m.tariff[r, i, s, u] * (1.0 - m.duty_exemption[s, b])
     return m.tariff[r, i, s, u]
+
+
+def has_import_composite(m, m_0, common: bool, s, b, i) -> bool:
+    """Whether buyer ``b`` in ``s`` buys ``i`` through an import composite (a two-level nest)."""
+    if common:
+        return m_0[s, b, i] > 0
+    return (s, b, i) in m.IMPORT_COMPOSITES
+
+
+def add_armington_composites(m, params, sources, route_0, route_price) -> None:
+    r"""Armington price ⟂ ``PA`` of every composite and, with common sourcing, import composite demand ⟂ ``QM``.
+
+    Shared by the Armington block (composites by commodity, routes priced at the delivered price
+    ``pd``) and the firm-size nest (:func:`cge.model.sizenest.add_size_armington`: composites by
+    commodity group, routes priced at the route price ``PR``). ``route_0[r, k, s, b]`` is the
+    benchmark value of route ``(r, k, s)`` to buyer ``b`` and ``route_price[r, k, s, b]`` its price
+    (relative to the benchmark), ``k`` a commodity or a group; ``sources[(s, b, k)]`` lists the
+    origins of the composite; ``params`` gives ``sigma_dm``, ``qa_0``, ``m_0`` and ``m_common_0``
+    indexed by ``k`` (the size nest passes :func:`cge.model.sizenest.group_view`).
+
+    :math:`P^A_{sbk} = \mathrm{CES}_{\sigma^{dm}_k}(\theta^d: p_{sksb},\; \theta^m: P^M)` where the
+    composite has an import nest, else the CES across all origins' route prices;
+    :math:`Q^M_{sk} = \sum_b \theta^m_{sbk} Q^A_{sbk} (P^A_{sbk}/P^M_{sk})^{\sigma^{dm}_k}` (common sourcing).
+    """
+    sig_dm, qa_0, m_0, m_common_0 = params.sigma["sigma_dm"], params.qa_0, params.m_0, params.m_common_0
+    common = params.sourcing.shared_import_mix
+
+    def pa_def(m, s, b, k):
+        rs = sources.get((s, b, k), [])
+        if has_import_composite(m, m_0, common, s, b, k):
+            shares = [route_0[s, k, s, b] / qa_0[s, b, k], m_0[s, b, k] / qa_0[s, b, k]]
+            prices = [route_price[s, k, s, b] if s in rs else 1.0, m.PM[s, k] if common else m.PM[s, b, k]]
+        else:
+            shares = [route_0[r, k, s, b] / qa_0[s, b, k] for r in rs]
+            prices = [route_price[r, k, s, b] for r in rs]
+        return m.PA[s, b, k] - ces_price(sig_dm[k], shares, prices) == 0
+
+    m.armington_price = pyo.Constraint(m.COMPOSITES, rule=pa_def, doc="Armington price index ⟂ PA")
+
+    if common:
+        def import_quantity(m, s, k):
+            mc = m_common_0[s, k]
+            demand = sum(
+                m_0[s, b, k] / mc * m.QA[s, b, k] * ces_demand(sig_dm[k], m.PA[s, b, k], m.PM[s, k])
+                for b in range(len(params.buyers)) if m_0[s, b, k] > 0
+            )
+            return m.QM[s, k] - demand == 0
+
+        m.import_quantity = pyo.Constraint(m.IMPORT_COMPOSITES, rule=import_quantity, doc="import composite demand ⟂ QM")
 
 
 def _add_duty_exemption(m, params) -> None:

@@ -19,7 +19,7 @@ import dataclasses
 import numpy as np
 import pyomo.environ as pyo
 
-from .armington import _add_duty_exemption, tariff_paid
+from .armington import _add_duty_exemption, add_armington_composites, has_import_composite, tariff_paid
 from .ces import ces_demand, ces_price
 
 
@@ -66,12 +66,13 @@ def add_size_armington(m, params, gp) -> None:
     Route price (determines ``PR[r, g, s, b]``):
     :math:`P^R_{rgsb} = \mathrm{CES}_{\sigma^{size}_g}(\theta^{size}_{risb}: p^d_{risb},\; i \in g)`.
     Armington and import prices as in :func:`cge.model.armington.add_armington` with route prices
-    in place of delivered prices and group-level shares; size flows
+    in place of delivered prices and group-level shares (the Armington price and the common import
+    composite are built by the same :func:`cge.model.armington.add_armington_composites`); size flows
     :math:`z_{risb} = z^R_{rgsb}\, (P^R_{rgsb}/p^d_{risb})^{\sigma^{size}_g}`.
     """
     sig_dm, sig_mm, sig_sz = gp.sigma["sigma_dm"], gp.sigma["sigma_mm"], gp.sigma["sigma_size"]
     v_0, vg, tariff_0 = params.v_0, m.vg_0, params.tariff_0
-    qa_0, m_0 = gp.qa_0, gp.m_0
+    m_0 = gp.m_0
     use = params.use_of_buyer
     gidx = params.size_group
     common = params.sourcing.shared_import_mix
@@ -108,9 +109,6 @@ def add_size_armington(m, params, gp) -> None:
         if b >= 0:
             sources.setdefault((s, b, g), []).append(r)
 
-    def has_import_nest(s, b, g):
-        return m_0[s, b, g] > 0 if common else (s, b, g) in m.IMPORT_COMPOSITES
-
     if common:
         partners = {}
         for r, g, s, b in m.SIZE_ROUTES:
@@ -129,33 +127,12 @@ def add_size_armington(m, params, gp) -> None:
 
     m.import_price = pyo.Constraint(m.IMPORT_COMPOSITES, rule=pm_def, doc="import price index ⟂ PM")
 
-    def pa_def(m, s, b, g):
-        rs = sources.get((s, b, g), [])
-        if has_import_nest(s, b, g):
-            shares = [vg[s, g, s, b] / qa_0[s, b, g], m_0[s, b, g] / qa_0[s, b, g]]
-            prices = [m.PR[s, g, s, b] if s in rs else 1.0, m.PM[s, g] if common else m.PM[s, b, g]]
-        else:
-            shares = [vg[r, g, s, b] / qa_0[s, b, g] for r in rs]
-            prices = [m.PR[r, g, s, b] for r in rs]
-        return m.PA[s, b, g] - ces_price(sig_dm[g], shares, prices) == 0
-
-    m.armington_price = pyo.Constraint(m.COMPOSITES, rule=pa_def, doc="Armington price index ⟂ PA")
-
-    if common:
-        def import_quantity(m, s, g):
-            mc = gp.m_common_0[s, g]
-            demand = sum(
-                m_0[s, b, g] / mc * m.QA[s, b, g] * ces_demand(sig_dm[g], m.PA[s, b, g], m.PM[s, g])
-                for b in range(len(params.buyers)) if m_0[s, b, g] > 0
-            )
-            return m.QM[s, g] - demand == 0
-
-        m.import_quantity = pyo.Constraint(m.IMPORT_COMPOSITES, rule=import_quantity, doc="import composite demand ⟂ QM")
+    add_armington_composites(m, gp, sources, vg, m.PR)
 
     def z(m, r, i, s, b):
         g = int(gidx[i])
         size = ces_demand(sig_sz[g], m.PR[r, g, s, b], m.pd[r, i, s, b])
-        if r == s or not has_import_nest(s, b, g):
+        if r == s or not has_import_composite(m, m_0, common, s, b, g):
             return m.QA[s, b, g] * ces_demand(sig_dm[g], m.PA[s, b, g], m.PR[r, g, s, b]) * size
         qm = m.QA[s, b, g] * ces_demand(sig_dm[g], m.PA[s, b, g], m.PM[s, b, g])
         return qm * ces_demand(sig_mm[g], m.PM[s, b, g], m.PR[r, g, s, b]) * size
