@@ -120,19 +120,22 @@ def test_evaluation_by_agent_refuses_imports_outside_the_import_nest():
         System(L)
 
 
-def test_page_policy_switches_numpy_huge_pages_off_and_restores_them(monkeypatch):
-    """The fast backend builds and solves without numpy's advice for huge pages (``solvers.HUGE_PAGES``),
-    leaves numpy's setting as it found it, and defers to ``NUMPY_MADVISE_HUGEPAGE`` when it is set."""
+def test_page_policy_switches_numpy_huge_pages_off_for_large_jacobians_and_restores_them(monkeypatch):
+    """Solves with a dense Jacobian from ``solvers.SMALL_PAGES_FROM`` bytes run without numpy's advice for
+    huge pages, smaller ones with it; numpy's setting is left as found, and ``NUMPY_MADVISE_HUGEPAGE``
+    decides when it is set."""
     switch = getattr(np, "_core", getattr(np, "core", None)).multiarray._set_madvise_hugepage
     before = switch(True)
+    large, small = solvers.SMALL_PAGES_FROM, solvers.SMALL_PAGES_FROM - 1
     try:
         monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
-        with solvers.page_policy():
+        with solvers.page_policy(large):
             assert switch(False) is False  # off inside
-            switch(False)
         assert switch(True) is True  # restored
+        with solvers.page_policy(small):
+            assert switch(True) is True  # numpy's default below the size
         monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
-        with solvers.page_policy():
+        with solvers.page_policy(large):
             assert switch(True) is True  # the user's choice stands
     finally:
         switch(before)

@@ -105,7 +105,7 @@ class FastBackend:
 
     # ------------------------------------------------------------------ equations
     def residual_blocks(self) -> tuple[dict, float]:
-        with page_policy():
+        with page_policy(8.0 * self.layout.n**2):
             blocks, walras = equation_residuals(self.layout, self._inst, variables_of(self.state, self.layout))
         return blocks, walras
 
@@ -137,8 +137,8 @@ class FastBackend:
 
     def run_solver(self) -> dict:
         """Newton's method from the current point, Ipopt when it fails (or Ipopt alone), with numpy's
-        page advice of :func:`cge.fast.solvers.page_policy`."""
-        with page_policy():
+        page advice of :func:`cge.fast.solvers.page_policy` for its size."""
+        with page_policy(8.0 * self.layout.n**2):
             return self._run_solver()
 
     def _run_solver(self) -> dict:

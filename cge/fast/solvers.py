@@ -194,25 +194,28 @@ REUSE_RATIO = 0.2
 """A step with an older factorisation is kept when it cuts the residual norm at least this much."""
 
 
-HUGE_PAGES = False
-"""Whether numpy may advise transparent huge pages for the arrays the fast backend's solves and checks make (its own
-switch, on by default on Linux, for arrays of 4 MB and more). Off, a rule of the package, not a
-measurement at run time: first touches of fresh huge pages cost the kernel a compaction, and on
-the project's 2-core machine (transparent huge pages ``madvise``, defrag ``madvise``) the 538 MB dense
-Jacobian of an 80 x 50 model took 0.5-1.3 s to touch for the first time in a process against
-0.2 s in small pages; the 80 x 50 solve of ``benchmarks/bench_scale.py`` took 4.4-4.7 s with huge
-pages and 3.2-3.9 s without, and the dense LU was no faster with them. The model's own arrays,
-made once and streamed by every evaluation, keep numpy's advice: the passes over the flows run
-about 10% faster in huge pages. ``NUMPY_MADVISE_HUGEPAGE`` in the environment (numpy's own
+SMALL_PAGES_FROM = 256 * 2**20
+"""Size in bytes of the dense Jacobian from which the fast backend's solves and checks run without
+numpy's advice for transparent huge pages (its own switch, on by default on Linux for arrays of 4 MB
+and more). A rule on size, not a measurement at run time. On the project's 2-core machine
+(transparent huge pages ``madvise``, defrag ``madvise``) memory new to a process costs the kernel a
+compaction in huge pages: the 538 MB dense Jacobian of an 80 x 50 model took 0.5-1.3 s to touch the
+first time against 0.2 s in small pages, and the 80 x 50 solve of ``benchmarks/bench_scale.py`` took
+4.4-4.7 s with huge pages against 3.2-3.9 s without. Memory a process has used before is cheaper in
+huge pages (0.09 against 0.19 s for the same array), so below this size, where the Jacobian's memory
+has usually been used by the build, numpy's default stays (at WIOD 2011 size, 70 MB, a Jacobian took
+0.24 s with huge pages and 0.27 s without). The model's own arrays, made once and streamed by every
+evaluation, always keep numpy's advice. ``NUMPY_MADVISE_HUGEPAGE`` in the environment (numpy's own
 variable) takes precedence. Results do not depend on it."""
 
 
 @contextmanager
-def page_policy():
-    """A context in which numpy follows :data:`HUGE_PAGES` (restored on exit)."""
+def page_policy(jacobian_bytes: float):
+    """A context in which numpy makes no huge-page advice when ``jacobian_bytes`` reaches
+    :data:`SMALL_PAGES_FROM` (numpy's setting restored on exit)."""
     multiarray = getattr(np, "_core", getattr(np, "core", None)).multiarray
     switch = getattr(multiarray, "_set_madvise_hugepage", None)
-    if HUGE_PAGES or switch is None or "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+    if jacobian_bytes < SMALL_PAGES_FROM or switch is None or "NUMPY_MADVISE_HUGEPAGE" in os.environ:
         yield
         return
     before = switch(False)
