@@ -137,6 +137,10 @@ def size_layout(L) -> None:
     L.class_shares = None if L.common else _class_shares(L, vg)
     if L.class_shares is not None:  # the class's shares on every route a buyer has (equal up to rounding)
         L.th_size = np.where(L.route_b[:, gidx], np.take(L.class_shares, L.use, axis=-1), 0.0)
+        # the group-level arrays of the Jacobian on the flow layout (SizeNestSystem._expand)
+        L.gth_A_i = np.ascontiguousarray(L.gth_A[:, gidx])
+        L.gdirect_fi = np.ascontiguousarray(L.gdirect_f[:, gidx])
+        L.gimp_i = np.ascontiguousarray(L.gimp[:, gidx])
     # Jacobian constants on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
     # nested imports, sigma_dm otherwise), and the import-price coefficient on import cells
     sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off4 + L.sig_dm[None, :, None, None] * ~off4
@@ -188,9 +192,13 @@ def _class_shares(L, vg):
     return th_u
 
 
-def by_buyer(a, inst):
+def by_buyer(a, inst, out=None):
     """``a[..., class(b)]``: a class array ``[..., class]`` on the buyer axis (C-ordered; each class's
-    run of buyers repeats its column, several times faster than taking by ``inst.use``)."""
+    run of buyers repeats its column, several times faster than taking by ``inst.use``); into ``out`` when given."""
+    if out is not None:
+        for u, g in inst.groups:
+            out[..., g] = a[..., u, None]
+        return out
     runs = getattr(inst, "_class_runs", None)
     if runs is None:
         groups = sorted(inst.groups, key=lambda ug: ug[1].start)
@@ -227,22 +235,27 @@ def _size_index(L, th, price, exists, inst=None):
     return np.where(exists, out, 1.0)
 
 
-def _same_group(L, terms, out):
-    """``out[r, i, q, i'] += sum_k sum_{s,b} x_k[r, i, s, b] y_k[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group (``terms``: the pairs ``(x_k, y_k)``).
+def _same_group(L, X, Y, out):
+    """``out[r, i, q, i'] += sum_m X[i, r, m] Y[i', q, m]`` for every pair of sizes ``i, i'`` of one group.
 
-    One matrix product (exporters x importers and buyers) per pair of sizes and term, on views of
-    the flow arrays (no copies), in one BLAS thread (:func:`one_blas_thread`).
+    ``X``, ``Y``: sector-first copies of the flow-layout terms (``[i, r, m]``, ``m`` the importers and
+    buyers of each term, the terms side by side), so that a group's sizes are one matrix
+    ``(sizes x exporters) x m`` and every pair of its sizes one matrix product per group (a view
+    when the sizes are adjacent sectors), in one BLAS thread (:func:`one_blas_thread`).
     """
     R, S = L.R, L.S
-    views = [(x.reshape(R, S, -1), y.reshape(R, S, -1)) for x, y in terms]
     with one_blas_thread():
         for members in L.mem:
             members = members[members < S]
-            for i in members:
-                for j in members:
-                    block = out[:, i, :, j]
-                    for x, y in views:
-                        block += x[:, i] @ y[:, j].T
+            k = len(members)
+            if members[-1] - members[0] == k - 1:
+                x, y = X[members[0] : members[-1] + 1], Y[members[0] : members[-1] + 1]
+            else:
+                x, y = X[members], Y[members]
+            block = (x.reshape(k * R, -1) @ y.reshape(k * R, -1).T).reshape(k, R, k, R)
+            for a, i in enumerate(members):
+                for c, j in enumerate(members):
+                    out[:, i, :, j] += block[a, :, c, :]
 
 
 class SizeNestSystem(System):
@@ -268,6 +281,24 @@ class SizeNestSystem(System):
             self._vg_own = np.ascontiguousarray(L.vg[ar, :, ar, :].transpose(1, 0, 2))  # [g, s, b]
             self._inv_m0 = np.divide(1.0, L.m0_g, out=np.zeros(L.m0_g.shape), where=L.nest)
             self._inv_qa0 = np.divide(1.0, L.qa0_g, out=np.zeros(L.qa0_g.shape), where=L.comp)
+
+    def jacobian(self, st):
+        """:meth:`System.jacobian`, with the flow-size temporaries of the size nest's terms in buffers of the system (:meth:`_buffer`)."""
+        self._in_jacobian = True
+        try:
+            return super().jacobian(st)
+        finally:
+            self._in_jacobian = False
+
+    def _buffer(self, name, shape):
+        """A flow-size work array kept by the system from one Jacobian to the next (only for temporaries
+        that do not outlive the Jacobian): a fresh array of that size comes from the operating system
+        each time, and touching its pages cost about as much as the products that fill it."""
+        bufs = self.__dict__.setdefault("_buffers", {})
+        a = bufs.get(name)
+        if a is None or a.shape != shape:
+            a = bufs[name] = np.empty(shape)
+        return a
 
     # ------------------------------------------------------------------ sourcing by agent, by class
     def _class_shares_of(self, inst):
@@ -444,29 +475,37 @@ class SizeNestSystem(System):
         st.Zb[ar, :, ar, :] = st.zd
 
     def _expand(self, st):
-        """Per-buyer arrays of a by-class state, once (for the Jacobian and the solution): the route
-        terms ``hg[r, g, s, b]`` of the Armington nests (``h`` of :meth:`_size_flows`), the size
-        terms ``(PR / pd)^sigma_size`` by class (``hs_c``, ``[i, s, r, class]``) and the size flows ``Zb``."""
-        if hasattr(st, "Zb"):
+        """Per-buyer arrays of a by-class state, once (for the Jacobian and the solution): the size
+        terms ``(PR / pd)^sigma_size`` by class (``hs_c``, ``[i, s, r, class]``), the demand terms
+        ``H[r, i, s, b]`` of each size flow per unit of composite and benchmark flow (``hg`` of
+        :meth:`_size_flows` of the size's group times ``hs``) and the size flows ``Zb = d_0 QA H``.
+
+        ``H`` is a per-buyer factor (``PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested
+        imports) times a per-class power ``PR^(sigma_size - sigma) pd^-sigma_size`` (as in
+        :meth:`_class_flows`): the powers are taken per class and expanded to the buyers once."""
+        if hasattr(st, "H"):
             return
         L, inst = self.lay, st.inst
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        st.hs_c = np.exp(st.lnPRc[gidx] * L.sig_size_i[:, None, None, None])
+        lnpr = st.lnPRc[gidx]  # [i, s, r, class]
+        st.hs_c = np.exp(lnpr * L.sig_size_i[:, None, None, None])
         st.hs_c *= st.gs_c
-        lnpr = _route_log_prices(L, st)
-        pa = np.power(st.PA, sdm)
-        hg = np.exp(lnpr * -L.sig_dm[None, :, None, None])
-        hg *= pa[None]
-        hg *= L.gdirect_f
-        imp = np.exp(lnpr * -L.sig_mm[None, :, None, None])  # nested imports
-        imp *= (pa * np.power(st.PM, smm - sdm))[None]
-        np.copyto(hg, imp, where=L.gimp)
-        st.hg = hg
-        np.multiply(hg, st.QA[None], out=imp)
-        st.Zb = np.take(imp, gidx, axis=1)
-        st.Zb *= L.d_0
-        st.Zb *= by_buyer(st.hs_c.transpose(2, 0, 1, 3), inst)
+        f = np.exp(lnpr * -L.sig_dm[gidx][:, None, None, None])
+        f *= st.hs_c
+        a_dir = np.exp(sdm * st.lnPA)  # [g, s, b]
+        H = by_buyer(f.transpose(2, 0, 1, 3), inst)
+        H *= a_dir[gidx][None]
+        H *= L.gdirect_fi
+        np.exp(lnpr * -L.sig_mm[gidx][:, None, None, None], out=f)  # nested imports
+        f *= st.hs_c
+        imp = by_buyer(f.transpose(2, 0, 1, 3), inst)
+        imp *= (a_dir * np.exp((smm - sdm) * np.log(st.PM)))[gidx][None]
+        np.copyto(H, imp, where=L.gimp_i)
+        st.H = H
+        np.multiply(H, st.QA[gidx][None], out=imp)
+        imp *= L.d_0
+        st.Zb = imp
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -609,10 +648,11 @@ class SizeNestSystem(System):
         if self.by_class:  # instruments by class, read by each class's buyers
             to_u = inst.tau_u / L.x_0[:, :, None, None]
             to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
-            fl.U, fl.T = np.empty(st.Zb.shape), np.empty(st.Zb.shape)
-            for u, g in inst.groups:
-                np.multiply(st.Zb[..., g], to_u[..., u, None], out=fl.U[..., g])
-                np.multiply(st.Zb[..., g], to_t[..., u, None], out=fl.T[..., g])
+            buffers = getattr(self, "_in_jacobian", False)  # (U and T do not outlive a Jacobian)
+            fl.U = by_buyer(to_u, inst, self._buffer("U", st.Zb.shape) if buffers else None)  # expanded, then one contiguous product
+            fl.U *= st.Zb  # (a run of buyers is a short inner axis)
+            fl.T = by_buyer(to_t, inst, self._buffer("T", st.Zb.shape) if buffers else None)
+            fl.T *= st.Zb
             return fl
         fl.U = st.Zb * arr.tau
         fl.U /= L.x_0[:, :, None, None]
@@ -644,19 +684,20 @@ class SizeNestSystem(System):
         zb *= L.d_0
         return zb
 
-    def _price_derivatives(self, st):
-        """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
+    def _price_derivatives(self, st, out=None):
+        """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``.
+
+        ``out``: two flow-layout views that receive ``D`` and ``dm`` (by class: written there, no copy)."""
         L, inst = self.lay, st.inst
         gidx = L.gidx
         if self.by_class:  # dPR / dp and the size shares by class, for every buyer of the class (zero flows
             # and route terms weigh them where a buyer has no route)
             self._expand(st)
-            ds = self._class_shares_of(inst) * st.hs_c
-            ds *= inst.kappa_c1
-            sh = ds * st.p.T[:, None, :, None]
+            kc = self._class_shares_of(inst) * inst.kappa_c1  # dPR / dp = th kappa hs: H carries hs
+            sh = kc * st.hs_c
+            sh *= st.p.T[:, None, :, None]
             sh *= np.exp(-st.lnPRc[gidx])
-            ds = by_buyer(ds.transpose(2, 0, 1, 3), inst)
-            sh = by_buyer(sh.transpose(2, 0, 1, 3), inst)
+            sh = by_buyer(sh.transpose(2, 0, 1, 3), inst, None if out is None else self._buffer("sh", L.d_0.shape))
         else:
             if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
                 st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
@@ -670,14 +711,16 @@ class SizeNestSystem(System):
             shc = np.divide(dsc * st.p[:, :, None], st.PRc[:, gidx], out=np.zeros(dsc.shape), where=L.route_i)
             sh = np.where(L.offdiag[:, None, :, None] & L.nest[None, gidx], shc[..., None], sh)
         elif self.by_class:
-            D = np.take(L.gth_A * st.hg, gidx, axis=1)
-            D *= ds
+            D = by_buyer(kc.transpose(2, 0, 1, 3), inst, None if out is None else self._buffer("D", L.d_0.shape))
+            D *= st.H
+            D = np.multiply(D, L.gth_A_i, out=None if out is None else out[0])
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
             # D / (da_nest PM) on import cells: zero on domestic ones here; the terms that read dm
             # (coef_pm_c) vanish where the composite is not nested, and D where there is no route
-            dm = D * (1.0 / (da_nest * st.PM))[gidx][None]
+            dm = np.multiply(D, (1.0 / (da_nest * st.PM))[gidx][None], out=None if out is None else out[1])
             ar = np.arange(L.R)
             dm[ar, :, ar, :] = 0.0
+            return D, dm, sh
         else:
             D = (L.gth_A * st.hg)[:, gidx] * ds
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
@@ -690,22 +733,35 @@ class SizeNestSystem(System):
         L = self.lay
         R, S = L.R, L.S
         gidx = L.gidx
-        D, dm, sh = self._price_derivatives(st)
         cpa = (L.coef_pa / st.PA)[gidx]  # [i, s, b]
         cpm = L.coef_pm_c[gidx]
+        M = R * L.B
+        n = 2 if cpm.any() else 1  # the Armington term, and that of nested imports
+        X, Y = self._buffer("X", (S, R, n * M)), self._buffer("Y", (S, R, n * M))  # sector-first (_same_group)
+
+        def flow_view(a, k):  # term k of a sector-first buffer, as a flow-layout [r, i, s, b] view
+            return a[:, :, k * M : (k + 1) * M].reshape(S, R, R, L.B).transpose(1, 0, 2, 3)
+
+        into = self.by_class and n == 2  # D and dm written into Y by _price_derivatives
+        D, dm, sh = self._price_derivatives(st, (flow_view(Y, 0), flow_view(Y, 1)) if into else None)
         off = L.offdiag[:, None, :, None]
         W = L.size_W  # sigma_size - sigma of the route, on the flow layout
         p = st.p
         # goods markets
         dsold = np.zeros((R, S, R, S))
-        x = U * cpa[None]
-        _same_group(L, [(x, D)], dsold)
-        if cpm.any():  # nested imports (one buffer for both terms)
-            _same_group(L, [(np.multiply(U, L.cpm_off, out=x), dm)], dsold)
-        del x
+        Ut = U.reshape(R, S, M).transpose(1, 0, 2)
+        np.multiply(Ut, cpa.reshape(S, 1, M), out=X[:, :, :M])
+        if not into:
+            np.copyto(flow_view(Y, 0), D)
+        if n == 2:
+            np.multiply(Ut, L.cpm_off.reshape(R, S, M).transpose(1, 0, 2), out=X[:, :, M:])
+            if not into:
+                np.copyto(flow_view(Y, 1), dm)
+        _same_group(L, X, Y, dsold)
+        del X, Ut
         K = L.mem.shape[1]
         # the size term within a producer region, and the own price
-        ws = W * sh  # [r, i', s, b]; W is the group's, the same for every size i of the group
+        ws = np.multiply(W, sh, out=self._buffer("ws", W.shape))  # [r, i', s, b]; W is the group's, the same for every size i of the group
         with one_blas_thread():  # sum_{s,b} U[r, i, s, b] ws[r, i', s, b], every pair of sectors, kept for sizes of one group
             term = np.matmul(U.reshape(R, S, -1), ws.reshape(R, S, -1).transpose(0, 2, 1))  # [r, i, i']
         term *= L.same_group
@@ -722,8 +778,14 @@ class SizeNestSystem(System):
             TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
         jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
-        TW = np.take(group_sum(T, L, 1), gidx, axis=1)  # [r, i', s, b]: group revenue on the route
-        jp += (np.einsum("risb,risb->ris", TW, ws) / p[:, :, None]).transpose(2, 0, 1)
+        tw = np.einsum("risb,risb->ris", T, ws)  # sum_b TW[r, i', s, b] ws[r, i', s, b], TW the group's revenue on the route
+        for members in L.mem:
+            members = members[members < S]
+            for i in members:
+                for j in members:
+                    if i != j:
+                        tw[:, j] += np.einsum("rsb,rsb->rs", T[:, i], ws[:, j])
+        jp += (tw / p[:, :, None]).transpose(2, 0, 1)
         return dsold.reshape(R * S, R * S), jp.reshape(R, R * S), D
 
 
