@@ -56,6 +56,25 @@ def test_identical_firm_types_reproduce_the_unsplit_model(backend, sourcing):
 
 # ---------------------------------------------------------------- 2. derivatives
 @pytest.mark.parametrize("sourcing", ["agent", "common"])
+def test_jacobians_in_a_row_are_those_made_alone(sourcing):
+    """The Jacobian keeps flow-size work arrays from one call to the next (SizeNestSystem._buffer): a
+    Jacobian at another point in between changes neither a Jacobian nor the flows of a kept state."""
+    _, split = _bench(sourcing)
+    model = cge.Model(split, sourcing=sourcing, backend="fast")
+    model._set_instruments(_tariff_scenario(split).instruments(split))
+    engine, system = model.engine, model.engine.system
+    rng = np.random.default_rng(9)
+    x1, x2 = (rng.uniform(0.9, 1.1, size=engine.layout.n) for _ in range(2))
+    st1 = engine.evaluate(x1)
+    j1 = system.jacobian(st1).copy()
+    z1 = np.array(system.deliveries(st1))
+    j2 = system.jacobian(engine.evaluate(x2))
+    assert np.max(np.abs(j2 - j1)) > 1e-3
+    np.testing.assert_array_equal(system.jacobian(engine.evaluate(x1)), j1)
+    np.testing.assert_array_equal(system.deliveries(st1), z1)
+
+
+@pytest.mark.parametrize("sourcing", ["agent", "common"])
 @pytest.mark.parametrize("sigma", [0.0, 1.0, 7.0])
 def test_jacobian_with_the_size_nest_matches_finite_differences(sourcing, sigma):
     _, split = _bench(sourcing)
