@@ -196,6 +196,7 @@ def by_buyer(a, inst, out=None):
     """``a[..., class(b)]``: a class array ``[..., class]`` on the buyer axis (C-ordered; each class's
     run of buyers repeats its column, several times faster than taking by ``inst.use``); into ``out`` when given."""
     if out is not None:
+        a = np.ascontiguousarray(a)
         for u, g in inst.groups:
             out[..., g] = a[..., u, None]
         return out

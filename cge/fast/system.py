@@ -732,7 +732,7 @@ class System:
             else:
                 D, dm = self._price_derivatives(st, fl.h)
             del fl
-            jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
+            jpb = np.multiply(D, pb_pa[None], order="C").transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp (C order: D may be a view)
         jc_p = None
         if not into_j:
             if not every:
