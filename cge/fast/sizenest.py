@@ -836,7 +836,14 @@ def reference_blocks(L, inst, v: dict, out: dict):
         pr_calc = _size_index(L, L.th_size, pd, L.route_b)
     else:  # delivered prices by price class, read by each buyer (inst.use)
         pdu = p[:, :, None, None] * inst.kappa_u
-        pr_calc = _size_index(L, L.th_size, pdu, L.route_b, inst=inst)
+        if L.class_shares is None:
+            pr_calc = _size_index(L, L.th_size, pdu, L.route_b, inst=inst)
+        else:  # size shares by class too (the buyers' shares on their routes): the index per class, then on the buyers
+            use_of = np.empty(inst.kappa_u.shape[-1], dtype=int)  # each class's use (an exempted sector's class: its use's shares)
+            for u, g in inst.groups:
+                use_of[u] = L.use[g.start]
+            th_u = np.take(L.class_shares, use_of, axis=-1)
+            pr_calc = np.where(L.route_b, by_buyer(_size_index(L, th_u, pdu, True), inst), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if L.common:
             hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
@@ -873,12 +880,13 @@ def reference_blocks(L, inst, v: dict, out: dict):
                 pa_calc = np.power(terms.sum(axis=0) + L.th_nest * np.power(PM, 1.0 - sdm), 1.0 / (1.0 - sdm))
             out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
             out["armington_price"] = to_sbi(PA - pa_calc)[comp]
-            hg = np.exp((np.log(PA) * sdm)[None] - lnpr * sdm[None])
+            # the route terms times PR^sigma_size ((PR / pd)^sigma_size = PR^sigma_size pd^-sigma_size), one exponential each
+            ssg = L.sig_size[:, None, None]
+            hg = np.exp((np.log(PA) * sdm)[None] + lnpr * (ssg - sdm)[None])
             hg *= L.gdirect_f
-            imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] - lnpr * smm[None])
+            imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] + lnpr * (ssg - smm)[None])
             np.copyto(hg, imp, where=L.gimp)
             hg *= QA[None]
-            hg *= np.exp(lnpr * L.sig_size[None, :, None, None])  # (PR / pd)^sigma_size = PR^sigma_size pd^-sigma_size
             z = np.take(hg, gidx, axis=1)
             z *= by_buyer(np.power(pdu, -ssz), inst)
             z *= L.d_0
