@@ -354,7 +354,9 @@ class SizeNestSystem(System):
         L = self.lay
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
         pdu = st.p.T[:, None, :, None] * inst.kappa_c1  # [i, s, r, class]
-        st.gs_c = np.power(pdu, -L.sig_size_i[:, None, None, None])
+        st.gs_c = np.log(pdu)  # pd^-sigma_size as an exponential (several times faster than a power)
+        st.gs_c *= -L.sig_size_i[:, None, None, None]
+        np.exp(st.gs_c, out=st.gs_c)
         pdu *= st.gs_c
         pdu *= self._class_shares_of(inst)
         acc = group_sum(pdu, L, 0)  # [g, s, r, class]
@@ -364,14 +366,14 @@ class SizeNestSystem(System):
             np.copyto(lnpr, 0.0, where=~np.isfinite(lnpr))  # no route of the group for the class: PR = 1
             st.lnPRc = lnpr
             fm = np.exp(lnpr * (1.0 - smm)[..., None])
-            fm *= L.offdiag[None, :, :, None]
+            ar = np.arange(L.R)
+            fm[:, ar, ar, :] = 0.0  # imports only
             fd = np.exp(lnpr * (1.0 - sdm)[..., None])
             xm, xd = self._over_exporters(self._vg_gsbr, [fm, fd], inst)
-            st.PM = np.where(L.nest, np.power(xm * self._inv_m0, 1.0 / (1.0 - smm)), 1.0)
-            ar = np.arange(L.R)
+            st.PM, st.lnPM = self._ln_index(smm, xm * self._inv_m0, L.nest)
             own = self._vg_own * fd[:, ar, ar, :][:, :, inst.use]
-            acc = np.where(L.nest, own, xd) * self._inv_qa0 + L.th_nest * np.power(st.PM, 1.0 - sdm)
-            st.PA = np.where(L.comp, np.power(acc, 1.0 / (1.0 - sdm)), 1.0)
+            acc = np.where(L.nest, own, xd) * self._inv_qa0 + L.th_nest * np.exp((1.0 - sdm) * st.lnPM)
+            st.PA, st.lnPA = self._ln_index(sdm, acc, L.comp)  # ln PA for the buyer indices and the flows (no power function)
         self._buyer_prices(st, st.w)
 
     def _class_flows(self, st, inst):
@@ -385,8 +387,8 @@ class SizeNestSystem(System):
         R, S = L.R, L.S
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        a = st.QA * np.power(st.PA, sdm)  # [g, s, b]
-        a_imp = np.where(L.nest, a * np.power(st.PM, smm - sdm), 0.0)
+        a = st.QA * np.exp(sdm * st.lnPA)  # [g, s, b]
+        a_imp = np.where(L.nest, a * np.exp((smm - sdm) * st.lnPM), 0.0)
         a_dir = np.where(L.nest, 0.0, a)
         a = a[gidx]
         c_imp, c_dir = self._over_buyers(self._d0_isbr, [a_imp[gidx], a_dir[gidx]], inst)  # [i, s, r, class]
@@ -394,7 +396,7 @@ class SizeNestSystem(System):
         c_imp[:, ar, ar, :] = 0.0  # domestic routes are direct for every buyer
         c_dir[:, ar, ar, :] = 0.0
         for u, g in inst.groups:
-            c_dir[:, ar, ar, u] += (self._d0_own[:, :, g] * a[:, :, g]).sum(axis=2)
+            c_dir[:, ar, ar, u] += np.einsum("isb,isb->is", self._d0_own[:, :, g], a[:, :, g])
         lnpr = st.lnPRc[gidx]  # [i, s, r, class]
         ssz = L.sig_size_i[:, None, None, None]
         z = np.exp(lnpr * (ssz - L.sig_mm[gidx][:, None, None, None]))
@@ -670,7 +672,7 @@ class SizeNestSystem(System):
         L, inst = self.lay, st.inst
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        a = st.QA * np.power(st.PA, sdm)  # [g, s, b], as in _class_flows
+        a = st.QA * np.exp(sdm * st.lnPA)  # [g, s, b], as in _class_flows
         a_imp = a * np.power(st.PM, smm - sdm)
         lnpr, ssz = st.lnPRc[gidx], L.sig_size_i[:, None, None, None]
         g_dir = np.exp(lnpr * (ssz - L.sig_dm[gidx][:, None, None, None]))
