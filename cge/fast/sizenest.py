@@ -289,7 +289,7 @@ class SizeNestSystem(System):
         try:
             return super().jacobian(st)
         finally:
-            self._in_jacobian = False
+            self._in_jacobian, self._expanded = False, None
 
     def _buffer(self, name, shape):
         """A flow-size work array kept by the system from one Jacobian to the next (only for temporaries
@@ -485,9 +485,15 @@ class SizeNestSystem(System):
 
         ``H`` is a per-buyer factor (``PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested
         imports) times a per-class power ``PR^(sigma_size - sigma) pd^-sigma_size`` (as in
-        :meth:`_class_flows`): the powers are taken per class and expanded to the buyers once."""
+        :meth:`_class_flows`): the powers are taken per class and expanded to the buyers once.
+        Returns ``(H, Zb)``. Within a Jacobian they are work arrays of the system (:meth:`_buffer`),
+        valid for that state until the Jacobian returns; otherwise kept on the state."""
         if hasattr(st, "H"):
-            return
+            return st.H, st.Zb
+        current = getattr(self, "_expanded", None)
+        if current is not None and current[0] is st:
+            return current[1]
+        buffers = getattr(self, "_in_jacobian", False)
         L, inst = self.lay, st.inst
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
@@ -497,18 +503,21 @@ class SizeNestSystem(System):
         f = np.exp(lnpr * -L.sig_dm[gidx][:, None, None, None])
         f *= st.hs_c
         a_dir = np.exp(sdm * st.lnPA)  # [g, s, b]
-        H = by_buyer(f.transpose(2, 0, 1, 3), inst)
+        H = by_buyer(f.transpose(2, 0, 1, 3), inst, self._buffer("H", L.d_0.shape) if buffers else None)
         H *= a_dir[gidx][None]
         H *= L.gdirect_fi
         np.exp(lnpr * -L.sig_mm[gidx][:, None, None, None], out=f)  # nested imports
         f *= st.hs_c
-        imp = by_buyer(f.transpose(2, 0, 1, 3), inst)
+        imp = by_buyer(f.transpose(2, 0, 1, 3), inst, self._buffer("Zb", L.d_0.shape) if buffers else None)
         imp *= (a_dir * np.exp((smm - sdm) * np.log(st.PM)))[gidx][None]
         np.copyto(H, imp, where=L.gimp_i)
-        st.H = H
         np.multiply(H, st.QA[gidx][None], out=imp)
         imp *= L.d_0
-        st.Zb = imp
+        if buffers:
+            self._expanded = (st, (H, imp))
+        else:
+            st.H, st.Zb = H, imp
+        return H, imp
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -642,20 +651,21 @@ class SizeNestSystem(System):
     def flows(self, st):
         L, P, inst = self.lay, self.lay.params, st.inst
         if self.by_class:
-            self._expand(st)
+            Zb = self._expand(st)[1]
         else:
             if L.common:
                 self._expand_common(st)
             arr = self._per_buyer(inst)
-        fl = SimpleNamespace(Zb=st.Zb)
+            Zb = st.Zb
+        fl = SimpleNamespace(Zb=Zb)
         if self.by_class:  # instruments by class, read by each class's buyers
             to_u = inst.tau_u / L.x_0[:, :, None, None]
             to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
             buffers = getattr(self, "_in_jacobian", False)  # (U and T do not outlive a Jacobian)
-            fl.U = by_buyer(to_u, inst, self._buffer("U", st.Zb.shape) if buffers else None)  # expanded, then one contiguous product
-            fl.U *= st.Zb  # (a run of buyers is a short inner axis)
-            fl.T = by_buyer(to_t, inst, self._buffer("T", st.Zb.shape) if buffers else None)
-            fl.T *= st.Zb
+            fl.U = by_buyer(to_u, inst, self._buffer("U", Zb.shape) if buffers else None)  # expanded, then one contiguous product
+            fl.U *= Zb  # (a run of buyers is a short inner axis)
+            fl.T = by_buyer(to_t, inst, self._buffer("T", Zb.shape) if buffers else None)
+            fl.T *= Zb
             return fl
         fl.U = st.Zb * arr.tau
         fl.U /= L.x_0[:, :, None, None]
@@ -695,7 +705,7 @@ class SizeNestSystem(System):
         gidx = L.gidx
         if self.by_class:  # dPR / dp and the size shares by class, for every buyer of the class (zero flows
             # and route terms weigh them where a buyer has no route)
-            self._expand(st)
+            H = self._expand(st)[0]
             kc = self._class_shares_of(inst) * inst.kappa_c1  # dPR / dp = th kappa hs: H carries hs
             sh = kc * st.hs_c
             sh *= st.p.T[:, None, :, None]
@@ -715,7 +725,7 @@ class SizeNestSystem(System):
             sh = np.where(L.offdiag[:, None, :, None] & L.nest[None, gidx], shc[..., None], sh)
         elif self.by_class:
             D = by_buyer(kc.transpose(2, 0, 1, 3), inst, None if out is None else self._buffer("D", L.d_0.shape))
-            D *= st.H
+            D *= H
             D = np.multiply(D, L.gth_A_i, out=None if out is None else out[0])
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
             # D / (da_nest PM) on import cells: zero on domestic ones here; the terms that read dm
@@ -751,7 +761,8 @@ class SizeNestSystem(System):
         W = L.size_W  # sigma_size - sigma of the route, on the flow layout
         p = st.p
         # goods markets
-        dsold = np.zeros((R, S, R, S))
+        dsold = self._buffer("dsold", (R, S, R, S))  # (returned to System.jacobian, which uses it before returning)
+        dsold.fill(0.0)
         Ut = U.reshape(R, S, M).transpose(1, 0, 2)
         np.multiply(Ut, cpa.reshape(S, 1, M), out=X[:, :, :M])
         if not into:
