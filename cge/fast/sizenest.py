@@ -208,6 +208,18 @@ def by_buyer(a, inst, out=None):
     return np.repeat(np.ascontiguousarray(a[..., order]), counts, axis=-1)
 
 
+def class_indicator(inst):
+    """``E[b, class]``: 1 where buyer ``b`` is of the class, made once per scenario (sums over each
+    class's buyers as one matrix product, several times faster than sums over runs of buyers)."""
+    E = getattr(inst, "_class_indicator", None)
+    if E is None:
+        E = np.zeros((len(inst.use), inst.tau_u.shape[-1]))
+        for u, g in inst.groups:
+            E[g, u] = 1.0
+        inst._class_indicator = E
+    return E
+
+
 def _size_index(L, th, price, exists, inst=None):
     """CES index over the sizes of each group (axis 1): ``th`` shares, ``price`` delivered prices; 1 where not ``exists``.
 
@@ -901,11 +913,10 @@ def reference_blocks(L, inst, v: dict, out: dict):
             np.copyto(hg, imp, where=L.gimp)
             hg *= QA[None]
             z = np.take(hg, gidx, axis=1)
-            z *= by_buyer(np.power(pdu, -ssz), inst)
             z *= L.d_0
-            zu = np.zeros(inst.tau_u.shape)  # deliveries by price class
-            for u, g in inst.groups:
-                zu[..., u] += z[..., g].sum(axis=3)
+            with one_blas_thread():  # deliveries by price class at unit delivered prices: one product with the buyers' classes
+                zu = (z.reshape(-1, z.shape[-1]) @ class_indicator(inst)).reshape(inst.tau_u.shape)
+            zu *= np.power(pdu, -ssz)  # pd^-sigma_size, per class
             zu *= inst.tau_u
             shipped = zu.sum(axis=(2, 3))
             revenue = (inst.t_u * p[:, :, None, None] * zu * off).sum(axis=(0, 1, 3))
