@@ -703,7 +703,7 @@ class SizeNestSystem(System):
         g_imp *= st.gs_c
         zb = by_buyer(g_dir.transpose(2, 0, 1, 3), inst)
         zb *= a[gidx][None]
-        imp = by_buyer(g_imp.transpose(2, 0, 1, 3), inst)
+        imp = by_buyer(g_imp.transpose(2, 0, 1, 3), inst, self._buffer("deliveries", zb.shape))  # (a work array: not returned)
         imp *= a_imp[gidx][None]
         np.copyto(zb, imp, where=L.imp)  # nested imports
         zb *= L.d_0
