@@ -139,13 +139,11 @@ def size_layout(L) -> None:
         L.th_size = np.where(L.route_b[:, gidx], np.take(L.class_shares, L.use, axis=-1), 0.0)
         # the group-level arrays of the Jacobian on the flow layout (SizeNestSystem._expand)
         L.gth_A_i = np.ascontiguousarray(L.gth_A[:, gidx])
-        L.gdirect_fi = np.ascontiguousarray(L.gdirect_f[:, gidx])
         L.gimp_i = np.ascontiguousarray(L.gimp[:, gidx])
-    # Jacobian constants on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
-    # nested imports, sigma_dm otherwise), and the import-price coefficient on import cells
+    # Jacobian constant on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
+    # nested imports, sigma_dm otherwise)
     sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off4 + L.sig_dm[None, :, None, None] * ~off4
     L.size_W = np.ascontiguousarray((L.sig_size[None, :, None, None] - sig_route)[:, gidx])
-    L.cpm_off = L.coef_pm_c[gidx][None] * off4
     if L.common:
         # with common sourcing every composite with imports is nested, so a buyer's direct routes
         # (its own) are its domestic ones (SizeNestSystem._common_prices)
@@ -516,8 +514,7 @@ class SizeNestSystem(System):
         f *= st.hs_c
         a_dir = np.exp(sdm * st.lnPA)  # [g, s, b]
         H = by_buyer(f.transpose(2, 0, 1, 3), inst, self._buffer("H", L.d_0.shape) if buffers else None)
-        H *= a_dir[gidx][None]
-        H *= L.gdirect_fi
+        H *= a_dir[gidx][None]  # (not masked to routes: d_0 and gth_A, which weigh H, are zero off them)
         np.exp(lnpr * -L.sig_mm[gidx][:, None, None, None], out=f)  # nested imports
         f *= st.hs_c
         imp = by_buyer(f.transpose(2, 0, 1, 3), inst, self._buffer("Zb", L.d_0.shape) if buffers else None)
@@ -780,7 +777,8 @@ class SizeNestSystem(System):
         if not into:
             np.copyto(flow_view(Y, 0), D)
         if n == 2:
-            np.multiply(Ut, L.cpm_off.reshape(R, S, M).transpose(1, 0, 2), out=X[:, :, M:])
+            np.multiply(Ut, cpm.reshape(S, 1, M), out=X[:, :, M:])
+            X[:, :, M:].reshape(S, R, R, L.B)[:, np.arange(R), np.arange(R), :] = 0.0  # nested imports only
             if not into:
                 np.copyto(flow_view(Y, 1), dm)
         _same_group(L, X, Y, dsold)
