@@ -193,10 +193,9 @@ def _class_shares(L, vg):
 def by_buyer(a, inst, out=None):
     """``a[..., class(b)]``: a class array ``[..., class]`` on the buyer axis (C-ordered; each class's
     run of buyers repeats its column, several times faster than taking by ``inst.use``); into ``out`` when given."""
-    if out is not None:
+    if out is not None:  # a matrix product with the buyers' classes (0 and 1: exact), into a work array
         a = np.ascontiguousarray(a)
-        for u, g in inst.groups:
-            out[..., g] = a[..., u, None]
+        np.matmul(a.reshape(-1, a.shape[-1]), class_indicator(inst).T, out=out.reshape(-1, out.shape[-1]))
         return out
     runs = getattr(inst, "_class_runs", None)
     if runs is None:
