@@ -403,9 +403,8 @@ class SizeNestSystem(System):
         c_imp, c_dir = self._over_buyers(self._d0_isbr, [a_imp[gidx], a_dir[gidx]], inst)  # [i, s, r, class]
         ar = np.arange(R)
         c_imp[:, ar, ar, :] = 0.0  # domestic routes are direct for every buyer
-        c_dir[:, ar, ar, :] = 0.0
-        for u, g in inst.groups:
-            c_dir[:, ar, ar, u] += np.einsum("isb,isb->is", self._d0_own[:, :, g], a[:, :, g])
+        own = self._d0_own * a
+        c_dir[:, ar, ar, :] = np.matmul(own, class_indicator(inst))  # summed over each class's buyers (weights 0 and 1)
         lnpr = st.lnPRc[gidx]  # [i, s, r, class]
         ssz = L.sig_size_i[:, None, None, None]
         z = np.exp(lnpr * (ssz - L.sig_mm[gidx][:, None, None, None]))
