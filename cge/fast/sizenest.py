@@ -35,8 +35,10 @@ route at current prices), the log-change of a size flow is
         - \sigma^{size}_g\, d\ln p_{ri}
 
 and Shephard's lemma gives :math:`\partial P^A_{gsb} / \partial p_{ri} = (\partial P^A / \partial P^R_{rgsb})\, \theta^{size}_{risb} (P^R / p\kappa)^{\sigma^{size}} \kappa`.
-The same-commodity products of the unnested Jacobian become same-group products (one per pair of
-sizes), and the size term adds a block between the sizes of one producer region.
+The same-commodity products of the unnested Jacobian become same-group products (every pair of
+sizes of a group: one matrix product per group, on sector-first copies of the flow terms with the
+Armington and nested-import terms side by side), and the size term adds a block between the sizes
+of one producer region.
 
 Evaluation by price class (sourcing by agent). A buyer's delivered prices depend on its price
 class only (its use, or its duty exemption: :class:`cge.fast.system.FlowInstruments`); when its
@@ -49,7 +51,11 @@ route values (:math:`\theta^M = v^R / m_0`, :math:`\theta^A = v^R / q^A_0`), and
 (``a`` the buyer's ``QA PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested imports) sums
 over buyers as a contraction of ``d_0`` with ``a``: two batched matrix products per evaluation
 and no per-buyer array. Per-buyer arrays are built once a state needs them (the Jacobian, the
-check of the full model, the solution's flows: :meth:`SizeNestSystem._expand`). Shares that
+solution's flows: :meth:`SizeNestSystem._expand`), from per-class powers expanded to the buyers
+once (``H``: ``z = d_0 QA H`` and ``D = gth_A H theta kappa``); within a Jacobian they and its other
+flow-size temporaries are work arrays kept by the system (:meth:`SizeNestSystem._buffer`: a fresh
+array of that size costs as much in first touches of its pages as the products that fill it).
+The check of the full model takes the route-price index per class too. Shares that
 differ between buyers of one use (an edited split table) take the per-buyer evaluation; both
 give the same equilibrium and Jacobian (a test). With common sourcing a buyer's own routes are its
 domestic ones (a region's imports reach its buyers through ``PRc``), so evaluations compute the
