@@ -211,6 +211,13 @@ def by_buyer(a, inst, out=None):
     return np.repeat(np.ascontiguousarray(a[..., order]), counts, axis=-1)
 
 
+def _per_producer(p, shape):
+    """Producer prices ``p[r, i]`` on the class layout ``[i, s, r, class]`` (``shape``) as ``[i, 1, (r, class)]``:
+    broadcast over importers with a long inner axis (``p.T[:, None, :, None]`` broadcasts over a class axis of two)."""
+    S, R, n_u = shape[0], shape[2], shape[3]
+    return np.repeat(p.T[:, :, None], n_u, axis=2).reshape(S, 1, R * n_u)
+
+
 def class_indicator(inst):
     """``E[b, class]``: 1 where buyer ``b`` is of the class, made once per scenario (sums over each
     class's buyers as one matrix product, several times faster than sums over runs of buyers)."""
@@ -368,7 +375,9 @@ class SizeNestSystem(System):
         """
         L = self.lay
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        pdu = st.p.T[:, None, :, None] * inst.kappa_c1  # [i, s, r, class]
+        shape = inst.kappa_c1.shape  # [i, s, r, class]
+        st.p_c = _per_producer(st.p, shape)
+        pdu = (inst.kappa_c1.reshape(shape[0], shape[1], -1) * st.p_c).reshape(shape)
         st.gs_c = np.log(pdu)  # pd^-sigma_size as an exponential (several times faster than a power)
         st.gs_c *= -L.sig_size_i[:, None, None, None]
         np.exp(st.gs_c, out=st.gs_c)
@@ -420,7 +429,7 @@ class SizeNestSystem(System):
         z *= inst.tau_c1
         sold = z.sum(axis=1).sum(axis=2).T / L.x_0
         z *= inst.t_c1
-        z *= st.p.T[:, None, :, None]
+        z.reshape(S, R, -1)[...] *= st.p_c
         revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
         return sold, revenue
 
@@ -825,16 +834,16 @@ def size_price_cells(L):
     return L.route_b, None
 
 
-def _route_log_prices(L, st):
-    """``ln PR[r, g, s, b]`` of a by-class state: each buyer's class's, 0 where the buyer has no route."""
-    lnpr = by_buyer(st.lnPRc.transpose(2, 0, 1, 3), st.inst)
-    np.copyto(lnpr, 0.0, where=L.no_route)
-    return lnpr
+def _route_prices(L, st):
+    """``PR[r, g, s, b]`` of a by-class state: each buyer's class's (exponentials per class), 1 where the buyer has no route."""
+    pr = by_buyer(np.exp(st.lnPRc).transpose(2, 0, 1, 3), st.inst)
+    np.copyto(pr, 1.0, where=L.no_route)
+    return pr
 
 
 def variables(st, layout) -> dict:
     """The route prices among the reference model's unknowns."""
-    out = {"PR": st.PR if hasattr(st, "PR") else np.exp(_route_log_prices(layout, st))}
+    out = {"PR": st.PR if hasattr(st, "PR") else _route_prices(layout, st)}
     if layout.common:
         out["PRc"] = st.PRc
     return out
