@@ -154,6 +154,23 @@ def test_backends_agree_with_a_duty_exemption_under_the_size_nest():
     assert_jacobian_matches_finite_differences(engine, x)
 
 
+def test_every_sector_exempted_leaves_a_price_class_without_buyers():
+    """Every sector of every region exempt from duties: the intermediate-use class has no buyer left
+    (each sector is a class of its own). The class arrays reach the buyers without it (its values are
+    read by nobody), the check of the full model holds at the solution and the fast Jacobian
+    matches finite differences."""
+    _, split = _bench("agent")
+    el = dict(OTHER, sigma_size=4.0)
+    e = np.full((split.n_regions, split.n_sectors), 0.5)
+    model = cge.Model(split, elasticities=el, backend="fast")
+    res = model.solve(cge.Scenario(duty_exemption=e, name="every sector half exempt"))
+    inst = model.engine._inst
+    assert 0 not in {u for u, _ in inst.groups}  # no buyer of the intermediate-use class
+    assert model.engine.system.by_class and res.solution.max_residual < 1e-9
+    x = np.random.default_rng(4).uniform(0.9, 1.1, size=model.engine.layout.n)
+    assert_jacobian_matches_finite_differences(model.engine, x)
+
+
 def _uneven(split):
     """``split`` with two buying sectors of R2 that mix R2's S1 sizes differently: ``S2_large`` takes more
     from SMEs and ``S3`` less, by the same amounts (domestic, untaxed flows: every row and column

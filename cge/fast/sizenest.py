@@ -199,9 +199,14 @@ def _class_shares(L, vg):
 def by_buyer(a, inst, out=None):
     """``a[..., class(b)]``: a class array ``[..., class]`` on the buyer axis (C-ordered; each class's
     run of buyers repeats its column, several times faster than taking by ``inst.use``); into ``out`` when given."""
-    if out is not None:  # a matrix product with the buyers' classes (0 and 1: exact), into a work array
+    if out is not None:  # into a work array: a matrix product with the buyers' classes (weights 0 and 1: exact)
         a = np.ascontiguousarray(a)
-        np.matmul(a.reshape(-1, a.shape[-1]), class_indicator(inst).T, out=out.reshape(-1, out.shape[-1]))
+        E = class_indicator(inst)
+        if E.any(axis=0).all():
+            np.matmul(a.reshape(-1, a.shape[-1]), E.T, out=out.reshape(-1, out.shape[-1]))
+        else:  # a class without buyers (whose values nobody reads, and may not be finite)
+            for u, g in inst.groups:
+                out[..., g] = a[..., u, None]
         return out
     runs = getattr(inst, "_class_runs", None)
     if runs is None:
@@ -331,7 +336,7 @@ class SizeNestSystem(System):
         if th is None:
             L = self.lay
             th_u = L.class_shares
-            th = np.empty(th_u.shape[:3] + (inst.kappa_u.shape[-1],))
+            th = np.zeros(th_u.shape[:3] + (inst.kappa_u.shape[-1],))  # (zero for a class without buyers)
             for u, g in inst.groups:
                 th[..., u] = th_u[..., L.use[g.start]]
             th = inst._size_class_shares = np.ascontiguousarray(th.transpose(1, 2, 0, 3))
@@ -875,7 +880,7 @@ def reference_blocks(L, inst, v: dict, out: dict):
         if L.class_shares is None:
             pr_calc = _size_index(L, L.th_size, pdu, L.route_b, inst=inst)
         else:  # size shares by class too (the buyers' shares on their routes): the index per class, then on the buyers
-            use_of = np.empty(inst.kappa_u.shape[-1], dtype=int)  # each class's use (an exempted sector's class: its use's shares)
+            use_of = np.zeros(inst.kappa_u.shape[-1], dtype=int)  # each class's use (an exempted sector's class: its use's shares)
             for u, g in inst.groups:
                 use_of[u] = L.use[g.start]
             th_u = np.take(L.class_shares, use_of, axis=-1)
