@@ -727,7 +727,8 @@ class SizeNestSystem(System):
     def _price_derivatives(self, st, out=None):
         """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``.
 
-        ``out``: two flow-layout views that receive ``D`` and ``dm`` (by class: written there, no copy)."""
+        ``out`` (by class): a flow-layout view that receives ``D``; ``dm`` is then not made (None:
+        :meth:`_class_price_terms` takes it as ``D`` times :meth:`_import_coefficient`)."""
         L, inst = self.lay, st.inst
         gidx = L.gidx
         if self.by_class:  # dPR / dp and the size shares by class, for every buyer of the class (zero flows
@@ -753,11 +754,12 @@ class SizeNestSystem(System):
         elif self.by_class:
             D = by_buyer(kc.transpose(2, 0, 1, 3), inst, None if out is None else self._buffer("D", L.d_0.shape))
             D *= H
-            D = np.multiply(D, L.gth_A_i, out=None if out is None else out[0])
-            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            D = np.multiply(D, L.gth_A_i, out=out)
+            if out is not None:
+                return D, None, sh
             # D / (da_nest PM) on import cells: zero on domestic ones here; the terms that read dm
             # (coef_pm_c) vanish where the composite is not nested, and D where there is no route
-            dm = np.multiply(D, (1.0 / (da_nest * st.PM))[gidx][None], out=None if out is None else out[1])
+            dm = D * self._import_coefficient(st)[gidx][None]
             ar = np.arange(L.R)
             dm[ar, :, ar, :] = 0.0
             return D, dm, sh
@@ -768,6 +770,12 @@ class SizeNestSystem(System):
         return D, dm, sh
 
     # ------------------------------------------------------------------ Jacobian: the Armington and size terms
+    def _import_coefficient(self, st):
+        """``dPM / dPA / PM`` per unit of ``dPA / dp`` on nested imports, ``[g, s, b]``: ``dm = D / (da_nest PM)``."""
+        L = self.lay
+        da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+        return 1.0 / (da_nest * st.PM)
+
     def price_terms(self, st, U, T):
         """Goods-market block ``d sold / dp`` (rows, columns: producers ``[r, i]``, full ``RS x RS``) and income block ``d revenue / dp`` (``R x RS``)."""
         L = self.lay
@@ -776,14 +784,15 @@ class SizeNestSystem(System):
         cpa = (L.coef_pa / st.PA)[gidx]  # [i, s, b]
         cpm = L.coef_pm_c[gidx]
         M = R * L.B
+        if self.by_class and cpm.any():
+            return self._class_price_terms(st, U, T, cpa, cpm)
         n = 2 if cpm.any() else 1  # the Armington term, and that of nested imports
         X, Y = self._buffer("X", (S, R, n * M)), self._buffer("Y", (S, R, n * M))  # sector-first (_same_group)
 
         def flow_view(a, k):  # term k of a sector-first buffer, as a flow-layout [r, i, s, b] view
             return a[:, :, k * M : (k + 1) * M].reshape(S, R, R, L.B).transpose(1, 0, 2, 3)
 
-        into = self.by_class and n == 2  # D and dm written into Y by _price_derivatives
-        D, dm, sh = self._price_derivatives(st, (flow_view(Y, 0), flow_view(Y, 1)) if into else None)
+        D, dm, sh = self._price_derivatives(st)
         off = L.offdiag[:, None, :, None]
         W = L.size_W  # sigma_size - sigma of the route, on the flow layout
         p = st.p
@@ -792,15 +801,64 @@ class SizeNestSystem(System):
         dsold.fill(0.0)
         Ut = U.reshape(R, S, M).transpose(1, 0, 2)
         np.multiply(Ut, cpa.reshape(S, 1, M), out=X[:, :, :M])
-        if not into:
-            np.copyto(flow_view(Y, 0), D)
+        np.copyto(flow_view(Y, 0), D)
         if n == 2:
             np.multiply(Ut, cpm.reshape(S, 1, M), out=X[:, :, M:])
             X[:, :, M:].reshape(S, R, R, L.B)[:, np.arange(R), np.arange(R), :] = 0.0  # nested imports only
-            if not into:
-                np.copyto(flow_view(Y, 1), dm)
+            np.copyto(flow_view(Y, 1), dm)
         _same_group(L, X, Y, dsold)
         del X, Ut
+        return self._size_and_income_terms(st, U, T, D, sh, dsold, cpa, cpm, dm)
+
+    def _class_price_terms(self, st, U, T, cpa, cpm):
+        """:meth:`price_terms` by class with nested imports: the Armington and nested-import terms in one product.
+
+        ``dm = D c`` off the domestic routes (``c``: :meth:`_import_coefficient`), so the two
+        same-group products are one, with ``U (cpa + cpm c)`` against ``D``, less the terms of
+        domestic routes, which have no import-price term: ``r = s`` (rows made with ``cpa`` alone)
+        and ``q = s`` (subtracted after the product: a sum over the buyers for each pair of sizes).
+        The income block's nested-import term likewise."""
+        L = self.lay
+        R, S, B = L.R, L.S, L.B
+        gidx = L.gidx
+        M = R * B
+        ar = np.arange(R)
+        X, Y = self._buffer("X1", (S, R, M)), self._buffer("Y1", (S, R, M))  # sector-first (_same_group)
+        D, _, sh = self._price_derivatives(st, Y.reshape(S, R, R, B).transpose(1, 0, 2, 3))
+        k_imp = cpm * self._import_coefficient(st)[gidx]  # [i, s, b]
+        Ut = U.reshape(R, S, M).transpose(1, 0, 2)
+        np.multiply(Ut, (cpa + k_imp).reshape(S, 1, M), out=X)
+        X.reshape(S, R, R, B)[:, ar, ar, :] = U[ar, :, ar, :].transpose(1, 0, 2) * cpa  # r = s: no import-price term
+        dsold = self._buffer("dsold", (R, S, R, S))  # (returned to System.jacobian, which uses it before returning)
+        dsold.fill(0.0)
+        _same_group(L, X, Y, dsold)
+        del X, Ut
+        Dd = D[ar, :, ar, :].transpose(1, 0, 2)  # [i', q, b]: D on domestic routes (q = s)
+        for members in L.mem:  # less the q = s terms of r != s: sum_b U[r, i, q, b] k_imp[i, q, b] D[q, i', q, b]
+            members = members[members < S]
+            for i in members:
+                for j in members:
+                    corr = np.einsum("rqb,qb->rq", U[:, i], k_imp[i] * Dd[j])
+                    corr[ar, ar] = 0.0
+                    dsold[:, i, :, j] -= corr
+
+        def jp_nested(T):  # sum_b TGi[i, s, b] cpm c D[q, i, s, b] over q != s
+            TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
+            w = TGi * k_imp
+            jp = np.einsum("isb,qisb->sqi", w, D)
+            jp[ar, ar, :] -= np.einsum("isb,isb->si", w, Dd)
+            return jp
+
+        return self._size_and_income_terms(st, U, T, D, sh, dsold, cpa, cpm, None, jp_nested)
+
+    def _size_and_income_terms(self, st, U, T, D, sh, dsold, cpa, cpm, dm, jp_nested=None):
+        """The size term and own prices into ``dsold``; the income block (``jp_nested``: the
+        nested-import term of tariff revenue when made by the caller, else from ``dm``)."""
+        L = self.lay
+        R, S = L.R, L.S
+        gidx = L.gidx
+        W = L.size_W  # sigma_size - sigma of the route, on the flow layout
+        p = st.p
         K = L.mem.shape[1]
         # the size term within a producer region, and the own price
         ws = np.multiply(W, sh, out=self._buffer("ws", W.shape))  # [r, i', s, b]; W is the group's, the same for every size i of the group
@@ -815,7 +873,9 @@ class SizeNestSystem(System):
         # income balance: tariff revenue (T includes the producer price)
         TG = group_sum(T.sum(axis=0), L, 0)[gidx]  # [i, s, b]: revenue on the group, expanded
         jp = np.einsum("isb,qisb->sqi", TG * cpa, D)
-        if cpm.any():
+        if jp_nested is not None:
+            jp += jp_nested(T)
+        elif cpm.any():
             ar = np.arange(R)
             TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
