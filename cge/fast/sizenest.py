@@ -37,8 +37,9 @@ route at current prices), the log-change of a size flow is
 and Shephard's lemma gives :math:`\partial P^A_{gsb} / \partial p_{ri} = (\partial P^A / \partial P^R_{rgsb})\, \theta^{size}_{risb} (P^R / p\kappa)^{\sigma^{size}} \kappa`.
 The same-commodity products of the unnested Jacobian become same-group products (every pair of
 sizes of a group: one matrix product per group, on sector-first copies of the flow terms with the
-Armington and nested-import terms side by side), and the size term adds a block between the sizes
-of one producer region.
+Armington and nested-import terms side by side; by class one term, as ``dm = D c`` off the
+domestic routes, whose terms are subtracted after: :meth:`SizeNestSystem._class_price_terms`), and
+the size term adds a block between the sizes of one producer region.
 
 Evaluation by price class (sourcing by agent). A buyer's delivered prices depend on its price
 class only (its use, or its duty exemption: :class:`cge.fast.system.FlowInstruments`); when its
