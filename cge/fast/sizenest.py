@@ -35,8 +35,11 @@ route at current prices), the log-change of a size flow is
         - \sigma^{size}_g\, d\ln p_{ri}
 
 and Shephard's lemma gives :math:`\partial P^A_{gsb} / \partial p_{ri} = (\partial P^A / \partial P^R_{rgsb})\, \theta^{size}_{risb} (P^R / p\kappa)^{\sigma^{size}} \kappa`.
-The same-commodity products of the unnested Jacobian become same-group products (one per pair of
-sizes), and the size term adds a block between the sizes of one producer region.
+The same-commodity products of the unnested Jacobian become same-group products (every pair of
+sizes of a group: one matrix product per group, on sector-first copies of the flow terms with the
+Armington and nested-import terms side by side; by class one term, as ``dm = D c`` off the
+domestic routes, whose terms are subtracted after: :meth:`SizeNestSystem._class_price_terms`), and
+the size term adds a block between the sizes of one producer region.
 
 Evaluation by price class (sourcing by agent). A buyer's delivered prices depend on its price
 class only (its use, or its duty exemption: :class:`cge.fast.system.FlowInstruments`); when its
@@ -49,7 +52,11 @@ route values (:math:`\theta^M = v^R / m_0`, :math:`\theta^A = v^R / q^A_0`), and
 (``a`` the buyer's ``QA PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested imports) sums
 over buyers as a contraction of ``d_0`` with ``a``: two batched matrix products per evaluation
 and no per-buyer array. Per-buyer arrays are built once a state needs them (the Jacobian, the
-check of the full model, the solution's flows: :meth:`SizeNestSystem._expand`). Shares that
+solution's flows: :meth:`SizeNestSystem._expand`), from per-class powers expanded to the buyers
+once (``H``: ``z = d_0 QA H`` and ``D = gth_A H theta kappa``); within a Jacobian they and its other
+flow-size temporaries are work arrays kept by the system (:meth:`SizeNestSystem._buffer`: a fresh
+array of that size costs as much in first touches of its pages as the products that fill it).
+The check of the full model takes the route-price index per class too. Shares that
 differ between buyers of one use (an edited split table) take the per-buyer evaluation; both
 give the same equilibrium and Jacobian (a test). With common sourcing a buyer's own routes are its
 domestic ones (a region's imports reach its buyers through ``PRc``), so evaluations compute the
@@ -137,11 +144,13 @@ def size_layout(L) -> None:
     L.class_shares = None if L.common else _class_shares(L, vg)
     if L.class_shares is not None:  # the class's shares on every route a buyer has (equal up to rounding)
         L.th_size = np.where(L.route_b[:, gidx], np.take(L.class_shares, L.use, axis=-1), 0.0)
-    # Jacobian constants on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
-    # nested imports, sigma_dm otherwise), and the import-price coefficient on import cells
+        # the group-level arrays of the Jacobian on the flow layout (SizeNestSystem._expand)
+        L.gth_A_i = np.ascontiguousarray(L.gth_A[:, gidx])
+        L.gimp_i = np.ascontiguousarray(L.gimp[:, gidx])
+    # Jacobian constant on the flow layout: sigma_size less the route's own elasticity (sigma_mm on
+    # nested imports, sigma_dm otherwise)
     sig_route = (L.sig_dm[:, None, None] + L.coef_pm_c)[None] * off4 + L.sig_dm[None, :, None, None] * ~off4
     L.size_W = np.ascontiguousarray((L.sig_size[None, :, None, None] - sig_route)[:, gidx])
-    L.cpm_off = L.coef_pm_c[gidx][None] * off4
     if L.common:
         # with common sourcing every composite with imports is nested, so a buyer's direct routes
         # (its own) are its domestic ones (SizeNestSystem._common_prices)
@@ -188,15 +197,43 @@ def _class_shares(L, vg):
     return th_u
 
 
-def by_buyer(a, inst):
+def by_buyer(a, inst, out=None):
     """``a[..., class(b)]``: a class array ``[..., class]`` on the buyer axis (C-ordered; each class's
-    run of buyers repeats its column, several times faster than taking by ``inst.use``)."""
+    run of buyers repeats its column, several times faster than taking by ``inst.use``); into ``out`` when given."""
+    if out is not None:  # into a work array: a matrix product with the buyers' classes (weights 0 and 1: exact)
+        a = np.ascontiguousarray(a)
+        E = class_indicator(inst)
+        if E.any(axis=0).all():
+            np.matmul(a.reshape(-1, a.shape[-1]), E.T, out=out.reshape(-1, out.shape[-1]))
+        else:  # a class without buyers (whose values nobody reads, and may not be finite)
+            for u, g in inst.groups:
+                out[..., g] = a[..., u, None]
+        return out
     runs = getattr(inst, "_class_runs", None)
     if runs is None:
         groups = sorted(inst.groups, key=lambda ug: ug[1].start)
         runs = inst._class_runs = ([u for u, _ in groups], [g.stop - g.start for _, g in groups])
     order, counts = runs
     return np.repeat(np.ascontiguousarray(a[..., order]), counts, axis=-1)
+
+
+def _per_producer(p, shape):
+    """Producer prices ``p[r, i]`` on the class layout ``[i, s, r, class]`` (``shape``) as ``[i, 1, (r, class)]``:
+    broadcast over importers with a long inner axis (``p.T[:, None, :, None]`` broadcasts over a class axis of two)."""
+    S, R, n_u = shape[0], shape[2], shape[3]
+    return np.repeat(p.T[:, :, None], n_u, axis=2).reshape(S, 1, R * n_u)
+
+
+def class_indicator(inst):
+    """``E[b, class]``: 1 where buyer ``b`` is of the class, made once per scenario (sums over each
+    class's buyers as one matrix product, several times faster than sums over runs of buyers)."""
+    E = getattr(inst, "_class_indicator", None)
+    if E is None:
+        E = np.zeros((len(inst.use), inst.tau_u.shape[-1]))
+        for u, g in inst.groups:
+            E[g, u] = 1.0
+        inst._class_indicator = E
+    return E
 
 
 def _size_index(L, th, price, exists, inst=None):
@@ -227,22 +264,27 @@ def _size_index(L, th, price, exists, inst=None):
     return np.where(exists, out, 1.0)
 
 
-def _same_group(L, terms, out):
-    """``out[r, i, q, i'] += sum_k sum_{s,b} x_k[r, i, s, b] y_k[q, i', s, b]`` for every pair of sizes ``i, i'`` of one group (``terms``: the pairs ``(x_k, y_k)``).
+def _same_group(L, X, Y, out):
+    """``out[r, i, q, i'] += sum_m X[i, r, m] Y[i', q, m]`` for every pair of sizes ``i, i'`` of one group.
 
-    One matrix product (exporters x importers and buyers) per pair of sizes and term, on views of
-    the flow arrays (no copies), in one BLAS thread (:func:`one_blas_thread`).
+    ``X``, ``Y``: sector-first copies of the flow-layout terms (``[i, r, m]``, ``m`` the importers and
+    buyers of each term, the terms side by side), so that a group's sizes are one matrix
+    ``(sizes x exporters) x m`` and every pair of its sizes one matrix product per group (a view
+    when the sizes are adjacent sectors), in one BLAS thread (:func:`one_blas_thread`).
     """
     R, S = L.R, L.S
-    views = [(x.reshape(R, S, -1), y.reshape(R, S, -1)) for x, y in terms]
     with one_blas_thread():
         for members in L.mem:
             members = members[members < S]
-            for i in members:
-                for j in members:
-                    block = out[:, i, :, j]
-                    for x, y in views:
-                        block += x[:, i] @ y[:, j].T
+            k = len(members)
+            if members[-1] - members[0] == k - 1:
+                x, y = X[members[0] : members[-1] + 1], Y[members[0] : members[-1] + 1]
+            else:
+                x, y = X[members], Y[members]
+            block = (x.reshape(k * R, -1) @ y.reshape(k * R, -1).T).reshape(k, R, k, R)
+            for a, i in enumerate(members):
+                for c, j in enumerate(members):
+                    out[:, i, :, j] += block[a, :, c, :]
 
 
 class SizeNestSystem(System):
@@ -269,6 +311,24 @@ class SizeNestSystem(System):
             self._inv_m0 = np.divide(1.0, L.m0_g, out=np.zeros(L.m0_g.shape), where=L.nest)
             self._inv_qa0 = np.divide(1.0, L.qa0_g, out=np.zeros(L.qa0_g.shape), where=L.comp)
 
+    def jacobian(self, st):
+        """:meth:`System.jacobian`, with the flow-size temporaries of the size nest's terms in buffers of the system (:meth:`_buffer`)."""
+        self._in_jacobian = True
+        try:
+            return super().jacobian(st)
+        finally:
+            self._in_jacobian, self._expanded = False, None
+
+    def _buffer(self, name, shape):
+        """A flow-size work array kept by the system from one Jacobian to the next (only for temporaries
+        that do not outlive the Jacobian): a fresh array of that size comes from the operating system
+        each time, and touching its pages cost about as much as the products that fill it."""
+        bufs = self.__dict__.setdefault("_buffers", {})
+        a = bufs.get(name)
+        if a is None or a.shape != shape:
+            a = bufs[name] = np.empty(shape)
+        return a
+
     # ------------------------------------------------------------------ sourcing by agent, by class
     def _class_shares_of(self, inst):
         """The size shares of each price class of the scenario, commodity-first ``[i, s, r, class]``
@@ -277,7 +337,7 @@ class SizeNestSystem(System):
         if th is None:
             L = self.lay
             th_u = L.class_shares
-            th = np.empty(th_u.shape[:3] + (inst.kappa_u.shape[-1],))
+            th = np.zeros(th_u.shape[:3] + (inst.kappa_u.shape[-1],))  # (zero for a class without buyers)
             for u, g in inst.groups:
                 th[..., u] = th_u[..., L.use[g.start]]
             th = inst._size_class_shares = np.ascontiguousarray(th.transpose(1, 2, 0, 3))
@@ -321,8 +381,12 @@ class SizeNestSystem(System):
         """
         L = self.lay
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        pdu = st.p.T[:, None, :, None] * inst.kappa_c1  # [i, s, r, class]
-        st.gs_c = np.power(pdu, -L.sig_size_i[:, None, None, None])
+        shape = inst.kappa_c1.shape  # [i, s, r, class]
+        st.p_c = _per_producer(st.p, shape)
+        pdu = (inst.kappa_c1.reshape(shape[0], shape[1], -1) * st.p_c).reshape(shape)
+        st.gs_c = np.log(pdu)  # pd^-sigma_size as an exponential (several times faster than a power)
+        st.gs_c *= -L.sig_size_i[:, None, None, None]
+        np.exp(st.gs_c, out=st.gs_c)
         pdu *= st.gs_c
         pdu *= self._class_shares_of(inst)
         acc = group_sum(pdu, L, 0)  # [g, s, r, class]
@@ -332,14 +396,14 @@ class SizeNestSystem(System):
             np.copyto(lnpr, 0.0, where=~np.isfinite(lnpr))  # no route of the group for the class: PR = 1
             st.lnPRc = lnpr
             fm = np.exp(lnpr * (1.0 - smm)[..., None])
-            fm *= L.offdiag[None, :, :, None]
+            ar = np.arange(L.R)
+            fm[:, ar, ar, :] = 0.0  # imports only
             fd = np.exp(lnpr * (1.0 - sdm)[..., None])
             xm, xd = self._over_exporters(self._vg_gsbr, [fm, fd], inst)
-            st.PM = np.where(L.nest, np.power(xm * self._inv_m0, 1.0 / (1.0 - smm)), 1.0)
-            ar = np.arange(L.R)
+            st.PM, st.lnPM = self._ln_index(smm, xm * self._inv_m0, L.nest)
             own = self._vg_own * fd[:, ar, ar, :][:, :, inst.use]
-            acc = np.where(L.nest, own, xd) * self._inv_qa0 + L.th_nest * np.power(st.PM, 1.0 - sdm)
-            st.PA = np.where(L.comp, np.power(acc, 1.0 / (1.0 - sdm)), 1.0)
+            acc = np.where(L.nest, own, xd) * self._inv_qa0 + L.th_nest * np.exp((1.0 - sdm) * st.lnPM)
+            st.PA, st.lnPA = self._ln_index(sdm, acc, L.comp)  # ln PA for the buyer indices and the flows (no power function)
         self._buyer_prices(st, st.w)
 
     def _class_flows(self, st, inst):
@@ -353,16 +417,15 @@ class SizeNestSystem(System):
         R, S = L.R, L.S
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        a = st.QA * np.power(st.PA, sdm)  # [g, s, b]
-        a_imp = np.where(L.nest, a * np.power(st.PM, smm - sdm), 0.0)
+        a = st.QA * np.exp(sdm * st.lnPA)  # [g, s, b]
+        a_imp = np.where(L.nest, a * np.exp((smm - sdm) * st.lnPM), 0.0)
         a_dir = np.where(L.nest, 0.0, a)
         a = a[gidx]
         c_imp, c_dir = self._over_buyers(self._d0_isbr, [a_imp[gidx], a_dir[gidx]], inst)  # [i, s, r, class]
         ar = np.arange(R)
         c_imp[:, ar, ar, :] = 0.0  # domestic routes are direct for every buyer
-        c_dir[:, ar, ar, :] = 0.0
-        for u, g in inst.groups:
-            c_dir[:, ar, ar, u] += (self._d0_own[:, :, g] * a[:, :, g]).sum(axis=2)
+        own = self._d0_own * a
+        c_dir[:, ar, ar, :] = np.matmul(own, class_indicator(inst))  # summed over each class's buyers (weights 0 and 1)
         lnpr = st.lnPRc[gidx]  # [i, s, r, class]
         ssz = L.sig_size_i[:, None, None, None]
         z = np.exp(lnpr * (ssz - L.sig_mm[gidx][:, None, None, None]))
@@ -372,7 +435,7 @@ class SizeNestSystem(System):
         z *= inst.tau_c1
         sold = z.sum(axis=1).sum(axis=2).T / L.x_0
         z *= inst.t_c1
-        z *= st.p.T[:, None, :, None]
+        z.reshape(S, R, -1)[...] *= st.p_c
         revenue = z.reshape(S, R, -1).sum(axis=2).sum(axis=0)
         return sold, revenue
 
@@ -444,29 +507,45 @@ class SizeNestSystem(System):
         st.Zb[ar, :, ar, :] = st.zd
 
     def _expand(self, st):
-        """Per-buyer arrays of a by-class state, once (for the Jacobian and the solution): the route
-        terms ``hg[r, g, s, b]`` of the Armington nests (``h`` of :meth:`_size_flows`), the size
-        terms ``(PR / pd)^sigma_size`` by class (``hs_c``, ``[i, s, r, class]``) and the size flows ``Zb``."""
-        if hasattr(st, "Zb"):
-            return
+        """Per-buyer arrays of a by-class state, once (for the Jacobian and the solution): the size
+        terms ``(PR / pd)^sigma_size`` by class (``hs_c``, ``[i, s, r, class]``), the demand terms
+        ``H[r, i, s, b]`` of each size flow per unit of composite and benchmark flow (``hg`` of
+        :meth:`_size_flows` of the size's group times ``hs``) and the size flows ``Zb = d_0 QA H``.
+
+        ``H`` is a per-buyer factor (``PA^sigma_dm``, times ``PM^(sigma_mm - sigma_dm)`` on nested
+        imports) times a per-class power ``PR^(sigma_size - sigma) pd^-sigma_size`` (as in
+        :meth:`_class_flows`): the powers are taken per class and expanded to the buyers once.
+        Returns ``(H, Zb)``. Within a Jacobian they are work arrays of the system (:meth:`_buffer`),
+        valid for that state until the Jacobian returns; otherwise kept on the state."""
+        if hasattr(st, "H"):
+            return st.H, st.Zb
+        current = getattr(self, "_expanded", None)
+        if current is not None and current[0] is st:
+            return current[1]
+        buffers = getattr(self, "_in_jacobian", False)
         L, inst = self.lay, st.inst
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        st.hs_c = np.exp(st.lnPRc[gidx] * L.sig_size_i[:, None, None, None])
+        lnpr = st.lnPRc[gidx]  # [i, s, r, class]
+        st.hs_c = np.exp(lnpr * L.sig_size_i[:, None, None, None])
         st.hs_c *= st.gs_c
-        lnpr = _route_log_prices(L, st)
-        pa = np.power(st.PA, sdm)
-        hg = np.exp(lnpr * -L.sig_dm[None, :, None, None])
-        hg *= pa[None]
-        hg *= L.gdirect_f
-        imp = np.exp(lnpr * -L.sig_mm[None, :, None, None])  # nested imports
-        imp *= (pa * np.power(st.PM, smm - sdm))[None]
-        np.copyto(hg, imp, where=L.gimp)
-        st.hg = hg
-        np.multiply(hg, st.QA[None], out=imp)
-        st.Zb = np.take(imp, gidx, axis=1)
-        st.Zb *= L.d_0
-        st.Zb *= by_buyer(st.hs_c.transpose(2, 0, 1, 3), inst)
+        f = np.exp(lnpr * -L.sig_dm[gidx][:, None, None, None])
+        f *= st.hs_c
+        a_dir = np.exp(sdm * st.lnPA)  # [g, s, b]
+        H = by_buyer(f.transpose(2, 0, 1, 3), inst, self._buffer("H", L.d_0.shape) if buffers else None)
+        H *= a_dir[gidx][None]  # (not masked to routes: d_0 and gth_A, which weigh H, are zero off them)
+        np.exp(lnpr * -L.sig_mm[gidx][:, None, None, None], out=f)  # nested imports
+        f *= st.hs_c
+        imp = by_buyer(f.transpose(2, 0, 1, 3), inst, self._buffer("Zb", L.d_0.shape) if buffers else None)
+        imp *= (a_dir * np.exp((smm - sdm) * np.log(st.PM)))[gidx][None]
+        np.copyto(H, imp, where=L.gimp_i)
+        np.multiply(H, st.QA[gidx][None], out=imp)
+        imp *= L.d_0
+        if buffers:
+            self._expanded = (st, (H, imp))
+        else:
+            st.H, st.Zb = H, imp
+        return H, imp
 
     def _per_buyer_array(self, a, inst):
         """A per-class array ``[r, i, s, class]`` (uses, and exempted buyers: :class:`FlowInstruments`) on the flow layout."""
@@ -600,19 +679,21 @@ class SizeNestSystem(System):
     def flows(self, st):
         L, P, inst = self.lay, self.lay.params, st.inst
         if self.by_class:
-            self._expand(st)
+            Zb = self._expand(st)[1]
         else:
             if L.common:
                 self._expand_common(st)
             arr = self._per_buyer(inst)
-        fl = SimpleNamespace(Zb=st.Zb)
+            Zb = st.Zb
+        fl = SimpleNamespace(Zb=Zb)
         if self.by_class:  # instruments by class, read by each class's buyers
             to_u = inst.tau_u / L.x_0[:, :, None, None]
             to_t = inst.t_u * inst.tau_u * st.p[:, :, None, None] / P.income_0[None, None, :, None]
-            fl.U, fl.T = np.empty(st.Zb.shape), np.empty(st.Zb.shape)
-            for u, g in inst.groups:
-                np.multiply(st.Zb[..., g], to_u[..., u, None], out=fl.U[..., g])
-                np.multiply(st.Zb[..., g], to_t[..., u, None], out=fl.T[..., g])
+            buffers = getattr(self, "_in_jacobian", False)  # (U and T do not outlive a Jacobian)
+            fl.U = by_buyer(to_u, inst, self._buffer("U", Zb.shape) if buffers else None)  # expanded, then one contiguous product
+            fl.U *= Zb  # (a run of buyers is a short inner axis)
+            fl.T = by_buyer(to_t, inst, self._buffer("T", Zb.shape) if buffers else None)
+            fl.T *= Zb
             return fl
         fl.U = st.Zb * arr.tau
         fl.U /= L.x_0[:, :, None, None]
@@ -629,7 +710,7 @@ class SizeNestSystem(System):
         L, inst = self.lay, st.inst
         gidx = L.gidx
         sdm, smm = L.sig_dm[:, None, None], L.sig_mm[:, None, None]
-        a = st.QA * np.power(st.PA, sdm)  # [g, s, b], as in _class_flows
+        a = st.QA * np.exp(sdm * st.lnPA)  # [g, s, b], as in _class_flows
         a_imp = a * np.power(st.PM, smm - sdm)
         lnpr, ssz = st.lnPRc[gidx], L.sig_size_i[:, None, None, None]
         g_dir = np.exp(lnpr * (ssz - L.sig_dm[gidx][:, None, None, None]))
@@ -638,25 +719,27 @@ class SizeNestSystem(System):
         g_imp *= st.gs_c
         zb = by_buyer(g_dir.transpose(2, 0, 1, 3), inst)
         zb *= a[gidx][None]
-        imp = by_buyer(g_imp.transpose(2, 0, 1, 3), inst)
+        imp = by_buyer(g_imp.transpose(2, 0, 1, 3), inst, self._buffer("deliveries", zb.shape))  # (a work array: not returned)
         imp *= a_imp[gidx][None]
         np.copyto(zb, imp, where=L.imp)  # nested imports
         zb *= L.d_0
         return zb
 
-    def _price_derivatives(self, st):
-        """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``."""
+    def _price_derivatives(self, st, out=None):
+        """``D[r, i, s, b] = dPA[g(i), s, b] / dp[r, i]``, ``dm = dPM / dp / PM`` on import cells, and the size shares ``sh``.
+
+        ``out`` (by class): a flow-layout view that receives ``D``; ``dm`` is then not made (None:
+        :meth:`_class_price_terms` takes it as ``D`` times :meth:`_import_coefficient`)."""
         L, inst = self.lay, st.inst
         gidx = L.gidx
         if self.by_class:  # dPR / dp and the size shares by class, for every buyer of the class (zero flows
             # and route terms weigh them where a buyer has no route)
-            self._expand(st)
-            ds = self._class_shares_of(inst) * st.hs_c
-            ds *= inst.kappa_c1
-            sh = ds * st.p.T[:, None, :, None]
+            H = self._expand(st)[0]
+            kc = self._class_shares_of(inst) * inst.kappa_c1  # dPR / dp = th kappa hs: H carries hs
+            sh = kc * st.hs_c
+            sh *= st.p.T[:, None, :, None]
             sh *= np.exp(-st.lnPRc[gidx])
-            ds = by_buyer(ds.transpose(2, 0, 1, 3), inst)
-            sh = by_buyer(sh.transpose(2, 0, 1, 3), inst)
+            sh = by_buyer(sh.transpose(2, 0, 1, 3), inst, None if out is None else self._buffer("sh", L.d_0.shape))
         else:
             if not hasattr(st, "hs"):  # (P^R / pd)^sigma_size from the powers of the prices
                 st.hs = st.PRs[:, gidx] * self._per_buyer_array(st.gs_u, inst)
@@ -670,14 +753,17 @@ class SizeNestSystem(System):
             shc = np.divide(dsc * st.p[:, :, None], st.PRc[:, gidx], out=np.zeros(dsc.shape), where=L.route_i)
             sh = np.where(L.offdiag[:, None, :, None] & L.nest[None, gidx], shc[..., None], sh)
         elif self.by_class:
-            D = np.take(L.gth_A * st.hg, gidx, axis=1)
-            D *= ds
-            da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+            D = by_buyer(kc.transpose(2, 0, 1, 3), inst, None if out is None else self._buffer("D", L.d_0.shape))
+            D *= H
+            D = np.multiply(D, L.gth_A_i, out=out)
+            if out is not None:
+                return D, None, sh
             # D / (da_nest PM) on import cells: zero on domestic ones here; the terms that read dm
             # (coef_pm_c) vanish where the composite is not nested, and D where there is no route
-            dm = D * (1.0 / (da_nest * st.PM))[gidx][None]
+            dm = D * self._import_coefficient(st)[gidx][None]
             ar = np.arange(L.R)
             dm[ar, :, ar, :] = 0.0
+            return D, dm, sh
         else:
             D = (L.gth_A * st.hg)[:, gidx] * ds
             da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
@@ -685,27 +771,98 @@ class SizeNestSystem(System):
         return D, dm, sh
 
     # ------------------------------------------------------------------ Jacobian: the Armington and size terms
+    def _import_coefficient(self, st):
+        """``dPM / dPA / PM`` per unit of ``dPA / dp`` on nested imports, ``[g, s, b]``: ``dm = D / (da_nest PM)``."""
+        L = self.lay
+        da_nest = np.where(L.nest, L.th_nest * np.power(st.PA / st.PM, L.sig_dm[:, None, None]), 1.0)
+        return 1.0 / (da_nest * st.PM)
+
     def price_terms(self, st, U, T):
         """Goods-market block ``d sold / dp`` (rows, columns: producers ``[r, i]``, full ``RS x RS``) and income block ``d revenue / dp`` (``R x RS``)."""
         L = self.lay
         R, S = L.R, L.S
         gidx = L.gidx
-        D, dm, sh = self._price_derivatives(st)
         cpa = (L.coef_pa / st.PA)[gidx]  # [i, s, b]
         cpm = L.coef_pm_c[gidx]
+        M = R * L.B
+        if self.by_class and cpm.any():
+            return self._class_price_terms(st, U, T, cpa, cpm)
+        n = 2 if cpm.any() else 1  # the Armington term, and that of nested imports
+        X, Y = self._buffer("X", (S, R, n * M)), self._buffer("Y", (S, R, n * M))  # sector-first (_same_group)
+
+        def flow_view(a, k):  # term k of a sector-first buffer, as a flow-layout [r, i, s, b] view
+            return a[:, :, k * M : (k + 1) * M].reshape(S, R, R, L.B).transpose(1, 0, 2, 3)
+
+        D, dm, sh = self._price_derivatives(st)
         off = L.offdiag[:, None, :, None]
         W = L.size_W  # sigma_size - sigma of the route, on the flow layout
         p = st.p
         # goods markets
-        dsold = np.zeros((R, S, R, S))
-        x = U * cpa[None]
-        _same_group(L, [(x, D)], dsold)
-        if cpm.any():  # nested imports (one buffer for both terms)
-            _same_group(L, [(np.multiply(U, L.cpm_off, out=x), dm)], dsold)
-        del x
+        dsold = self._buffer("dsold", (R, S, R, S))  # (returned to System.jacobian, which uses it before returning)
+        dsold.fill(0.0)
+        Ut = U.reshape(R, S, M).transpose(1, 0, 2)
+        np.multiply(Ut, cpa.reshape(S, 1, M), out=X[:, :, :M])
+        np.copyto(flow_view(Y, 0), D)
+        if n == 2:
+            np.multiply(Ut, cpm.reshape(S, 1, M), out=X[:, :, M:])
+            X[:, :, M:].reshape(S, R, R, L.B)[:, np.arange(R), np.arange(R), :] = 0.0  # nested imports only
+            np.copyto(flow_view(Y, 1), dm)
+        _same_group(L, X, Y, dsold)
+        del X, Ut
+        return self._size_and_income_terms(st, U, T, D, sh, dsold, cpa, cpm, dm)
+
+    def _class_price_terms(self, st, U, T, cpa, cpm):
+        """:meth:`price_terms` by class with nested imports: the Armington and nested-import terms in one product.
+
+        ``dm = D c`` off the domestic routes (``c``: :meth:`_import_coefficient`), so the two
+        same-group products are one, with ``U (cpa + cpm c)`` against ``D``, less the terms of
+        domestic routes, which have no import-price term: ``r = s`` (rows made with ``cpa`` alone)
+        and ``q = s`` (subtracted after the product: a sum over the buyers for each pair of sizes).
+        The income block's nested-import term likewise."""
+        L = self.lay
+        R, S, B = L.R, L.S, L.B
+        gidx = L.gidx
+        M = R * B
+        ar = np.arange(R)
+        X, Y = self._buffer("X1", (S, R, M)), self._buffer("Y1", (S, R, M))  # sector-first (_same_group)
+        D, _, sh = self._price_derivatives(st, Y.reshape(S, R, R, B).transpose(1, 0, 2, 3))
+        k_imp = cpm * self._import_coefficient(st)[gidx]  # [i, s, b]
+        Ut = U.reshape(R, S, M).transpose(1, 0, 2)
+        np.multiply(Ut, (cpa + k_imp).reshape(S, 1, M), out=X)
+        X.reshape(S, R, R, B)[:, ar, ar, :] = U[ar, :, ar, :].transpose(1, 0, 2) * cpa  # r = s: no import-price term
+        dsold = self._buffer("dsold", (R, S, R, S))  # (returned to System.jacobian, which uses it before returning)
+        dsold.fill(0.0)
+        _same_group(L, X, Y, dsold)
+        del X, Ut
+        Dd = D[ar, :, ar, :].transpose(1, 0, 2)  # [i', q, b]: D on domestic routes (q = s)
+        for members in L.mem:  # less the q = s terms of r != s: sum_b U[r, i, q, b] k_imp[i, q, b] D[q, i', q, b]
+            members = members[members < S]
+            for i in members:
+                for j in members:
+                    corr = np.einsum("rqb,qb->rq", U[:, i], k_imp[i] * Dd[j])
+                    corr[ar, ar] = 0.0
+                    dsold[:, i, :, j] -= corr
+
+        def jp_nested(T):  # sum_b TGi[i, s, b] cpm c D[q, i, s, b] over q != s
+            TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
+            w = TGi * k_imp
+            jp = np.einsum("isb,qisb->sqi", w, D)
+            jp[ar, ar, :] -= np.einsum("isb,isb->si", w, Dd)
+            return jp
+
+        return self._size_and_income_terms(st, U, T, D, sh, dsold, cpa, cpm, None, jp_nested)
+
+    def _size_and_income_terms(self, st, U, T, D, sh, dsold, cpa, cpm, dm, jp_nested=None):
+        """The size term and own prices into ``dsold``; the income block (``jp_nested``: the
+        nested-import term of tariff revenue when made by the caller, else from ``dm``)."""
+        L = self.lay
+        R, S = L.R, L.S
+        gidx = L.gidx
+        W = L.size_W  # sigma_size - sigma of the route, on the flow layout
+        p = st.p
         K = L.mem.shape[1]
         # the size term within a producer region, and the own price
-        ws = W * sh  # [r, i', s, b]; W is the group's, the same for every size i of the group
+        ws = np.multiply(W, sh, out=self._buffer("ws", W.shape))  # [r, i', s, b]; W is the group's, the same for every size i of the group
         with one_blas_thread():  # sum_{s,b} U[r, i, s, b] ws[r, i', s, b], every pair of sectors, kept for sizes of one group
             term = np.matmul(U.reshape(R, S, -1), ws.reshape(R, S, -1).transpose(0, 2, 1))  # [r, i, i']
         term *= L.same_group
@@ -717,13 +874,21 @@ class SizeNestSystem(System):
         # income balance: tariff revenue (T includes the producer price)
         TG = group_sum(T.sum(axis=0), L, 0)[gidx]  # [i, s, b]: revenue on the group, expanded
         jp = np.einsum("isb,qisb->sqi", TG * cpa, D)
-        if cpm.any():
+        if jp_nested is not None:
+            jp += jp_nested(T)
+        elif cpm.any():
             ar = np.arange(R)
             TGi = group_sum(T.sum(axis=0) - T[ar, :, ar, :].transpose(1, 0, 2), L, 0)[gidx]  # on import routes
             jp += np.einsum("isb,qisb->sqi", TGi * cpm, dm)
         jp += ((1.0 - L.sig_size_i[None, :, None]) * T.sum(axis=3) / p[:, :, None]).transpose(2, 0, 1)
-        TW = np.take(group_sum(T, L, 1), gidx, axis=1)  # [r, i', s, b]: group revenue on the route
-        jp += (np.einsum("risb,risb->ris", TW, ws) / p[:, :, None]).transpose(2, 0, 1)
+        tw = np.einsum("risb,risb->ris", T, ws)  # sum_b TW[r, i', s, b] ws[r, i', s, b], TW the group's revenue on the route
+        for members in L.mem:
+            members = members[members < S]
+            for i in members:
+                for j in members:
+                    if i != j:
+                        tw[:, j] += np.einsum("rsb,rsb->rs", T[:, i], ws[:, j])
+        jp += (tw / p[:, :, None]).transpose(2, 0, 1)
         return dsold.reshape(R * S, R * S), jp.reshape(R, R * S), D
 
 
@@ -735,16 +900,16 @@ def size_price_cells(L):
     return L.route_b, None
 
 
-def _route_log_prices(L, st):
-    """``ln PR[r, g, s, b]`` of a by-class state: each buyer's class's, 0 where the buyer has no route."""
-    lnpr = by_buyer(st.lnPRc.transpose(2, 0, 1, 3), st.inst)
-    np.copyto(lnpr, 0.0, where=L.no_route)
-    return lnpr
+def _route_prices(L, st):
+    """``PR[r, g, s, b]`` of a by-class state: each buyer's class's (exponentials per class), 1 where the buyer has no route."""
+    pr = by_buyer(np.exp(st.lnPRc).transpose(2, 0, 1, 3), st.inst)
+    np.copyto(pr, 1.0, where=L.no_route)
+    return pr
 
 
 def variables(st, layout) -> dict:
     """The route prices among the reference model's unknowns."""
-    out = {"PR": st.PR if hasattr(st, "PR") else np.exp(_route_log_prices(layout, st))}
+    out = {"PR": st.PR if hasattr(st, "PR") else _route_prices(layout, st)}
     if layout.common:
         out["PRc"] = st.PRc
     return out
@@ -773,7 +938,14 @@ def reference_blocks(L, inst, v: dict, out: dict):
         pr_calc = _size_index(L, L.th_size, pd, L.route_b)
     else:  # delivered prices by price class, read by each buyer (inst.use)
         pdu = p[:, :, None, None] * inst.kappa_u
-        pr_calc = _size_index(L, L.th_size, pdu, L.route_b, inst=inst)
+        if L.class_shares is None:
+            pr_calc = _size_index(L, L.th_size, pdu, L.route_b, inst=inst)
+        else:  # size shares by class too (the buyers' shares on their routes): the index per class, then on the buyers
+            use_of = np.zeros(inst.kappa_u.shape[-1], dtype=int)  # each class's use (an exempted sector's class: its use's shares)
+            for u, g in inst.groups:
+                use_of[u] = L.use[g.start]
+            th_u = np.take(L.class_shares, use_of, axis=-1)
+            pr_calc = np.where(L.route_b, by_buyer(_size_index(L, th_u, pdu, True), inst), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if L.common:
             hs = np.where(L.flow, np.power(PR[:, gidx] / pd, ssz), 0.0)
@@ -810,18 +982,18 @@ def reference_blocks(L, inst, v: dict, out: dict):
                 pa_calc = np.power(terms.sum(axis=0) + L.th_nest * np.power(PM, 1.0 - sdm), 1.0 / (1.0 - sdm))
             out["import_price"] = to_sbi(PM - pm_calc)[to_sbi(L.nest)]
             out["armington_price"] = to_sbi(PA - pa_calc)[comp]
-            hg = np.exp((np.log(PA) * sdm)[None] - lnpr * sdm[None])
+            # the route terms times PR^sigma_size ((PR / pd)^sigma_size = PR^sigma_size pd^-sigma_size), one exponential each
+            ssg = L.sig_size[:, None, None]
+            hg = np.exp((np.log(PA) * sdm)[None] + lnpr * (ssg - sdm)[None])
             hg *= L.gdirect_f
-            imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] - lnpr * smm[None])
+            imp = np.exp((np.log(PA / PM) * sdm + np.log(PM) * smm)[None] + lnpr * (ssg - smm)[None])
             np.copyto(hg, imp, where=L.gimp)
             hg *= QA[None]
-            hg *= np.exp(lnpr * L.sig_size[None, :, None, None])  # (PR / pd)^sigma_size = PR^sigma_size pd^-sigma_size
             z = np.take(hg, gidx, axis=1)
-            z *= by_buyer(np.power(pdu, -ssz), inst)
             z *= L.d_0
-            zu = np.zeros(inst.tau_u.shape)  # deliveries by price class
-            for u, g in inst.groups:
-                zu[..., u] += z[..., g].sum(axis=3)
+            with one_blas_thread():  # deliveries by price class at unit delivered prices: one product with the buyers' classes
+                zu = (z.reshape(-1, z.shape[-1]) @ class_indicator(inst)).reshape(inst.tau_u.shape)
+            zu *= np.power(pdu, -ssz)  # pd^-sigma_size, per class
             zu *= inst.tau_u
             shipped = zu.sum(axis=(2, 3))
             revenue = (inst.t_u * p[:, :, None, None] * zu * off).sum(axis=(0, 1, 3))

@@ -769,7 +769,7 @@ class System:
             else:
                 D, dm = self._price_derivatives(st, fl.h)
             del fl
-            jpb = (D * pb_pa[None]).transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp
+            jpb = np.multiply(D, pb_pa[None], order="C").transpose(2, 3, 0, 1).reshape(RB, RS)  # dPB[s, b] / dp (C order: D may be a view)
         jc_p = None
         if not into_j:
             if not every:
@@ -794,8 +794,10 @@ class System:
         # ---- goods markets
         if not chunked:
             J[mk + idx, cy + idx] = 1.0
-            uy = ft.uy.reshape(RS, RS) if chunked else U[..., :S].reshape(RS, RS)
-            uy = uy / y_prod[None, :] if every else uy[np.ix_(prod, prod)] / y_prod[None, :]
+            # sales to the producing sectors: rows and columns taken from U (a copy of U[..., :S] is slow)
+            uy = U.reshape(RS, RB) if every else np.take(U.reshape(RS, RB), prod, axis=0)
+            uy = np.take(uy, (prod // S) * B + prod % S, axis=1)
+            uy /= y_prod[None, :]
             J[mk : mk + N, cy : cy + N] -= uy
             del uy
         sold_agents = ft.uf if chunked else U[..., S:].sum(axis=3)  # [r, i, s]
@@ -803,7 +805,7 @@ class System:
         if chunked:
             self._scatter_goods_prices(J, ft.blocks, ft.own, p_prod)
         elif L.grouped:
-            J[mk : mk + N, cp : cp + N] -= dsold[np.ix_(prod, prod)]
+            J[mk : mk + N, cp : cp + N] -= dsold if every else np.take(np.take(dsold, prod, axis=0), prod, axis=1)
             del dsold
         else:
             self._goods_price_block(J, st, U, D, dm, p_prod)
