@@ -170,7 +170,10 @@ class Model:
         self.closure = closure or Closure()
         self.sourcing = sourcing
         self.solver_options = dict(solver_options or {})
-        self.params = calibrate(bench, sourcing=sourcing, elasticities=elasticities, size_nest=size_nest)
+        from .fast.solvers import page_policy
+
+        with page_policy(8.0 * (2 * bench.n_regions * bench.n_sectors) ** 2):  # flow-size arrays of large tables in small pages
+            self.params = calibrate(bench, sourcing=sourcing, elasticities=elasticities, size_nest=size_nest)
         self.size_nest = self.params.size_nest
         self.log: list[str] = []
         self.requested_backend = backend

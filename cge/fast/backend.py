@@ -54,8 +54,10 @@ class FastBackend:
         self.options = options
         self.solver_options = ipopt_options
         start = time.perf_counter()
-        self.layout = Layout(params, closure)  # kept arrays, streamed by every evaluation: numpy's page advice
-        self.system = _system(self.layout)
+        self._page_bytes = 8.0 * (2 * params.n_regions * params.n_sectors) ** 2  # about the dense Jacobian's size
+        with page_policy(self._page_bytes):
+            self.layout = Layout(params, closure)
+            self.system = _system(self.layout)
         self.build_seconds = time.perf_counter() - start
         self.walras_market = self.layout.walras
         self._x = self.system.benchmark_point()
@@ -73,8 +75,9 @@ class FastBackend:
         other = copy.copy(self)
         start = time.perf_counter()
         other.params = params
-        other.layout = Layout(params, self.layout.closure)
-        other.system = _system(other.layout)
+        with page_policy(self._page_bytes):
+            other.layout = Layout(params, self.layout.closure)
+            other.system = _system(other.layout)
         other.build_seconds = time.perf_counter() - start
         other.walras_market = other.layout.walras
         other._x = other.system.benchmark_point()
@@ -90,7 +93,8 @@ class FastBackend:
         self._state = None
 
     def set_instruments(self, inst) -> None:
-        self._inst = FlowInstruments(self.layout, inst)
+        with page_policy(self._page_bytes):
+            self._inst = FlowInstruments(self.layout, inst)
         self._state = None
 
     @property
@@ -105,7 +109,7 @@ class FastBackend:
 
     # ------------------------------------------------------------------ equations
     def residual_blocks(self) -> tuple[dict, float]:
-        with page_policy(8.0 * self.layout.n**2):
+        with page_policy(self._page_bytes):
             blocks, walras = equation_residuals(self.layout, self._inst, variables_of(self.state, self.layout))
         return blocks, walras
 
@@ -137,8 +141,9 @@ class FastBackend:
 
     def run_solver(self) -> dict:
         """Newton's method from the current point, Ipopt when it fails (or Ipopt alone), with numpy's
-        page advice of :func:`cge.fast.solvers.page_policy` for its size."""
-        with page_policy(8.0 * self.layout.n**2):
+        page advice of :func:`cge.fast.solvers.page_policy` for its size (as the build, the check and the
+        extraction)."""
+        with page_policy(self._page_bytes):
             return self._run_solver()
 
     def _run_solver(self) -> dict:
@@ -167,6 +172,10 @@ class FastBackend:
 
     # ------------------------------------------------------------------ extraction
     def solution_arrays(self) -> dict:
+        with page_policy(self._page_bytes):
+            return self._solution_arrays()
+
+    def _solution_arrays(self) -> dict:
         L, P, st = self.layout, self.params, self.state
         R, S, F = P.fp_0.shape
         fd = np.zeros((R, S, F))

@@ -195,24 +195,27 @@ REUSE_RATIO = 0.2
 
 
 SMALL_PAGES_FROM = 256 * 2**20
-"""Size in bytes of the dense Jacobian from which the fast backend's solves and checks run without
-numpy's advice for transparent huge pages (its own switch, on by default on Linux for arrays of 4 MB
-and more). A rule on size, not a measurement at run time. On the project's 2-core machine
-(transparent huge pages ``madvise``, defrag ``madvise``) memory new to a process costs the kernel a
-compaction in huge pages: the 538 MB dense Jacobian of an 80 x 50 model took 0.5-1.3 s to touch the
-first time against 0.2 s in small pages, and the 80 x 50 solve of ``benchmarks/bench_scale.py`` took
-4.4-4.7 s with huge pages against 3.2-3.9 s without. Memory a process has used before is cheaper in
-huge pages (0.09 against 0.19 s for the same array), so below this size, where the Jacobian's memory
-has usually been used by the build, numpy's default stays (at WIOD 2011 size, 70 MB, a Jacobian took
-0.24 s with huge pages and 0.27 s without). The model's own arrays, made once and streamed by every
-evaluation, always keep numpy's advice. ``NUMPY_MADVISE_HUGEPAGE`` in the environment (numpy's own
-variable) takes precedence. Results do not depend on it."""
+"""Size in bytes of the dense Jacobian from which calibration (:class:`cge.Model`) and the fast backend's
+build, solves, checks and extraction run without numpy's advice for transparent huge pages (its own switch, on by default on Linux for arrays
+of 4 MB and more). A rule on size, not a measurement at run time. With transparent huge pages on
+``madvise`` and defrag ``madvise`` (the project's 2-core machine), a fault in advised memory makes the
+kernel find or compact 2 MB of contiguous memory, and how long that takes depends on the machine's
+state: in one state the 538 MB dense Jacobian of an 80 x 50 model took 0.5-1.3 s to touch the first
+time against 0.2 s in small pages, and the solve 4.4-4.7 s against 3.2-3.9 s; in another, after a
+session of large allocations, the solve took 9.4-10 s with huge pages (5.7-6.6 s of it the Jacobian,
+builds up to 6 s) against 3.8-4.6 s in small pages, and huge pages for the solve's arrays alone
+stalled the extraction after it for 4.4 s. Small pages cost a few per cent on arrays a process reuses
+(0.19 against 0.09 s to touch the same array again), so below this size numpy's default stays (at
+WIOD 2011 size, 70 MB, a Jacobian took 0.24 s with huge pages and 0.27 s without).
+``NUMPY_MADVISE_HUGEPAGE`` in the environment (numpy's own variable) takes precedence. Results do not
+depend on it."""
 
 
 @contextmanager
 def page_policy(jacobian_bytes: float):
     """A context in which numpy makes no huge-page advice when ``jacobian_bytes`` reaches
-    :data:`SMALL_PAGES_FROM` (numpy's setting restored on exit)."""
+    :data:`SMALL_PAGES_FROM` (numpy's setting restored on exit; a process-wide switch, so arrays other
+    threads make meanwhile follow it too)."""
     multiarray = getattr(np, "_core", getattr(np, "core", None)).multiarray
     switch = getattr(multiarray, "_set_madvise_hugepage", None)
     if jacobian_bytes < SMALL_PAGES_FROM or switch is None or "NUMPY_MADVISE_HUGEPAGE" in os.environ:
