@@ -134,6 +134,13 @@ def test_page_policy_switches_numpy_huge_pages_off_for_large_jacobians_and_resto
         assert switch(True) is True  # restored
         with solvers.page_policy(small):
             assert switch(True) is True  # numpy's default below the size
+        outer, inner = solvers.page_policy(large), solvers.page_policy(large)  # overlapping, as in two threads
+        outer.__enter__()
+        inner.__enter__()
+        outer.__exit__(None, None, None)
+        assert switch(False) is False  # still off while one is inside
+        inner.__exit__(None, None, None)
+        assert switch(True) is True  # the last one out restores
         monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
         with solvers.page_policy(large):
             assert switch(True) is True  # the user's choice stands

@@ -16,6 +16,7 @@ sparse Jacobian structure and a limited-memory Hessian), as the reference backen
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 
@@ -211,21 +212,30 @@ WIOD 2011 size, 70 MB, a Jacobian took 0.24 s with huge pages and 0.27 s without
 depend on it."""
 
 
+_PAGES = {"lock": threading.Lock(), "inside": 0, "before": None}
+
+
 @contextmanager
 def page_policy(jacobian_bytes: float):
     """A context in which numpy makes no huge-page advice when ``jacobian_bytes`` reaches
-    :data:`SMALL_PAGES_FROM` (numpy's setting restored on exit; a process-wide switch, so arrays other
-    threads make meanwhile follow it too)."""
+    :data:`SMALL_PAGES_FROM`. numpy's switch is process-wide: contexts in several threads share it,
+    and the last one to leave restores numpy's setting as the first one found it."""
     multiarray = getattr(np, "_core", getattr(np, "core", None)).multiarray
     switch = getattr(multiarray, "_set_madvise_hugepage", None)
     if jacobian_bytes < SMALL_PAGES_FROM or switch is None or "NUMPY_MADVISE_HUGEPAGE" in os.environ:
         yield
         return
-    before = switch(False)
+    with _PAGES["lock"]:
+        if _PAGES["inside"] == 0:
+            _PAGES["before"] = switch(False)
+        _PAGES["inside"] += 1
     try:
         yield
     finally:
-        switch(before)
+        with _PAGES["lock"]:
+            _PAGES["inside"] -= 1
+            if _PAGES["inside"] == 0:
+                switch(_PAGES["before"])
 
 
 _BLAS = None
