@@ -627,27 +627,31 @@ class SizeNestSystem(System):
         st = SimpleNamespace()
         st.p, st.y, st.w, st.inc, st.ls, st.inst = p, y, w, inc, ls, inst
         if self.by_class:
-            self._class_prices(st, inst)
-            self._quantities(st)
-            sold, revenue = self._class_flows(st, inst)
-            st.residual = self._residual(st, inst, sold, revenue)
-            return st
-        if L.common:
-            self._common_prices(st, inst)
-            self._quantities(st)
-            sold, revenue = self._common_flows(st, inst)
-            st.residual = self._residual(st, inst, sold, revenue)
-            return st
-        self.prices(p, w, inst, st)
+            prices, flows = self._class_prices, self._class_flows
+        elif L.common:
+            prices, flows = self._common_prices, self._common_flows
+        else:
+            prices, flows = self._buyer_prices_all, self._buyer_flows
+        prices(st, inst)
         self._quantities(st)
+        sold, revenue = flows(st, inst)
+        st.residual = self._residual(st, inst, sold, revenue)
+        return st
+
+    def _buyer_prices_all(self, st, inst):
+        """Every price index with each buyer's own size mix (sourcing by agent, by buyer)."""
+        self.prices(st.p, st.w, inst, st)
+
+    def _buyer_flows(self, st, inst):
+        """Deliveries of each producer (relative to output) and tariff revenue from the size flows of each buyer."""
+        L = self.lay
         self._size_flows(st, inst)
         zu = np.zeros(inst.tau_u.shape)  # deliveries by price class [r, i, s, class]
         for u, g in inst.groups:  # a class may span several runs of buyers
             zu[..., u] += st.Zb[..., g].sum(axis=3)
         sold = (zu * inst.tau_u).sum(axis=(2, 3)) / L.x_0
-        revenue = ((zu * inst.tau_u * inst.t_u).sum(axis=3) * p[:, :, None]).sum(axis=(0, 1))
-        st.residual = self._residual(st, inst, sold, revenue)
-        return st
+        revenue = ((zu * inst.tau_u * inst.t_u).sum(axis=3) * st.p[:, :, None]).sum(axis=(0, 1))
+        return sold, revenue
 
     def _size_flows(self, st, inst):
         """Route demands of the Armington nests and the size flows ``Zb`` (benchmark-value units) they make (sourcing by agent, by buyer)."""
